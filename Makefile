@@ -1,0 +1,38 @@
+# fusept top-level Makefile.
+#   make / make module   build module/fusept.ko against the host's headers
+#   make check           build + boot the kernel matrix in QEMU (root, Debian 12)
+#                        make check KERNELS=6.1   (subset, by version prefix)
+#   make demo            boot the host-headers kernel and run the demo
+#   make clean           remove build artefacts from the tree
+#   make vm-clean        remove the VM cache ($(FUSEPT_CACHE))
+# The VM harness lives in tests/vm/ (see tests/vm/README.md).
+
+# Kernel the host's linux-headers-amd64 points to (bookworm: 6.1.0-NN-amd64).
+HOST_KVER := $(shell dpkg-query -W -f '$${Depends}' linux-headers-amd64 2>/dev/null | \
+	grep -o 'linux-headers-[^ ,]*' | head -1 | sed 's/^linux-headers-//')
+KVER ?= $(HOST_KVER)
+KDIR ?= /usr/src/linux-headers-$(KVER)
+KERNELS ?= 5.10 6.1 6.12 7
+FUSEPT_CACHE ?= /var/cache/fusept
+
+all: module
+
+module:
+	@test -n "$(KVER)" || { echo "no kernel headers: apt-get install linux-headers-amd64 (or pass KVER= / KDIR=)"; exit 1; }
+	$(MAKE) -C module KVER=$(KVER) KDIR=$(KDIR)
+
+check:
+	@KERNELS="$(KERNELS)" FUSEPT_CACHE="$(FUSEPT_CACHE)" bash tests/vm/check.sh
+
+demo:
+	@FUSEPT_CACHE="$(FUSEPT_CACHE)" bash tests/vm/check.sh --demo
+
+clean:
+	-$(MAKE) -C module KVER=$(KVER) KDIR=$(KDIR) clean
+	-[ ! -f tools/Makefile ] || $(MAKE) -C tools clean
+
+vm-clean:
+	@for p in $(FUSEPT_CACHE)/chroot/*/proc; do ! mountpoint -q $$p || umount -l $$p; done
+	rm -rf $(FUSEPT_CACHE)
+
+.PHONY: all module check demo clean vm-clean

@@ -1,0 +1,572 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fusept: /dev/fusept, the daemon's end of the connection.
+ *
+ * read(2) hands out INTERRUPTs first, then FORGETs (batched), then
+ * requests in order; write(2) takes replies matched by their unique ID.
+ * Nothing here ever waits on the daemon with a lock held.
+ */
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/poll.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/splice.h>
+#include <linux/uio.h>
+
+#include "fusept_i.h"
+
+static struct fusept_conn *fusept_dev_conn(struct file *file)
+{
+	struct fusept_dev *fud = file->private_data;
+
+	/* pairs with cmpxchg_release() in fusept_dev_attach() */
+	return smp_load_acquire(&fud->fc);
+}
+
+/* Notifications from the daemon (unique 0) */
+static ssize_t fusept_notify(struct fusept_conn *fc, int code,
+			     struct iov_iter *from, size_t size)
+{
+	return -EINVAL;
+}
+
+/* Bind a freshly opened device file to the connection being mounted */
+int fusept_dev_attach(struct file *file, struct fusept_conn *fc)
+{
+	struct fusept_dev *fud = file->private_data;
+
+	if (file->f_op != &fusept_dev_fops)
+		return -EINVAL;
+	fusept_conn_get(fc);
+	if (cmpxchg_release(&fud->fc, NULL, fc)) {
+		fusept_conn_put(fc);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Finish a request removed from every list; drops the list's reference */
+void fusept_req_end(struct fusept_req *req)
+{
+	struct fusept_conn *fc = req->fc;
+
+	spin_lock(&fc->lock);
+	list_del_init(&req->intr_entry);
+	set_bit(FUSEPT_R_FINISHED, &req->flags);
+	spin_unlock(&fc->lock);
+
+	if (test_bit(FUSEPT_R_ABANDONED, &req->flags))
+		fusept_req_abandoned(req);
+	else if (req->bg_args)
+		fusept_req_end_background(req);
+	else
+		wake_up(&req->waitq);
+	fusept_req_put(req);
+}
+
+void fusept_queue_req(struct fusept_conn *fc, struct fusept_req *req)
+{
+	refcount_inc(&req->ref);
+	spin_lock(&fc->lock);
+	if (!fc->connected) {
+		spin_unlock(&fc->lock);
+		req->error = -ENOTCONN;
+		fusept_req_end(req);
+		return;
+	}
+	fc->reqctr += FUSEPT_REQ_ID_STEP;
+	req->unique = fc->reqctr;
+	((struct fuse_in_header *)req->in)->unique = req->unique;
+	set_bit(FUSEPT_R_QUEUED, &req->flags);
+	list_add_tail(&req->list, &fc->pending);
+	spin_unlock(&fc->lock);
+	wake_up(&fc->waitq);
+}
+
+void fusept_queue_forget(struct fusept_conn *fc, struct fusept_forget *f,
+			 u64 nodeid, u64 nlookup)
+{
+	f->nodeid = nodeid;
+	f->nlookup = nlookup;
+	spin_lock(&fc->lock);
+	if (fc->connected) {
+		list_add_tail(&f->list, &fc->forgets);
+		fc->num_forgets++;
+		f = NULL;
+	}
+	spin_unlock(&fc->lock);
+	kfree(f);
+	if (!f)
+		wake_up(&fc->waitq);
+}
+
+void fusept_queue_interrupt(struct fusept_req *req)
+{
+	struct fusept_conn *fc = req->fc;
+	bool queued = false;
+
+	spin_lock(&fc->lock);
+	if (fc->connected && !fc->no_interrupt &&
+	    !test_bit(FUSEPT_R_FINISHED, &req->flags) &&
+	    list_empty(&req->intr_entry)) {
+		set_bit(FUSEPT_R_INTERRUPTED, &req->flags);
+		list_add_tail(&req->intr_entry, &fc->interrupts);
+		queued = true;
+	}
+	spin_unlock(&fc->lock);
+	if (queued)
+		wake_up(&fc->waitq);
+}
+
+/*
+ * End the connection: every request fails with ENOTCONN and the daemon's
+ * reads get ENODEV, after a last DESTROY if farewell is asked for (umount
+ * of a connection that was up).
+ */
+void fusept_conn_end(struct fusept_conn *fc, bool farewell)
+{
+	struct fusept_forget *f, *fnext;
+	struct fusept_req *req, *next;
+	LIST_HEAD(reqs);
+	LIST_HEAD(forgets);
+
+	spin_lock(&fc->lock);
+	if (!fc->connected) {
+		spin_unlock(&fc->lock);
+		return;
+	}
+	fc->farewell = farewell && fc->initialized && !fc->conn_error;
+	WRITE_ONCE(fc->connected, false);
+	list_splice_init(&fc->pending, &reqs);
+	list_splice_init(&fc->processing, &reqs);
+	/* from here on these requests are ours alone */
+	list_for_each_entry(req, &reqs, list)
+		clear_bit(FUSEPT_R_QUEUED, &req->flags);
+	list_for_each_entry_safe(req, next, &fc->interrupts, intr_entry)
+		list_del_init(&req->intr_entry);
+	list_splice_init(&fc->forgets, &forgets);
+	fc->num_forgets = 0;
+	spin_unlock(&fc->lock);
+
+	list_for_each_entry_safe(req, next, &reqs, list) {
+		list_del_init(&req->list);
+		req->error = -ENOTCONN;
+		fusept_req_end(req);
+	}
+	list_for_each_entry_safe(f, fnext, &forgets, list)
+		kfree(f);
+	wake_up_all(&fc->waitq);
+	wake_up_all(&fc->blocked_waitq);
+}
+
+void fusept_conn_abort(struct fusept_conn *fc)
+{
+	fusept_conn_end(fc, false);
+}
+
+static bool fusept_dev_has_work(struct fusept_conn *fc)
+{
+	return !list_empty(&fc->pending) || !list_empty(&fc->interrupts) ||
+	       !list_empty(&fc->forgets);
+}
+
+static size_t fusept_dev_min_read(struct fusept_conn *fc)
+{
+	return max_t(size_t, FUSE_MIN_READ_BUFFER,
+		     sizeof(struct fuse_in_header) +
+		     sizeof(struct fuse_write_in) + fc->max_write);
+}
+
+/* Called with fc->lock held; drops it */
+static ssize_t fusept_read_interrupt(struct fusept_conn *fc,
+				     struct iov_iter *to)
+	__releases(fc->lock)
+{
+	struct fusept_req *req = list_first_entry(&fc->interrupts,
+						  struct fusept_req,
+						  intr_entry);
+	struct {
+		struct fuse_in_header h;
+		struct fuse_interrupt_in arg;
+	} msg = {};
+
+	list_del_init(&req->intr_entry);
+	msg.h.len = sizeof(msg);
+	msg.h.opcode = FUSE_INTERRUPT;
+	msg.h.unique = req->unique | FUSEPT_INT_REQ_BIT;
+	msg.arg.unique = req->unique;
+	spin_unlock(&fc->lock);
+
+	if (copy_to_iter(&msg, sizeof(msg), to) != sizeof(msg))
+		return -EFAULT;
+	return sizeof(msg);
+}
+
+/* Called with fc->lock held; drops it */
+static ssize_t fusept_read_farewell(struct fusept_conn *fc, struct iov_iter *to)
+	__releases(fc->lock)
+{
+	struct fuse_in_header h = {
+		.len = sizeof(h),
+		.opcode = FUSE_DESTROY,
+	};
+	bool farewell = fc->farewell;
+
+	fc->farewell = false;
+	fc->reqctr += FUSEPT_REQ_ID_STEP;
+	h.unique = fc->reqctr;
+	spin_unlock(&fc->lock);
+
+	if (!farewell)
+		return -ENODEV;
+	if (copy_to_iter(&h, sizeof(h), to) != sizeof(h))
+		return -EFAULT;
+	return sizeof(h);
+}
+
+/* Build a FORGET or BATCH_FORGET message from dequeued forgets */
+static void *fusept_forget_msg(struct fusept_conn *fc, struct list_head *list,
+			       unsigned int count, size_t *len)
+{
+	struct fuse_in_header *h;
+	struct fusept_forget *f;
+	bool batch = fc->minor >= 16;
+	void *msg, *p;
+
+	*len = sizeof(*h) + (batch ?
+		sizeof(struct fuse_batch_forget_in) +
+		count * sizeof(struct fuse_forget_one) :
+		sizeof(struct fuse_forget_in));
+	msg = kzalloc(*len, GFP_KERNEL | __GFP_NOFAIL);
+	h = msg;
+	h->len = *len;
+	h->opcode = batch ? FUSE_BATCH_FORGET : FUSE_FORGET;
+	p = h + 1;
+	if (batch) {
+		((struct fuse_batch_forget_in *)p)->count = count;
+		p += sizeof(struct fuse_batch_forget_in);
+	}
+	list_for_each_entry(f, list, list) {
+		if (!batch) {
+			h->nodeid = f->nodeid;
+			((struct fuse_forget_in *)p)->nlookup = f->nlookup;
+			break;
+		}
+		((struct fuse_forget_one *)p)->nodeid = f->nodeid;
+		((struct fuse_forget_one *)p)->nlookup = f->nlookup;
+		p += sizeof(struct fuse_forget_one);
+	}
+	return msg;
+}
+
+/* Called with fc->lock held; drops it */
+static ssize_t fusept_read_forgets(struct fusept_conn *fc, struct iov_iter *to)
+	__releases(fc->lock)
+{
+	size_t room = iov_iter_count(to) - sizeof(struct fuse_in_header) -
+		      sizeof(struct fuse_batch_forget_in);
+	unsigned int max = min_t(size_t, FUSEPT_MAX_BATCH_FORGET,
+				 room / sizeof(struct fuse_forget_one));
+	struct fusept_forget *f, *next;
+	unsigned int count = 0;
+	LIST_HEAD(list);
+	ssize_t ret;
+	size_t len;
+	void *msg;
+
+	if (fc->minor < 16)
+		max = 1;
+	list_for_each_entry_safe(f, next, &fc->forgets, list) {
+		if (count == max)
+			break;
+		list_move_tail(&f->list, &list);
+		count++;
+	}
+	fc->num_forgets -= count;
+	fc->reqctr += FUSEPT_REQ_ID_STEP;
+	msg = fusept_forget_msg(fc, &list, count, &len);
+	((struct fuse_in_header *)msg)->unique = fc->reqctr;
+	spin_unlock(&fc->lock);
+
+	ret = copy_to_iter(msg, len, to) == len ? len : -EFAULT;
+	kfree(msg);
+	list_for_each_entry_safe(f, next, &list, list)
+		kfree(f);
+	return ret;
+}
+
+/* Wait until there is something to read */
+static int fusept_dev_wait(struct fusept_conn *fc, bool nonblock)
+{
+	if (!READ_ONCE(fc->connected) || fusept_dev_has_work(fc))
+		return 0;
+	if (nonblock)
+		return -EAGAIN;
+	return wait_event_interruptible_exclusive(fc->waitq,
+			!READ_ONCE(fc->connected) || fusept_dev_has_work(fc));
+}
+
+/* Fail a request that was taken off a list by the reader */
+static void fusept_read_fail(struct fusept_conn *fc, struct fusept_req *req,
+			     int error)
+{
+	bool mine = true;
+
+	if (!test_bit(FUSEPT_R_NOREPLY, &req->flags)) {
+		spin_lock(&fc->lock);
+		mine = test_and_clear_bit(FUSEPT_R_QUEUED, &req->flags);
+		if (mine)
+			list_del_init(&req->list);
+		spin_unlock(&fc->lock);
+	}
+	if (mine) {
+		req->error = error;
+		fusept_req_end(req);
+	}
+}
+
+static ssize_t fusept_read_req(struct fusept_conn *fc, struct iov_iter *to)
+	__releases(fc->lock)
+{
+	struct fusept_req *req = list_first_entry(&fc->pending,
+						  struct fusept_req, list);
+	bool noreply = test_bit(FUSEPT_R_NOREPLY, &req->flags);
+	size_t len = req->in_len;
+
+	list_del_init(&req->list);
+	clear_bit(FUSEPT_R_QUEUED, &req->flags);
+	if (len > iov_iter_count(to)) {
+		spin_unlock(&fc->lock);
+		req->error = req->opcode == FUSE_SETXATTR ? -E2BIG : -EIO;
+		fusept_req_end(req);
+		return 0;
+	}
+	set_bit(FUSEPT_R_SENT, &req->flags);
+	refcount_inc(&req->ref);
+	if (!noreply) {
+		set_bit(FUSEPT_R_QUEUED, &req->flags);
+		list_add_tail(&req->list, &fc->processing);
+	}
+	spin_unlock(&fc->lock);
+
+	if (copy_to_iter(req->in, len, to) != len) {
+		fusept_read_fail(fc, req, -EIO);
+		fusept_req_put(req);
+		return -EFAULT;
+	}
+	if (noreply)
+		fusept_req_end(req);
+	fusept_req_put(req);
+	return len;
+}
+
+static ssize_t fusept_dev_read(struct kiocb *iocb, struct iov_iter *to)
+{
+	struct fusept_conn *fc = fusept_dev_conn(iocb->ki_filp);
+	bool nonblock = (iocb->ki_filp->f_flags & O_NONBLOCK) ||
+			(iocb->ki_flags & IOCB_NOWAIT);
+	ssize_t ret;
+
+	if (!fc)
+		return -EPERM;
+	if (iov_iter_count(to) < fusept_dev_min_read(fc))
+		return -EINVAL;
+	do {
+		ret = fusept_dev_wait(fc, nonblock);
+		if (ret)
+			return ret;
+		spin_lock(&fc->lock);
+		if (!fc->connected) {
+			ret = fusept_read_farewell(fc, to);
+		} else if (!list_empty(&fc->interrupts)) {
+			ret = fusept_read_interrupt(fc, to);
+		} else if (!list_empty(&fc->forgets) &&
+			   (list_empty(&fc->pending) || fc->num_forgets > 64)) {
+			ret = fusept_read_forgets(fc, to);
+		} else if (!list_empty(&fc->pending)) {
+			ret = fusept_read_req(fc, to);
+		} else {
+			spin_unlock(&fc->lock);
+		}
+	} while (!ret);
+	return ret;
+}
+
+static struct fusept_req *fusept_find_req(struct fusept_conn *fc, u64 unique)
+{
+	struct fusept_req *req;
+
+	list_for_each_entry(req, &fc->processing, list) {
+		if (req->unique == unique)
+			return req;
+	}
+	return NULL;
+}
+
+/* The daemon's answer to an INTERRUPT: try again later, or not supported */
+static ssize_t fusept_interrupt_reply(struct fusept_conn *fc,
+				      const struct fuse_out_header *oh,
+				      size_t nbytes)
+{
+	struct fusept_req *req;
+	bool requeue = false;
+
+	if (nbytes != sizeof(*oh))
+		return -EINVAL;
+	spin_lock(&fc->lock);
+	req = fusept_find_req(fc, oh->unique & ~FUSEPT_INT_REQ_BIT);
+	if (req && oh->error == -ENOSYS)
+		fc->no_interrupt = true;
+	else if (req && oh->error == -EAGAIN)
+		requeue = true;
+	if (requeue && list_empty(&req->intr_entry))
+		list_add_tail(&req->intr_entry, &fc->interrupts);
+	spin_unlock(&fc->lock);
+	if (!req)
+		return -ENOENT;
+	if (requeue)
+		wake_up(&fc->waitq);
+	return nbytes;
+}
+
+/* Take the reply's payload into a buffer of the request's own */
+static ssize_t fusept_reply_payload(struct fusept_req *req,
+				    struct iov_iter *from, size_t size,
+				    int error)
+{
+	void *buf;
+
+	if (error)
+		return size ? -EINVAL : 0;
+	if (size > req->out_max || (!req->out_var && size != req->out_max))
+		return -EINVAL;
+	if (!size)
+		return 0;
+	buf = kvmalloc(size, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	if (!copy_from_iter_full(buf, size, from)) {
+		kvfree(buf);
+		return -EFAULT;
+	}
+	req->reply = buf;
+	req->reply_len = size;
+	return 0;
+}
+
+static ssize_t fusept_dev_write(struct kiocb *iocb, struct iov_iter *from)
+{
+	struct fusept_conn *fc = fusept_dev_conn(iocb->ki_filp);
+	size_t nbytes = iov_iter_count(from);
+	struct fuse_out_header oh;
+	struct fusept_req *req;
+	ssize_t err;
+
+	if (!fc)
+		return -EPERM;
+	if (nbytes < sizeof(oh))
+		return -EINVAL;
+	if (!copy_from_iter_full(&oh, sizeof(oh), from))
+		return -EFAULT;
+	if (oh.len != nbytes)
+		return -EINVAL;
+	if (!oh.unique)
+		return fusept_notify(fc, oh.error, from, nbytes - sizeof(oh));
+	if (oh.error <= -512 || oh.error > 0)
+		return -EINVAL;
+	if (oh.unique & FUSEPT_INT_REQ_BIT)
+		return fusept_interrupt_reply(fc, &oh, nbytes);
+
+	spin_lock(&fc->lock);
+	req = fc->connected ? fusept_find_req(fc, oh.unique) : NULL;
+	if (req) {
+		clear_bit(FUSEPT_R_QUEUED, &req->flags);
+		list_del_init(&req->list);
+	}
+	spin_unlock(&fc->lock);
+	if (!req)
+		return -ENOENT;
+
+	err = fusept_reply_payload(req, from, nbytes - sizeof(oh), oh.error);
+	req->error = err ? -EIO : oh.error;
+	fusept_req_end(req);
+	return err ? err : nbytes;
+}
+
+static __poll_t fusept_dev_poll(struct file *file, poll_table *wait)
+{
+	struct fusept_conn *fc = fusept_dev_conn(file);
+	__poll_t mask = EPOLLOUT | EPOLLWRNORM;
+
+	if (!fc)
+		return EPOLLERR;
+	poll_wait(file, &fc->waitq, wait);
+	spin_lock(&fc->lock);
+	if (!fc->connected)
+		mask = EPOLLERR | (fc->farewell ? EPOLLIN | EPOLLRDNORM : 0);
+	else if (fusept_dev_has_work(fc))
+		mask |= EPOLLIN | EPOLLRDNORM;
+	spin_unlock(&fc->lock);
+	return mask;
+}
+
+static int fusept_dev_open(struct inode *inode, struct file *file)
+{
+	struct fusept_dev *fud = kzalloc(sizeof(*fud), GFP_KERNEL);
+
+	if (!fud)
+		return -ENOMEM;
+	file->private_data = fud;
+	return stream_open(inode, file);
+}
+
+/* The daemon is gone: everything waiting on it fails with ENOTCONN */
+static int fusept_dev_release(struct inode *inode, struct file *file)
+{
+	struct fusept_dev *fud = file->private_data;
+	struct fusept_conn *fc = fud->fc;
+
+	if (fc) {
+		fusept_conn_abort(fc);
+		fusept_conn_put(fc);
+	}
+	kfree(fud);
+	return 0;
+}
+
+static long fusept_dev_ioctl(struct file *file, unsigned int cmd,
+			     unsigned long arg)
+{
+	return -ENOTTY;
+}
+
+const struct file_operations fusept_dev_fops = {
+	.owner		= THIS_MODULE,
+	.open		= fusept_dev_open,
+	.release	= fusept_dev_release,
+	.read_iter	= fusept_dev_read,
+	.write_iter	= fusept_dev_write,
+	.splice_read	= fusept_copy_splice_read,
+	.splice_write	= iter_file_splice_write,
+	.poll		= fusept_dev_poll,
+	.unlocked_ioctl	= fusept_dev_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+};
+
+static struct miscdevice fusept_miscdev = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= "fusept",
+	.fops	= &fusept_dev_fops,
+	.mode	= 0666,
+};
+
+int fusept_dev_register(void)
+{
+	return misc_register(&fusept_miscdev);
+}
+
+void fusept_dev_unregister(void)
+{
+	misc_deregister(&fusept_miscdev);
+}

@@ -1,0 +1,274 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * fusept: private definitions shared by the module's files.
+ */
+#ifndef FUSEPT_I_H
+#define FUSEPT_I_H
+
+#include <linux/fs.h>
+#include <linux/kobject.h>
+#include <linux/list.h>
+#include <linux/refcount.h>
+#include <linux/siphash.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+#include <uapi/linux/fusept.h>
+
+#include "compat.h"
+
+#define FUSEPT_SUPER_MAGIC	0x65735546	/* FUSE's, so tools know us */
+#define FUSEPT_NAME_MAX		1024
+#define FUSEPT_DEFAULT_MAX_PAGES 32
+#define FUSEPT_MAX_MAX_PAGES	256
+#define FUSEPT_MIN_MINOR	9
+#define FUSEPT_INT_REQ_BIT	1ULL	/* unique of an INTERRUPT */
+#define FUSEPT_REQ_ID_STEP	2ULL
+#define FUSEPT_MAX_BATCH_FORGET	256
+
+/* Bits of fusept_req.flags */
+enum {
+	FUSEPT_R_SENT,		/* read by the daemon */
+	FUSEPT_R_FINISHED,	/* reply in, or failed */
+	FUSEPT_R_INTERRUPTED,	/* INTERRUPT queued for it */
+	FUSEPT_R_ABANDONED,	/* caller gone: drop the reply */
+	FUSEPT_R_NOREPLY,	/* daemon does not answer (FORGET) */
+	FUSEPT_R_QUEUED,	/* on fc->pending or fc->processing */
+};
+
+struct fusept_conn;
+struct fusept_req;
+
+/* One argument of a request: a kernel buffer */
+struct fusept_arg {
+	const void *value;
+	u32 size;
+};
+
+/*
+ * What a caller asks: up to three input arguments and one reply buffer.
+ * A fixed-size reply must have exactly out_size bytes; with out_var it may
+ * be shorter. With take_reply the reply buffer itself is handed back in
+ * reply (kvfree it) instead of being copied into out.
+ */
+struct fusept_args {
+	u64 nodeid;
+	u32 opcode;
+	u8 in_numargs;
+	bool out_var;
+	bool take_reply;
+	bool force;		/* do not wait for INIT (INIT itself) */
+	bool background;	/* do not wait; end() is called */
+	struct fusept_arg in[3];
+	void *out;
+	u32 out_size;		/* expected or maximum size of the reply */
+	u32 out_len;		/* size of the reply received */
+	void *reply;		/* with take_reply */
+	void (*end)(struct fusept_conn *fc, struct fusept_args *args,
+		    int error);
+};
+
+struct fusept_req {
+	struct list_head list;		/* pending or processing */
+	struct list_head intr_entry;	/* fc->interrupts */
+	refcount_t ref;
+	unsigned long flags;
+	u64 unique;
+	struct fusept_conn *fc;
+	wait_queue_head_t waitq;
+	u32 opcode;
+	u32 in_len;
+	void *in;			/* the whole message */
+	u32 out_max;
+	bool out_var;
+	u32 reply_len;
+	void *reply;			/* kvmalloc'd reply payload */
+	int error;
+	struct fusept_args *bg_args;	/* background request's args */
+};
+
+/* A FORGET waiting to be sent, preallocated with its inode */
+struct fusept_forget {
+	struct list_head list;
+	u64 nodeid;
+	u64 nlookup;
+};
+
+/* The daemon's side of a connection: the open /dev/fusept file */
+struct fusept_dev {
+	struct fusept_conn *fc;
+};
+
+struct fusept_conn {
+	spinlock_t lock;		/* lists, state, request IDs */
+	refcount_t count;
+	wait_queue_head_t waitq;	/* daemon readers */
+	wait_queue_head_t blocked_waitq; /* callers waiting for INIT */
+	struct list_head pending;
+	struct list_head processing;
+	struct list_head interrupts;
+	struct list_head forgets;
+	unsigned int num_forgets;
+	u64 reqctr;
+	atomic_t num_waiting;
+	atomic64_t attr_version;
+	siphash_key_t lock_key;
+
+	/* state */
+	bool connected;
+	bool initialized;
+	bool conn_error;
+	bool farewell;			/* unmounted: one DESTROY to read */
+
+	/* negotiated */
+	u32 minor;
+	u64 flags;			/* INIT flags both sides agreed on */
+	u32 max_read;
+	u32 max_write;
+	u32 max_pages;
+	u32 max_readahead;
+	bool no_interrupt;
+	bool no_access;
+	bool no_open;
+	bool no_opendir;
+	bool no_flush;
+	bool no_getxattr;
+	bool no_listxattr;
+
+	/* mount options */
+	kuid_t user_id;
+	kgid_t group_id;
+	bool default_permissions;
+	bool allow_other;
+
+	struct user_namespace *user_ns;
+	struct pid_namespace *pid_ns;
+	struct super_block *sb;
+	u32 id;				/* connection number in sysfs */
+	struct kobject *kobj;
+};
+
+struct fusept_inode {
+	struct inode vfs;
+	u64 nodeid;
+	u64 nlookup;
+	u64 attr_version;
+	u64 attr_expire;		/* jiffies64; 0: always refresh */
+	spinlock_t lock;		/* nlookup, attributes */
+	bool bad;
+	struct fusept_forget *forget;
+};
+
+struct fusept_file {
+	u64 fh;
+	u32 open_flags;
+	u64 nodeid;
+	bool opened;			/* OPEN was sent (not no_open) */
+	bool dir;
+};
+
+static inline struct fusept_inode *fusept_i(struct inode *inode)
+{
+	return container_of(inode, struct fusept_inode, vfs);
+}
+
+static inline struct fusept_conn *fusept_sb_conn(struct super_block *sb)
+{
+	return sb->s_fs_info;
+}
+
+static inline struct fusept_conn *fusept_i_conn(struct inode *inode)
+{
+	return fusept_sb_conn(inode->i_sb);
+}
+
+static inline u64 fusept_nodeid(struct inode *inode)
+{
+	return fusept_i(inode)->nodeid;
+}
+
+static inline bool fusept_has(struct fusept_conn *fc, u64 flag)
+{
+	return fc->flags & flag;
+}
+
+/* main.c */
+extern struct kmem_cache *fusept_inode_cachep;
+
+/* dev.c */
+extern const struct file_operations fusept_dev_fops;
+int fusept_dev_register(void);
+void fusept_dev_unregister(void);
+void fusept_queue_req(struct fusept_conn *fc, struct fusept_req *req);
+void fusept_queue_forget(struct fusept_conn *fc, struct fusept_forget *f,
+			 u64 nodeid, u64 nlookup);
+void fusept_queue_interrupt(struct fusept_req *req);
+void fusept_req_end(struct fusept_req *req);
+int fusept_dev_attach(struct file *file, struct fusept_conn *fc);
+void fusept_conn_end(struct fusept_conn *fc, bool farewell);
+void fusept_conn_abort(struct fusept_conn *fc);
+
+/* conn.c */
+struct fusept_conn *fusept_conn_new(void);
+void fusept_conn_get(struct fusept_conn *fc);
+void fusept_conn_put(struct fusept_conn *fc);
+void fusept_req_put(struct fusept_req *req);
+void fusept_req_end_background(struct fusept_req *req);
+void fusept_req_abandoned(struct fusept_req *req);
+ssize_t fusept_send(struct fusept_conn *fc, struct fusept_args *args);
+int fusept_send_init(struct fusept_conn *fc);
+void fusept_forget_one(struct fusept_conn *fc, u64 nodeid);
+u64 fusept_lock_owner(struct fusept_conn *fc, fl_owner_t id);
+
+/* super.c */
+int fusept_fs_register(void);
+void fusept_fs_unregister(void);
+
+/* inode.c */
+struct inode *fusept_iget(struct super_block *sb, u64 nodeid, u64 gen,
+			  const struct fuse_attr *attr, u64 expire,
+			  u64 attr_version);
+int fusept_check_attr(const struct fuse_attr *attr);
+int fusept_check_entry(const struct fuse_entry_out *out);
+void fusept_apply_attr(struct inode *inode, const struct fuse_attr *attr,
+		       u64 expire, u64 attr_version);
+u64 fusept_expire(u64 sec, u32 nsec);
+int fusept_update_attr(struct inode *inode, struct file *file, bool force);
+bool fusept_allow_current(struct fusept_conn *fc);
+void fusept_init_inode(struct inode *inode, const struct fuse_attr *attr);
+struct inode *fusept_alloc_inode(struct super_block *sb);
+void fusept_free_inode(struct inode *inode);
+void fusept_evict_inode(struct inode *inode);
+int fusept_drop_inode(struct inode *inode);
+FUSEPT_DECLARE_GETATTR(fusept_getattr);
+FUSEPT_DECLARE_PERMISSION(fusept_permission);
+
+/* dir.c */
+extern const struct inode_operations fusept_dir_iops;
+extern const struct inode_operations fusept_symlink_iops;
+extern const struct inode_operations fusept_special_iops;
+extern const struct dentry_operations fusept_dentry_ops;
+void fusept_set_entry_time(struct dentry *entry, const struct fuse_entry_out *o);
+extern const struct file_operations fusept_dir_fops;
+
+/* file.c */
+extern const struct inode_operations fusept_file_iops;
+extern const struct file_operations fusept_file_fops;
+extern const struct address_space_operations fusept_aops;
+int fusept_open_common(struct inode *inode, struct file *file, bool dir);
+int fusept_release_common(struct inode *inode, struct file *file, bool dir);
+
+/* readdir.c */
+int fusept_readdir(struct file *file, struct dir_context *ctx);
+
+/* xattr.c */
+extern const struct xattr_handler *fusept_xattr_handlers[];
+ssize_t fusept_listxattr(struct dentry *entry, char *list, size_t size);
+
+/* sysfs.c */
+int fusept_sysfs_init(void);
+void fusept_sysfs_exit(void);
+int fusept_sysfs_add_conn(struct fusept_conn *fc);
+void fusept_sysfs_del_conn(struct fusept_conn *fc);
+
+#endif /* FUSEPT_I_H */

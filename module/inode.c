@@ -1,0 +1,390 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fusept: inodes, their attributes and who may touch them.
+ */
+#include <linux/cred.h>
+#include <linux/jiffies.h>
+#include <linux/namei.h>
+#include <linux/slab.h>
+
+#include "fusept_i.h"
+
+struct inode *fusept_alloc_inode(struct super_block *sb)
+{
+	struct fusept_inode *fi;
+
+	fi = kmem_cache_alloc(fusept_inode_cachep, GFP_KERNEL);
+	if (!fi)
+		return NULL;
+	fi->forget = kzalloc(sizeof(*fi->forget), GFP_KERNEL);
+	if (!fi->forget) {
+		kmem_cache_free(fusept_inode_cachep, fi);
+		return NULL;
+	}
+	fi->nodeid = 0;
+	fi->nlookup = 0;
+	fi->attr_version = 0;
+	fi->attr_expire = 0;
+	fi->bad = false;
+	spin_lock_init(&fi->lock);
+	return &fi->vfs;
+}
+
+void fusept_free_inode(struct inode *inode)
+{
+	struct fusept_inode *fi = fusept_i(inode);
+
+	kfree(fi->forget);
+	kmem_cache_free(fusept_inode_cachep, fi);
+}
+
+/* No inode outlives its last reference: the daemon holds the data */
+int fusept_drop_inode(struct inode *inode)
+{
+	return 1;
+}
+
+/* The kernel drops the inode: give the daemon its lookups back */
+void fusept_evict_inode(struct inode *inode)
+{
+	struct fusept_inode *fi = fusept_i(inode);
+
+	truncate_inode_pages_final(&inode->i_data);
+	clear_inode(inode);
+	if (fi->nlookup) {
+		fusept_queue_forget(fusept_i_conn(inode), fi->forget,
+				    fi->nodeid, fi->nlookup);
+		fi->forget = NULL;
+		fi->nlookup = 0;
+	}
+}
+
+/* A timeout from the daemon as an absolute jiffies64 time */
+u64 fusept_expire(u64 sec, u32 nsec)
+{
+	struct timespec64 ts;
+
+	if (!sec && !nsec)
+		return 0;
+	ts.tv_sec = min_t(u64, sec, (u64)(MAX_JIFFY_OFFSET / HZ) / 2);
+	ts.tv_nsec = min_t(u32, nsec, NSEC_PER_SEC - 1);
+	return get_jiffies_64() + timespec64_to_jiffies(&ts);
+}
+
+static bool fusept_valid_type(umode_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFREG:
+	case S_IFDIR:
+	case S_IFLNK:
+	case S_IFCHR:
+	case S_IFBLK:
+	case S_IFIFO:
+	case S_IFSOCK:
+		return true;
+	}
+	return false;
+}
+
+/* Attributes from the daemon must make sense before they touch an inode */
+int fusept_check_attr(const struct fuse_attr *attr)
+{
+	if (!fusept_valid_type(attr->mode))
+		return -EIO;
+	if (attr->size > MAX_LFS_FILESIZE)
+		return -EIO;
+	return 0;
+}
+
+int fusept_check_entry(const struct fuse_entry_out *out)
+{
+	if (!out->nodeid)
+		return 0;
+	if (out->nodeid == FUSE_ROOT_ID)	/* no name leads back to the root */
+		return -EIO;
+	return fusept_check_attr(&out->attr);
+}
+
+static struct timespec64 fusept_ts(u64 sec, u32 nsec)
+{
+	struct timespec64 ts = {
+		.tv_sec = (time64_t)sec,
+		.tv_nsec = min_t(u32, nsec, NSEC_PER_SEC - 1),
+	};
+
+	return ts;
+}
+
+static bool fusept_attr_to_inode(struct inode *inode,
+				 const struct fuse_attr *attr)
+{
+	struct fusept_conn *fc = fusept_i_conn(inode);
+	struct timespec64 old_mtime = fusept_get_mtime(inode);
+	struct timespec64 mtime = fusept_ts(attr->mtime, attr->mtimensec);
+
+	inode->i_ino = attr->ino;
+	inode->i_mode = (inode->i_mode & S_IFMT) | (attr->mode & 07777);
+	set_nlink(inode, attr->nlink);
+	inode->i_uid = make_kuid(fc->user_ns, attr->uid);
+	inode->i_gid = make_kgid(fc->user_ns, attr->gid);
+	inode->i_blocks = attr->blocks;
+	if (attr->blksize && is_power_of_2(attr->blksize))
+		inode->i_blkbits = ilog2(attr->blksize);
+	else
+		inode->i_blkbits = inode->i_sb->s_blocksize_bits;
+	fusept_set_times(inode, fusept_ts(attr->atime, attr->atimensec), mtime,
+			 fusept_ts(attr->ctime, attr->ctimensec));
+	return !timespec64_equal(&old_mtime, &mtime);
+}
+
+/*
+ * Take attributes from a reply, unless a newer change of the inode has
+ * already been seen (attr_version). The page cache follows the size, and
+ * with auto_inval_data the mtime.
+ */
+void fusept_apply_attr(struct inode *inode, const struct fuse_attr *attr,
+		       u64 expire, u64 attr_version)
+{
+	struct fusept_inode *fi = fusept_i(inode);
+	struct fusept_conn *fc = fusept_i_conn(inode);
+	bool mtime_changed;
+	loff_t oldsize;
+
+	spin_lock(&fi->lock);
+	if (attr_version && fi->attr_version > attr_version) {
+		spin_unlock(&fi->lock);
+		return;
+	}
+	fi->attr_version = atomic64_inc_return(&fc->attr_version);
+	fi->attr_expire = expire;
+	mtime_changed = fusept_attr_to_inode(inode, attr);
+	oldsize = i_size_read(inode);
+	i_size_write(inode, attr->size);
+	spin_unlock(&fi->lock);
+
+	if (!S_ISREG(inode->i_mode))
+		return;
+	if (attr->size < oldsize)
+		truncate_pagecache(inode, attr->size);
+	else if (mtime_changed && fusept_has(fc, FUSE_AUTO_INVAL_DATA))
+		invalidate_inode_pages2(inode->i_mapping);
+}
+
+void fusept_init_inode(struct inode *inode, const struct fuse_attr *attr)
+{
+	inode->i_mode = attr->mode & S_IFMT;
+	inode->i_flags |= S_NOATIME | S_NOCMTIME;
+	switch (inode->i_mode) {
+	case S_IFREG:
+		inode->i_op = &fusept_file_iops;
+		inode->i_fop = &fusept_file_fops;
+		inode->i_mapping->a_ops = &fusept_aops;
+		break;
+	case S_IFDIR:
+		inode->i_op = &fusept_dir_iops;
+		inode->i_fop = &fusept_dir_fops;
+		break;
+	case S_IFLNK:
+		inode->i_op = &fusept_symlink_iops;
+		inode_nohighmem(inode);
+		break;
+	default:
+		inode->i_op = &fusept_special_iops;
+		init_special_inode(inode, inode->i_mode,
+				   new_decode_dev(attr->rdev));
+		break;
+	}
+}
+
+static int fusept_inode_eq(struct inode *inode, void *data)
+{
+	return fusept_nodeid(inode) == *(u64 *)data;
+}
+
+static int fusept_inode_set(struct inode *inode, void *data)
+{
+	fusept_i(inode)->nodeid = *(u64 *)data;
+	return 0;
+}
+
+/*
+ * The inode of a node the daemon just looked up: one more lookup to give
+ * back with FORGET. A node whose type changed gets a new inode; the old
+ * one is marked bad.
+ */
+struct inode *fusept_iget(struct super_block *sb, u64 nodeid, u64 gen,
+			  const struct fuse_attr *attr, u64 expire,
+			  u64 attr_version)
+{
+	struct fusept_inode *fi;
+	struct inode *inode;
+
+retry:
+	inode = iget5_locked(sb, nodeid, fusept_inode_eq, fusept_inode_set,
+			     &nodeid);
+	if (!inode)
+		return NULL;
+	if (fusept_inode_is_new(inode)) {
+		inode->i_generation = gen;
+		fusept_init_inode(inode, attr);
+		fusept_apply_attr(inode, attr, expire, 0);
+		unlock_new_inode(inode);
+	} else if ((inode->i_mode ^ attr->mode) & S_IFMT) {
+		fusept_i(inode)->bad = true;
+		if (inode != d_inode(sb->s_root)) {
+			remove_inode_hash(inode);
+			iput(inode);
+			goto retry;
+		}
+	} else {
+		fusept_apply_attr(inode, attr, expire, attr_version);
+	}
+	fi = fusept_i(inode);
+	spin_lock(&fi->lock);
+	fi->nlookup++;
+	spin_unlock(&fi->lock);
+	return inode;
+}
+
+/* Without allow_other only the mounting user gets in */
+bool fusept_allow_current(struct fusept_conn *fc)
+{
+	const struct cred *cred = current_cred();
+
+	if (fc->allow_other)
+		return true;
+	if (uid_eq(cred->euid, fc->user_id) && uid_eq(cred->suid, fc->user_id) &&
+	    uid_eq(cred->uid, fc->user_id) && gid_eq(cred->egid, fc->group_id) &&
+	    gid_eq(cred->sgid, fc->group_id) && gid_eq(cred->gid, fc->group_id))
+		return true;
+	return capable(CAP_SYS_ADMIN);
+}
+
+static int fusept_do_getattr(struct inode *inode, struct file *file)
+{
+	struct fusept_conn *fc = fusept_i_conn(inode);
+	struct fusept_file *ff = file ? file->private_data : NULL;
+	struct fuse_getattr_in in = {};
+	struct fuse_attr_out out;
+	struct fusept_args args = {
+		.opcode = FUSE_GETATTR,
+		.nodeid = fusept_nodeid(inode),
+		.in_numargs = 1,
+		.in[0] = { &in, sizeof(in) },
+		.out = &out,
+		.out_size = sizeof(out),
+	};
+	u64 attr_version = atomic64_read(&fc->attr_version);
+	int err;
+
+	if (ff && S_ISREG(inode->i_mode)) {
+		in.getattr_flags = FUSE_GETATTR_FH;
+		in.fh = ff->fh;
+	}
+	err = fusept_send(fc, &args);
+	if (err)
+		return err;
+	if (fusept_check_attr(&out.attr) ||
+	    ((inode->i_mode ^ out.attr.mode) & S_IFMT)) {
+		fusept_i(inode)->bad = true;
+		return -EIO;
+	}
+	fusept_apply_attr(inode, &out.attr,
+			  fusept_expire(out.attr_valid, out.attr_valid_nsec),
+			  attr_version);
+	return 0;
+}
+
+/* Refresh the attributes if they timed out (or always, with force) */
+int fusept_update_attr(struct inode *inode, struct file *file, bool force)
+{
+	struct fusept_inode *fi = fusept_i(inode);
+	u64 expire = READ_ONCE(fi->attr_expire);
+
+	if (fi->bad)
+		return -EIO;
+	if (!force && expire && time_before64(get_jiffies_64(), expire))
+		return 0;
+	return fusept_do_getattr(inode, file);
+}
+
+FUSEPT_DECLARE_GETATTR(fusept_getattr)
+{
+	struct inode *inode = d_inode(path->dentry);
+	struct fusept_conn *fc = fusept_i_conn(inode);
+	int err = 0;
+
+	if (!READ_ONCE(fc->connected))
+		return -ENOTCONN;
+	if (!fusept_allow_current(fc))
+		return -EACCES;
+	if (!(flags & AT_STATX_DONT_SYNC))
+		err = fusept_update_attr(inode, NULL,
+					 flags & AT_STATX_FORCE_SYNC);
+	if (err)
+		return err;
+	fusept_fillattr(inode, mask, stat);
+	return 0;
+}
+
+static int fusept_access(struct inode *inode, int mask)
+{
+	struct fusept_conn *fc = fusept_i_conn(inode);
+	struct fuse_access_in in = {
+		.mask = mask & (MAY_READ | MAY_WRITE | MAY_EXEC),
+	};
+	struct fusept_args args = {
+		.opcode = FUSE_ACCESS,
+		.nodeid = fusept_nodeid(inode),
+		.in_numargs = 1,
+		.in[0] = { &in, sizeof(in) },
+	};
+	int err;
+
+	if (READ_ONCE(fc->no_access))
+		return 0;
+	err = fusept_send(fc, &args);
+	if (err == -ENOSYS) {
+		WRITE_ONCE(fc->no_access, true);
+		err = 0;
+	}
+	return err;
+}
+
+FUSEPT_DECLARE_PERMISSION(fusept_permission)
+{
+	struct fusept_conn *fc = fusept_i_conn(inode);
+	bool rcu = mask & MAY_NOT_BLOCK;
+	int err;
+
+	if (!READ_ONCE(fc->connected))
+		return -ENOTCONN;
+	if (!fusept_allow_current(fc))
+		return -EACCES;
+	if (fusept_i(inode)->bad)
+		return -EIO;
+
+	if (fc->default_permissions ||
+	    ((mask & MAY_EXEC) && S_ISREG(inode->i_mode))) {
+		u64 expire = READ_ONCE(fusept_i(inode)->attr_expire);
+
+		if (!expire || time_after_eq64(get_jiffies_64(), expire)) {
+			if (rcu)
+				return -ECHILD;
+			err = fusept_update_attr(inode, NULL, false);
+			if (err)
+				return err;
+		}
+	}
+	if (fc->default_permissions)
+		return fusept_generic_permission(inode, mask);
+	if (mask & (MAY_ACCESS | MAY_CHDIR)) {
+		if (rcu)
+			return -ECHILD;
+		return fusept_access(inode, mask);
+	}
+	if ((mask & MAY_EXEC) && S_ISREG(inode->i_mode) &&
+	    !(inode->i_mode & 0111))
+		return -EACCES;
+	return 0;
+}

@@ -1,0 +1,90 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Build the guest userland into DESTDIR (run in the trixie chroot):
+#   DESTDIR/bin    fusept-mount, the test programs, libfuse example daemons
+#   DESTDIR/tests  run.sh, demo.sh, lib.sh
+# Everything is linked statically, so the guest needs no shared libraries.
+# Only what changed is rebuilt.
+# Usage: build.sh DESTDIR
+set -eu
+
+dest=${1:?usage: build.sh DESTDIR}
+here=$(cd "$(dirname "$0")" && pwd)
+src=$(cd "$here/../.." && pwd)
+examples=/usr/share/doc/libfuse3-dev/examples
+CC=${CC:-gcc}
+CFLAGS="-std=gnu11 -O2 -Wall -Wextra -Werror -I$src/include/uapi"
+FUSE_EXAMPLES="hello_ll passthrough_ll hello passthrough passthrough_fh null"
+
+mkdir -p "$dest/bin" "$dest/tests"
+dest=$(cd "$dest" && pwd)
+
+# stale OUT INPUTS...: OUT is missing or older than an input
+stale() {
+	local out=$1 f
+	shift
+	[ -e "$out" ] || return 0
+	for f in "$@"; do
+		[ -e "$f" ] && [ "$f" -nt "$out" ] && return 0
+	done
+	return 1
+}
+
+# prog NAME SOURCE: one of our own programs
+prog() {
+	stale "$dest/bin/$1" "$2" "$src/include/uapi/linux/fusept.h" || return 0
+	echo "  CC      $1"
+	$CC $CFLAGS -static -o "$dest/bin/$1.tmp" "$2"
+	mv "$dest/bin/$1.tmp" "$dest/bin/$1"
+}
+
+# example_src NAME: the example's source file (maybe gzipped)
+example_src() {
+	local f
+	for f in "$examples/$1.c" "$examples/$1.c.gz"; do
+		[ -e "$f" ] && echo "$f" && return 0
+	done
+	echo "build.sh: libfuse example $1 not found in $examples" >&2
+	return 1
+}
+
+# example NAME: a libfuse example daemon, unmodified
+example() {
+	local srcf tmp f
+	srcf=$(example_src "$1") || return 1
+	stale "$dest/bin/$1" "$srcf" || return 0
+	echo "  CC      $1 (libfuse example)"
+	tmp=$(mktemp -d)
+	for f in "$srcf" "$examples"/*.h "$examples"/*.h.gz; do
+		case $f in
+		*"*"*) ;;
+		*.gz) zcat "$f" >"$tmp/$(basename "$f" .gz)" ;;
+		*) cp "$f" "$tmp/" ;;
+		esac
+	done
+	# shellcheck disable=SC2046
+	if ! $CC -O2 -w $(pkg-config fuse3 --cflags) -static \
+		-o "$dest/bin/$1.tmp" "$tmp/$1.c" \
+		$(pkg-config fuse3 --static --libs) 2>"$tmp/log"; then
+		cat "$tmp/log" >&2
+		rm -rf "$tmp"
+		return 1
+	fi
+	rm -rf "$tmp"
+	mv "$dest/bin/$1.tmp" "$dest/bin/$1"
+}
+
+prog fusept-mount "$src/tools/fusept-mount.c"
+prog fusept-rawd "$here/rawd.c"
+prog fusept-rawmount "$here/rawmount.c"
+prog fusept-probe "$here/probe.c"
+for e in $FUSE_EXAMPLES; do
+	example "$e"
+done
+for s in run.sh demo.sh lib.sh; do
+	if ! cmp -s "$here/$s" "$dest/tests/$s"; then
+		cp "$here/$s" "$dest/tests/$s"
+	fi
+done
+chmod 755 "$dest/tests/run.sh" "$dest/tests/demo.sh"
+echo "guest userland in $dest"

@@ -1,0 +1,139 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck disable=SC2034 # the variables are used by the scripts sourcing this
+# Helpers shared by run.sh and demo.sh (sourced; busybox sh inside the guest).
+#
+# Which FUSE implementation is under test:
+#   kernel command line fusept.dev=fuse   -> the kernel's own FUSE
+#   kernel command line fusept.dev=fusept -> fusept (the default)
+#   FUSEPT_FSTYPE / FUSEPT_DEV in the environment override both.
+
+cmdline_arg() {
+	local w
+	for w in $(cat /proc/cmdline 2>/dev/null); do
+		case $w in
+		"$1="*)
+			echo "${w#*=}"
+			return 0
+			;;
+		esac
+	done
+	return 1
+}
+
+case ${FUSEPT_FSTYPE:-$(cmdline_arg fusept.dev)} in
+fuse) FS=fuse ;;
+*) FS=${FUSEPT_FSTYPE:-fusept} ;;
+esac
+DEV=${FUSEPT_DEV:-/dev/$FS}
+MODULE=${FUSEPT_MODULE:-/lib/fusept/fusept.ko}
+SYSDIR=/sys/fs/$FS
+CTLDIR=$SYSDIR/connections
+WORK=${FUSEPT_WORK:-/tmp/fpt}
+MNTROOT=$WORK/mnt
+LOWER=$WORK/lower
+
+# is_fusept: true when the module under test is fusept, not kernel FUSE
+is_fusept() { [ "$FS" != fuse ]; }
+
+# The control file system that populates $CTLDIR, if the kernel has one.
+ctl_fstype() {
+	local t
+	for t in "${FS}ctl" fusectl; do
+		if grep -qw "$t" /proc/filesystems; then
+			[ "$FS" = fuse ] || [ "$t" != fusectl ] || continue
+			echo "$t"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# Mount the control file system on $CTLDIR when it needs one.
+ensure_ctl() {
+	local t
+	[ -d "$CTLDIR" ] || return 0
+	grep -q " $CTLDIR " /proc/mounts && return 0
+	t=$(ctl_fstype) || return 0
+	mount -t "$t" none "$CTLDIR"
+}
+
+# Load the kernel's own FUSE (if it is a module), then fusept.
+load_modules() {
+	grep -qw fuse /proc/filesystems || modprobe fuse 2>/dev/null
+	if is_fusept && ! grep -qw "$FS" /proc/filesystems; then
+		insmod "$MODULE" || return 1
+	fi
+	ensure_ctl
+}
+
+# alive PID: the process exists and is not a zombie
+alive() {
+	local st
+	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
+	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
+
+# proc_state PID: the one-letter scheduler state (R, S, D, ...)
+proc_state() {
+	sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1
+}
+
+# wait_gone PID SECS: wait until PID has exited, false on timeout
+wait_gone() {
+	local n=$(($2 * 10))
+	while alive "$1"; do
+		n=$((n - 1))
+		[ $n -gt 0 ] || return 1
+		usleep 100000
+	done
+	return 0
+}
+
+is_mounted() { grep -q " $1 " /proc/mounts; }
+
+# mount_fstype MNT: the type /proc/mounts shows for MNT
+mount_fstype() { awk -v m="$1" '$2 == m { t = $3 } END { print t }' /proc/mounts; }
+
+# wait_file PATH SECS
+wait_file() {
+	local n=$(($2 * 10))
+	while [ ! -e "$1" ]; do
+		n=$((n - 1))
+		[ $n -gt 0 ] || return 1
+		usleep 100000
+	done
+}
+
+# wait_mounted MNT SECS [PID]: wait for MNT in /proc/mounts (PID must live)
+wait_mounted() {
+	local n=$(($2 * 10))
+	until is_mounted "$1"; do
+		n=$((n - 1))
+		[ $n -gt 0 ] || return 1
+		[ -z "$3" ] || alive "$3" || return 1
+		usleep 100000
+	done
+}
+
+# conn_id MNT: the connection's directory name under $CTLDIR, taken from
+# /proc/self/mountinfo so that it works while the daemon hangs.
+conn_id() {
+	local mm
+	mm=$(awk -v m="$1" '$5 == m { d = $3 } END { print d }' /proc/self/mountinfo)
+	[ -n "$mm" ] || return 1
+	echo $(((${mm%%:*} << 20) | ${mm##*:}))
+}
+
+# abort_conn MNT: write 1 to the connection's abort file
+abort_conn() {
+	local id
+	id=$(conn_id "$1") || return 1
+	[ -e "$CTLDIR/$id/abort" ] || return 1
+	echo 1 >"$CTLDIR/$id/abort"
+}
+
+# lower_init: a tmpfs for lower directories
+lower_init() {
+	mkdir -p "$LOWER" "$MNTROOT"
+	is_mounted "$LOWER" || mount -t tmpfs -o size=400m,mode=755 lower "$LOWER"
+}

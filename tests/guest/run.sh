@@ -1,0 +1,747 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# fusept guest test suite: runs inside the VM as root (busybox sh).
+#
+# Prints one line per check: "PASS name", "FAIL name: reason" or
+# "SKIP name: reason", then the kernel log between FUSEPT-DMESG-BEGIN and
+# FUSEPT-DMESG-END and a closing "N passed, N failed, N skipped" line.
+# Kernel command line: fusept.dev=fuse runs the suite on the kernel's own
+# FUSE; fusept.only=REGEX runs only the groups whose name matches.
+#
+# Each group of checks runs as "run.sh --one GROUP" in its own shell under
+# timeout(1); whatever it leaves behind (processes, mounts) is cleaned up
+# after it.  Inside a group, expect/expect_one/ok/pass/failc record one
+# named check and go on; fatal REASON ends the group with
+# "FAIL group: REASON", skip REASON with "SKIP group: REASON".  A group
+# that recorded no check and ended well prints "PASS group".
+
+TESTS=$(cd "$(dirname "$0")" && pwd)
+. "$TESTS/lib.sh"
+
+RES=$WORK/res
+PIDS=$RES/pids
+SUB=$RES/sub
+
+# ------------------------------------------------------------ in a group
+
+fatal() {
+	echo "$*" >"$RES/reason"
+	exit 1
+}
+
+skip() {
+	echo "$*" >"$RES/reason"
+	exit 77
+}
+
+pass() { echo "PASS $1" >>"$SUB"; }
+
+failc() {
+	local n=$1
+	shift
+	echo "FAIL $n: $(echo "$*" | tr '\n' ' ' | cut -c1-300)" >>"$SUB"
+}
+
+# expect NAME GOT WANT
+expect() {
+	if [ "$2" = "$3" ]; then
+		pass "$1"
+	else
+		failc "$1" "got '$2', want '$3'"
+	fi
+}
+
+# expect_one NAME GOT WANT1 WANT2...: GOT is one of the WANTs
+expect_one() {
+	local n=$1 got=$2 w
+	shift 2
+	for w in "$@"; do
+		[ "$got" = "$w" ] && pass "$n" && return 0
+	done
+	failc "$n" "got '$got', want one of: $*"
+}
+
+# ok NAME CMD...: the command succeeds
+ok() {
+	local n=$1 out
+	shift
+	if out=$("$@" 2>&1); then
+		pass "$n"
+	else
+		failc "$n" "'$*' failed: $(echo "$out" | head -3 | tr '\n' ' ')"
+	fi
+}
+
+# errno_of CMD...: the first line fusept-probe prints
+errno_of() { fusept-probe "$@" 2>&1 | head -1; }
+
+# spawn CMD...: run in the background, remember the pid in $BGPID
+spawn() {
+	"$@" &
+	BGPID=$!
+	echo $BGPID >>"$PIDS"
+}
+
+# mnt NAME: a fresh mount point below $MNTROOT
+mnt() {
+	mkdir -p "$MNTROOT/$1"
+	echo "$MNTROOT/$1"
+}
+
+# start_fs MNT MOUNTOPTS DAEMON ARGS...: mount through fusept-mount with
+# the daemon in the foreground (pid in $DPID, log in $RES/daemon.log)
+start_fs() {
+	local m=$1 o=$2
+	shift 2
+	spawn fusept-mount -d "$DEV" -t "$FS" ${o:+-o "$o"} "$m" "$@" \
+		>>"$RES/daemon.log" 2>&1
+	DPID=$BGPID
+	wait_mounted "$m" 10 "$DPID" ||
+		fatal "$1 did not mount $m: $(tail -3 "$RES/daemon.log" | tr '\n' ' ')"
+}
+
+# stop_fs NAME MNT: unmount, the daemon must exit with status 0
+stop_fs() {
+	local rc
+	if ! timeout 20 umount "$2" 2>"$RES/umount.err"; then
+		failc "$1" "umount: $(cat "$RES/umount.err")"
+		return
+	fi
+	if ! wait_gone "$DPID" 10; then
+		failc "$1" "daemon still running 10s after umount"
+		return
+	fi
+	wait "$DPID"
+	rc=$?
+	if is_mounted "$2"; then
+		failc "$1" "still in /proc/mounts after umount"
+	elif [ $rc != 0 ]; then
+		failc "$1" "daemon exit status $rc"
+	else
+		pass "$1"
+	fi
+}
+
+# wait_holds PID PATH: wait until PID has PATH open as its stdin
+wait_holds() {
+	local n=50
+	until [ "$(readlink "/proc/$1/fd/0")" = "$2" ]; do
+		n=$((n - 1))
+		[ $n -gt 0 ] || return 1
+		usleep 100000
+	done
+}
+
+# start_raw MNT MODE: fusept-rawd in MODE, wait until INIT was answered
+start_raw() {
+	rm -f "$RES/ready"
+	spawn fusept-rawd -d "$DEV" -t "$FS" -r "$RES/ready" "$2" "$1"
+	DPID=$BGPID
+	wait_file "$RES/ready" 10 || fatal "fusept-rawd $2 did not start"
+}
+
+# ---------------------------------------------------------------- runner
+
+NPASS=0
+NFAIL=0
+NSKIP=0
+
+count_line() {
+	case $1 in
+	PASS\ *) NPASS=$((NPASS + 1)) ;;
+	FAIL\ *) NFAIL=$((NFAIL + 1)) ;;
+	SKIP\ *) NSKIP=$((NSKIP + 1)) ;;
+	esac
+	echo "$1"
+}
+
+selected() {
+	local only
+	[ "$1" != module ] || return 0
+	only=${FUSEPT_ONLY:-$(cmdline_arg fusept.only)} || return 0
+	[ -z "$only" ] || echo "$1" | grep -Eq -- "$only"
+}
+
+# Kill what a group left behind, abort and detach its mounts.
+cleanup_group() {
+	local p m
+	for p in $(cat "$PIDS" 2>/dev/null); do
+		kill -9 "$p" 2>/dev/null
+	done
+	for m in $(awk -v r="$MNTROOT/" 'index($2, r) == 1 { print $2 }' \
+		/proc/mounts); do
+		abort_conn "$m" 2>/dev/null
+		umount -l "$m" 2>/dev/null
+	done
+}
+
+# group NAME SECS: run test_NAME in its own shell, report
+group() {
+	local name=$1 secs=$2 rc line
+	selected "$name" || return 0
+	rm -rf "$RES"
+	mkdir -p "$RES"
+	: >"$SUB"
+	timeout -k 5 "$secs" sh "$TESTS/run.sh" --one "$name" \
+		>"$RES/log" 2>&1 </dev/null
+	rc=$?
+	cleanup_group
+	while read -r line; do
+		count_line "$line"
+	done <"$SUB"
+	case $rc in
+	0) [ -s "$SUB" ] || count_line "PASS $name" ;;
+	77) count_line "SKIP $name: $(cat "$RES/reason" 2>/dev/null)" ;;
+	*)
+		if [ -s "$RES/reason" ]; then
+			count_line "FAIL $name: $(cat "$RES/reason")"
+		elif [ $rc = 124 ] || [ $rc = 137 ] || [ $rc = 143 ]; then
+			count_line "FAIL $name: timed out after ${secs}s"
+		else
+			count_line "FAIL $name: exit status $rc"
+		fi
+		;;
+	esac
+	if [ $rc != 0 ] && [ $rc != 77 ] || grep -q '^FAIL' "$SUB"; then
+		tail -n 20 "$RES/log" | sed 's/^/    | /'
+		for f in daemon.log raw.err; do
+			[ -s "$RES/$f" ] || continue
+			echo "    | --- $f:"
+			tail -n 10 "$RES/$f" | sed 's/^/    | /'
+		done
+	fi
+}
+
+# ---------------------------------------------------------------- groups
+
+test_module() {
+	if ! grep -qw fuse /proc/filesystems; then
+		modprobe fuse 2>/dev/null
+	fi
+	if is_fusept; then
+		ok module-insmod insmod "$MODULE"
+		# the kernel's own FUSE is loaded (or built in) too
+		expect module-beside-fuse "$(grep -cw fuse /proc/filesystems)" 1
+	elif ! grep -qw fuse /proc/filesystems; then
+		fatal "kernel FUSE not available"
+	fi
+	ok module-filesystem grep -qw "$FS" /proc/filesystems
+	ok module-devnode test -c "$DEV"
+	expect module-devnode-misc "$(stat -c %t "$DEV" 2>&1)" a
+	expect module-proc-misc \
+		"$(awk -v n="$FS" '$2 == n { print $1 }' /proc/misc)" \
+		"$((0x$(stat -c %T "$DEV" 2>/dev/null || echo 0)))"
+	ok module-sysfs test -d "$SYSDIR"
+	ensure_ctl
+	ok module-sysfs-connections test -d "$CTLDIR"
+}
+
+test_hello() {
+	local m id
+	m=$(mnt hello)
+	start_fs "$m" "" hello_ll -f
+	expect hello-mount-type "$(mount_fstype "$m")" "$FS"
+	expect hello-ls "$(ls "$m" 2>&1)" hello
+	expect hello-cat "$(cat "$m/hello" 2>&1)" "Hello World!"
+	expect hello-cat-bytes "$(wc -c <"$m/hello" 2>&1)" 13
+	expect hello-stat-file "$(stat -c '%s %a %F %h' "$m/hello" 2>&1)" \
+		"13 444 regular file 1"
+	expect hello-stat-root "$(stat -c '%a %F %h' "$m" 2>&1)" \
+		"755 directory 2"
+	expect hello-enoent "$(errno_of stat "$m/nope")" ENOENT
+	id=$(conn_id "$m")
+	ok hello-ctl-dir test -d "$CTLDIR/$id"
+	stop_fs hello-umount "$m"
+	ok hello-ctl-dir-removed test ! -e "$CTLDIR/$id"
+}
+
+# mount_opts MNT: the options /proc/mounts shows for MNT, one a line
+mount_opts() {
+	awk -v m="$1" '$2 == m { o = $4 } END { print o }' /proc/mounts |
+		tr , '\n'
+}
+
+# The mount helper itself: flags, pass-through options, its errors.
+test_helper() {
+	local m o w rc missing=''
+	m=$(mnt helper)
+	start_fs "$m" ro,nosuid,nodev,allow_other,default_permissions,max_read=65536 \
+		hello_ll -f
+	o=$(mount_opts "$m")
+	for w in ro nosuid nodev user_id=0 group_id=0 allow_other \
+		default_permissions max_read=65536; do
+		echo "$o" | grep -qx "$w" || missing="$missing $w"
+	done
+	if [ -z "$missing" ]; then pass helper-mount-options; else
+		failc helper-mount-options "missing:$missing (have: $o)"; fi
+	expect helper-ro-erofs "$(errno_of access "$m/hello" w)" EROFS
+	expect helper-daemon-works "$(cat "$m/hello" 2>&1)" "Hello World!"
+	stop_fs helper-umount "$m"
+	fusept-mount -d "$DEV" -t "$FS" "$m" /nonexistent/daemon \
+		>"$RES/helper.out" 2>&1
+	rc=$?
+	expect helper-exec-fail-status $rc 127
+	expect helper-exec-fail-unmounted "$(mount_fstype "$m")" ""
+	ok helper-exec-fail-message grep -q "cannot execute" "$RES/helper.out"
+	fusept-mount -d /nonexistent -t "$FS" "$m" hello_ll -f \
+		>"$RES/helper.out" 2>&1
+	expect helper-no-device-status $? 2
+	fusept-mount -d "$DEV" -t "$FS" -o bogus_option "$m" hello_ll -f \
+		>"$RES/helper.out" 2>&1
+	expect helper-bad-option-status $? 3
+	expect helper-bad-option-unmounted "$(mount_fstype "$m")" ""
+	fusept-mount >"$RES/helper.out" 2>&1
+	expect helper-usage-status $? 1
+}
+
+# The lower directory: every kind of object passthrough_ll has to show.
+make_lower() {
+	local d=$LOWER/pt t i
+	rm -rf "$d"
+	mkdir -p "$d/sub/deep" "$d/private" "$d/bigdir" "$d/small"
+	echo "hello fusept" >"$d/small.txt"
+	echo deep >"$d/sub/deep/file"
+	dd if=/dev/urandom of="$d/odd.bin" bs=12345 count=1 2>/dev/null
+	dd if=/dev/urandom of="$d/page.bin" bs=4096 count=1 2>/dev/null
+	dd if=/dev/urandom of="$d/page1.bin" bs=4097 count=1 2>/dev/null
+	dd if=/dev/urandom of="$d/big.bin" bs=1M count=64 2>/dev/null
+	printf x >"$d/one"
+	: >"$d/empty"
+	echo secret >"$d/mode600"
+	echo none >"$d/mode000"
+	printf '#!/bin/sh\necho hi\n' >"$d/exec.sh"
+	echo mine >"$d/owned"
+	chmod 600 "$d/mode600"
+	chmod 000 "$d/mode000"
+	chmod 755 "$d/exec.sh"
+	chmod 640 "$d/owned"
+	chown 1000:1000 "$d/owned"
+	chmod 700 "$d/private"
+	echo p >"$d/private/x"
+	ln "$d/small.txt" "$d/hardlink"
+	mkfifo "$d/fifo"
+	ln -s sub/deep/file "$d/rel"
+	ln -s ../outside "$d/dotdot"
+	ln -s /etc/hostname "$d/abs"
+	ln -s nowhere "$d/dangling"
+	t=$(head -c 4000 /dev/zero | tr '\0' L)
+	ln -s "$t" "$d/long"
+	touch -d "2001-02-03 04:05:06" "$d/small.txt" "$d/sub"
+	for i in a b c d e; do echo "$i" >"$d/small/$i"; done
+	(cd "$d/bigdir" && seq -w 1 10000 | sed 's/^/entry_/' | xargs touch)
+	setfattr -n trusted.fusept -v hello "$d/small.txt"
+	setfattr -n trusted.second -v 2 "$d/small.txt"
+	setfattr -n trusted.big -v "$(head -c 3000 /dev/zero | tr '\0' v)" \
+		"$d/odd.bin"
+	setfattr -n trusted.dir -v yes "$d/sub"
+}
+
+test_pt_setup() {
+	lower_init || fatal "cannot mount the lower tmpfs"
+	make_lower || fatal "cannot prepare the lower directory"
+	expect pt-setup-bigdir "$(ls "$LOWER/pt/bigdir" | wc -l)" 10000
+}
+
+pt_start() {
+	M=$(mnt pt)
+	L=$LOWER/pt
+	[ -d "$L/bigdir" ] || fatal "lower directory not prepared"
+	start_fs "$M" allow_other,default_permissions passthrough_ll -f \
+		-o "source=$L,xattr" "$@"
+}
+
+STATFMT='%F %s %f %h %u %g %i %b %y'
+
+# stat_cmp NAME PATHS...: stat of every path equals the lower's
+stat_cmp() {
+	local n=$1 p a b bad=
+	shift
+	for p in "$@"; do
+		a=$(stat -c "$STATFMT" "$L/$p" 2>&1)
+		b=$(stat -c "$STATFMT" "$M/$p" 2>&1)
+		[ "$a" = "$b" ] || bad="$bad $p: lower '$a' fuse '$b';"
+	done
+	if [ -z "$bad" ]; then pass "$n"; else failc "$n" "$bad"; fi
+}
+
+test_pt_lookup() {
+	pt_start
+	stat_cmp pt-stat-files small.txt odd.bin big.bin empty one mode000 \
+		exec.sh owned hardlink fifo
+	stat_cmp pt-stat-dirs sub sub/deep private bigdir small
+	# the root keeps FUSE_ROOT_ID as its inode number: no %i there
+	expect pt-stat-root "$(stat -c '%F %s %f %h %u %g %y' "$M")" \
+		"$(stat -c '%F %s %f %h %u %g %y' "$L")"
+	stat_cmp pt-stat-symlinks rel dotdot abs dangling long
+	expect pt-stat-nlink "$(stat -c %h "$M/small.txt")" 2
+	expect pt-lookup-enoent "$(errno_of stat "$M/missing")" ENOENT
+	expect pt-lookup-enotdir "$(errno_of stat "$M/small.txt/x")" ENOTDIR
+	expect pt-lookup-deep "$(cat "$M/sub/deep/file" 2>&1)" deep
+	expect pt-follow-symlink "$(cat "$M/rel" 2>&1)" deep
+	expect pt-mount-type "$(mount_fstype "$M")" "$FS"
+	stop_fs pt-umount "$M"
+}
+
+test_pt_readdir() {
+	pt_start
+	expect pt-readdir-small "$(ls -A "$M/small" | tr '\n' ' ')" \
+		"a b c d e "
+	expect pt-readdir-root "$(ls -A "$M" | md5sum)" \
+		"$(ls -A "$L" | md5sum)"
+	expect pt-readdir-10000-count "$(fusept-probe count "$M/bigdir")" \
+		10000
+	expect pt-readdir-10000-find "$(find "$M/bigdir" | wc -l)" 10001
+	expect pt-readdir-10000-names "$(ls "$M/bigdir" | md5sum)" \
+		"$(ls "$L/bigdir" | md5sum)"
+	expect pt-ls-l-bigdir "$(ls -ln "$M/bigdir" | md5sum)" \
+		"$(ls -ln "$L/bigdir" | md5sum)"
+	expect pt-ls-l-root "$(ls -lnA "$M" | md5sum)" \
+		"$(ls -lnA "$L" | md5sum)"
+	stop_fs pt-readdir-umount "$M"
+}
+
+# READDIRPLUS is negotiated by libfuse by default: see it in the debug log.
+test_pt_readdirplus() {
+	pt_start -d
+	expect pt-readdirplus-ls "$(ls -ln "$M/small" | md5sum)" \
+		"$(ls -ln "$L/small" | md5sum)"
+	if grep -q 'opcode: READDIRPLUS' "$RES/daemon.log"; then
+		pass pt-readdirplus-used
+	else
+		failc pt-readdirplus-used "no READDIRPLUS request in the daemon log"
+	fi
+	stop_fs pt-readdirplus-umount "$M"
+}
+
+test_pt_readlink() {
+	local p bad=
+	pt_start
+	for p in rel dotdot abs dangling long; do
+		[ "$(readlink "$M/$p" 2>&1)" = "$(readlink "$L/$p")" ] ||
+			bad="$bad $p"
+	done
+	if [ -z "$bad" ]; then pass pt-readlink; else
+		failc pt-readlink "targets differ:$bad"; fi
+	expect pt-readlink-4000 "$(readlink "$M/long" | wc -c)" 4001
+	expect pt-readlink-notlink "$(errno_of readlink "$M/small.txt")" EINVAL
+	stop_fs pt-readlink-umount "$M"
+}
+
+# The real getfattr (attr package): busybox sh prefers its own applet.
+GETFATTR=getfattr
+[ ! -x /usr/bin/getfattr ] || GETFATTR=/usr/bin/getfattr
+
+# getfattr -d output without its "# file:" line
+xattr_dump() { $GETFATTR --absolute-names -d -m - "$1" 2>&1 | sed 1d; }
+
+test_pt_xattr() {
+	pt_start
+	expect pt-xattr-get \
+		"$($GETFATTR --absolute-names --only-values -n trusted.fusept \
+			"$M/small.txt" 2>&1)" \
+		hello
+	expect pt-xattr-list "$(xattr_dump "$M/small.txt")" \
+		"$(xattr_dump "$L/small.txt")"
+	expect pt-xattr-big "$(xattr_dump "$M/odd.bin" | md5sum)" \
+		"$(xattr_dump "$L/odd.bin" | md5sum)"
+	expect pt-xattr-dir "$(xattr_dump "$M/sub")" "$(xattr_dump "$L/sub")"
+	expect pt-xattr-enodata \
+		"$(errno_of getxattr "$M/small.txt" trusted.missing)" ENODATA
+	expect pt-xattr-none "$(errno_of getxattr "$M/one" trusted.fusept)" \
+		ENODATA
+	stop_fs pt-xattr-umount "$M"
+}
+
+sum_of() { sha256sum <"$1" 2>&1 | cut -d' ' -f1; }
+
+test_pt_read() {
+	local f bad=
+	pt_start
+	expect pt-read-big-sha256 "$(sum_of "$M/big.bin")" \
+		"$(sum_of "$L/big.bin")"
+	echo 3 >/proc/sys/vm/drop_caches
+	expect pt-read-big-uncached "$(sum_of "$M/big.bin")" \
+		"$(sum_of "$L/big.bin")"
+	for f in small.txt odd.bin page.bin page1.bin one empty; do
+		[ "$(cat "$M/$f" | sha256sum)" = "$(cat "$L/$f" | sha256sum)" ] ||
+			bad="$bad $f"
+	done
+	if [ -z "$bad" ]; then pass pt-read-odd-sizes; else
+		failc pt-read-odd-sizes "content differs:$bad"; fi
+	expect pt-read-odd-size-bytes "$(wc -c <"$M/odd.bin")" 12345
+	expect pt-read-dd-offset \
+		"$(dd if="$M/big.bin" bs=4096 skip=3000 count=3 2>/dev/null | md5sum)" \
+		"$(dd if="$L/big.bin" bs=4096 skip=3000 count=3 2>/dev/null | md5sum)"
+	expect pt-mmap-big "$(fusept-probe mmapcmp "$M/big.bin" "$L/big.bin")" OK
+	expect pt-mmap-odd "$(fusept-probe mmapcmp "$M/odd.bin" "$L/odd.bin")" OK
+	echo 3 >/proc/sys/vm/drop_caches
+	expect pt-mmap-uncached \
+		"$(fusept-probe mmapcmp "$M/page1.bin" "$L/page1.bin")" OK
+	stop_fs pt-read-umount "$M"
+}
+
+test_pt_statfs() {
+	pt_start
+	ok pt-statfs stat -f "$M"
+	expect pt-statfs-values "$(stat -f -c '%b %c %l %S' "$M" 2>&1)" \
+		"$(stat -f -c '%b %c %l %S' "$L")"
+	expect pt-statfs-probe "$(errno_of statfs "$M/sub")" OK
+	stop_fs pt-statfs-umount "$M"
+}
+
+test_pt_access() {
+	pt_start
+	expect pt-access-root-r "$(errno_of access "$M/mode000" r)" OK
+	expect pt-access-root-x-noexec "$(errno_of access "$M/small.txt" x)" \
+		EACCES
+	expect pt-access-root-x "$(errno_of access "$M/exec.sh" x)" OK
+	expect pt-access-user-r "$(errno_of -u 1000 access "$M/small.txt" r)" OK
+	expect pt-access-user-w "$(errno_of -u 1000 access "$M/small.txt" w)" \
+		EACCES
+	expect pt-access-user-600 "$(errno_of -u 1000 access "$M/mode600" r)" \
+		EACCES
+	expect pt-access-user-owner "$(errno_of -u 1000 access "$M/owned" rw)" \
+		OK
+	expect pt-access-user-dir "$(errno_of -u 1000 access "$M/private" x)" \
+		EACCES
+	expect pt-access-user-lookup "$(errno_of -u 1000 stat "$M/private/x")" \
+		EACCES
+	expect pt-access-f "$(errno_of access "$M/missing" f)" ENOENT
+	stop_fs pt-access-umount "$M"
+}
+
+# kill_setup PREFIX: mount, hold a file open, SIGKILL the daemon
+kill_setup() {
+	M=$(mnt "$1")
+	L=$LOWER/pt
+	[ -d "$L" ] || fatal "lower directory not prepared"
+	start_fs "$M" "" passthrough_ll -f -o "source=$L,cache=never"
+	expect "$1-before" "$(cat "$M/small.txt" 2>&1)" "hello fusept"
+	spawn sh -c 'exec sleep 1000 <"$1"' sh "$M/small.txt"
+	HOLDER=$BGPID
+	wait_holds "$HOLDER" "$M/small.txt" || fatal "holder did not open the file"
+	kill -9 "$DPID"
+	wait_gone "$DPID" 5 || fatal "daemon survived SIGKILL"
+}
+
+test_kill() {
+	kill_setup kill
+	expect kill-stat-enotconn "$(errno_of stat "$M/small.txt")" ENOTCONN
+	expect kill-stat-root-enotconn "$(errno_of stat "$M")" ENOTCONN
+	expect kill-readdir-enotconn "$(errno_of readdir "$M")" ENOTCONN
+	ls "$M" >"$RES/ls.out" 2>&1
+	if grep -q "not connected" "$RES/ls.out"; then pass kill-ls-message; else
+		failc kill-ls-message "ls said: $(head -1 "$RES/ls.out")"; fi
+	expect kill-umount-busy "$(umount "$M" 2>&1 >/dev/null | grep -c busy)" 1
+	kill -9 "$HOLDER"
+	wait_gone "$HOLDER" 5
+	ok kill-umount umount "$M"
+	ok kill-umount-gone test -z "$(mount_fstype "$M")"
+}
+
+test_kill_lazy() {
+	kill_setup kill-lazy
+	expect kill-lazy-stat-enotconn "$(errno_of stat "$M/one")" ENOTCONN
+	ok kill-lazy-umount umount -l "$M"
+	ok kill-lazy-gone test -z "$(mount_fstype "$M")"
+	kill -9 "$HOLDER"
+	ok kill-lazy-holder-exits wait_gone "$HOLDER" 5
+}
+
+# The daemon answers INIT, then reads requests and never answers.
+test_abort() {
+	local m id p1 p2
+	m=$(mnt abort)
+	start_raw "$m" hang
+	id=$(conn_id "$m") || fatal "no connection id for $m"
+	ok abort-ctl-files test -f "$CTLDIR/$id/abort"
+	spawn fusept-probe stat "$m/x" >"$RES/p1.out"
+	p1=$BGPID
+	spawn fusept-probe stat "$m"
+	p2=$BGPID
+	sleep 2
+	ok abort-request-blocks alive "$p1"
+	kill -9 "$p2"
+	echo 1 >"$CTLDIR/$id/abort" 2>"$RES/abort.err" ||
+		failc abort-write "$(cat "$RES/abort.err")"
+	ok abort-unblocks wait_gone "$p1" 5
+	expect_one abort-blocked-errno "$(cat "$RES/p1.out")" ENOTCONN \
+		ECONNABORTED
+	ok abort-unblocks-killed wait_gone "$p2" 5
+	expect abort-new-request-enotconn "$(errno_of stat "$m/z")" ENOTCONN
+	ok abort-daemon-exits wait_gone "$DPID" 5
+	wait "$DPID"
+	expect abort-daemon-status $? 0
+	ok abort-umount umount "$m"
+	ok abort-ctl-dir-removed test ! -e "$CTLDIR/$id"
+}
+
+# The daemon answers INIT, then never reads: a request stays pending.
+test_killable() {
+	local m p st
+	m=$(mnt killable)
+	start_raw "$m" stall
+	spawn fusept-probe stat "$m/x"
+	p=$BGPID
+	sleep 2
+	ok killable-blocks alive "$p"
+	st=$(proc_state "$p")
+	expect killable-not-d-state "$st" S
+	kill -9 "$p"
+	ok killable-sigkill wait_gone "$p" 5
+	ok killable-umount timeout 10 umount "$m"
+	ok killable-daemon-exits wait_gone "$DPID" 5
+}
+
+# Unmounting must not wait for a daemon that does not answer.
+test_umount_hung() {
+	local m
+	m=$(mnt hung)
+	start_raw "$m" hang
+	ok umount-hung timeout 10 umount "$m"
+	ok umount-hung-gone test -z "$(mount_fstype "$m")"
+	ok umount-hung-daemon-exits wait_gone "$DPID" 5
+}
+
+BASEOPT='fd=%FD%,rootmode=40000,user_id=0,group_id=0'
+
+# mo NAME WANT OPTIONS [rawmount options]: mount must give errno WANT
+mo() {
+	local n=$1 want=$2 opts=$3 got
+	shift 3
+	got=$(fusept-rawmount -d "$DEV" -t "$FS" "$@" "$M" "$opts" 2>&1)
+	expect "mountopt-$n" "$got" "$want"
+	if is_mounted "$M"; then
+		umount -l "$M"
+		failc "mountopt-$n-leftover" "mount left behind"
+	fi
+}
+
+test_mountopt() {
+	M=$(mnt opt)
+	: >"$WORK/regular-file"
+	mo valid OK "$BASEOPT"
+	mo valid-extra OK \
+		"$BASEOPT,default_permissions,allow_other,max_read=65536"
+	mo missing-fd EINVAL 'rootmode=40000,user_id=0,group_id=0'
+	mo missing-rootmode EINVAL 'fd=%FD%,user_id=0,group_id=0'
+	mo missing-user_id EINVAL 'fd=%FD%,rootmode=40000,group_id=0'
+	mo missing-group_id EINVAL 'fd=%FD%,rootmode=40000,user_id=0'
+	mo empty EINVAL ''
+	mo null-data EINVAL -
+	mo fd-devnull EINVAL "$BASEOPT" -d /dev/null
+	mo fd-regular-file EINVAL "$BASEOPT" -d "$WORK/regular-file"
+	got=$(fusept-rawmount -d "$DEV" -t "$FS" "$M" \
+		'fd=1000,rootmode=40000,user_id=0,group_id=0' 2>&1)
+	expect_one mountopt-fd-not-open "$got" EINVAL EBADF
+	mo fd-garbage EINVAL 'fd=abc,rootmode=40000,user_id=0,group_id=0'
+	mo rootmode-garbage EINVAL \
+		'fd=%FD%,rootmode=99999999,user_id=0,group_id=0'
+	mo user_id-garbage EINVAL 'fd=%FD%,rootmode=40000,user_id=abc,group_id=0'
+	mo group_id-garbage EINVAL 'fd=%FD%,rootmode=40000,user_id=0,group_id=x'
+	mo unknown EINVAL "$BASEOPT,bogus_option=1"
+	mo unknown-flag EINVAL "$BASEOPT,bogus"
+}
+
+# raw_group MODE SECS: fusept-rawd prints its own PASS/FAIL lines
+raw_group() {
+	local m rc
+	m=$(mnt "raw$1")
+	timeout -k 2 "$2" fusept-rawd -d "$DEV" -t "$FS" "$1" "$m" \
+		>"$RES/raw.out" 2>"$RES/raw.err"
+	rc=$?
+	grep -E '^(PASS|FAIL|SKIP) ' "$RES/raw.out" >>"$SUB"
+	[ $rc -le 1 ] || fatal "fusept-rawd $1 exit status $rc:" \
+		"$(tail -3 "$RES/raw.err" | tr '\n' ' ')"
+	grep -q . "$SUB" || fatal "fusept-rawd $1 printed no result"
+}
+
+test_raw_devtest() { raw_group devtest 100; }
+test_raw_lie() { raw_group lie 280; }
+
+test_rmmod_busy() {
+	local m
+	is_fusept || skip "the kernel's FUSE is not a module under test"
+	m=$(mnt rmmod)
+	start_fs "$m" "" hello_ll -f
+	if rmmod fusept 2>/dev/null; then
+		fatal "rmmod succeeded while mounted"
+	fi
+	ok rmmod-busy-mounted grep -q '^fusept ' /proc/modules
+	stop_fs rmmod-busy-umount "$m"
+	spawn sh -c 'exec sleep 1000 <>"$1"' sh "$DEV"
+	wait_holds "$BGPID" "$DEV" || fatal "could not hold $DEV open"
+	if rmmod fusept 2>/dev/null; then
+		fatal "rmmod succeeded while $DEV was open"
+	fi
+	ok rmmod-busy-open-dev grep -q '^fusept ' /proc/modules
+	kill -9 "$BGPID"
+	wait_gone "$BGPID" 5
+}
+
+test_rmmod() {
+	is_fusept || skip "the kernel's FUSE is not a module under test"
+	ok rmmod-clean rmmod fusept
+	ok rmmod-gone-filesystem sh -c "! grep -qw '$FS' /proc/filesystems"
+	ok rmmod-gone-dev test ! -e "$DEV"
+	ok rmmod-gone-sysfs test ! -e "$SYSDIR"
+	ok rmmod-reload insmod "$MODULE"
+	ok rmmod-reload-dev test -c "$DEV"
+	ok rmmod-again rmmod fusept
+}
+
+DMESG_PATTERN='BUG|WARNING|Oops|general protection|list_del corruption|lockdep|blocked for more than|hung_task|circular locking|refcount_t|use-after-free'
+
+test_dmesg_clean() {
+	local bad
+	bad=$(dmesg | sed -n '/fusept-tests: begin/,$p' |
+		grep -E "$DMESG_PATTERN" | head -5)
+	[ -z "$bad" ] || fatal "$(echo "$bad" | tr '\n' ' ' | cut -c1-400)"
+}
+
+# ------------------------------------------------------------------ main
+
+if [ "$1" = --one ]; then
+	grp=$(echo "$2" | tr - _)
+	"test_$grp"
+	exit 0
+fi
+
+mkdir -p "$WORK" "$MNTROOT"
+# passthrough_ll keeps an O_PATH descriptor per inode it knows
+ulimit -n 65536 2>/dev/null || ulimit -n 4096
+echo "fusept-tests: begin" >/dev/kmsg 2>/dev/null
+echo "fusept guest tests: fs=$FS dev=$DEV kernel=$(uname -r)"
+
+group module 60
+group hello 60
+group helper 60
+group pt-setup 300
+group pt-lookup 120
+group pt-readdir 300
+group pt-readdirplus 60
+group pt-readlink 60
+group pt-xattr 60
+group pt-read 300
+group pt-statfs 60
+group pt-access 60
+group kill 60
+group kill-lazy 60
+group abort 60
+group killable 60
+group umount-hung 60
+group mountopt 120
+group raw-devtest 120
+group raw-lie 300
+group rmmod-busy 60
+group rmmod 60
+group dmesg-clean 30
+
+# The harness's /init dumps the kernel log itself: do not print it twice.
+if ! grep -q FUSEPT-DMESG-BEGIN /init 2>/dev/null; then
+	echo FUSEPT-DMESG-BEGIN
+	dmesg
+	echo FUSEPT-DMESG-END
+fi
+echo "fusept: $NPASS passed, $NFAIL failed, $NSKIP skipped"
+[ "$NFAIL" = 0 ]

@@ -1,0 +1,37 @@
+#!/bin/bash
+# Boot a Debian kernel with the test initramfs in QEMU (TCG, no KVM) and
+# capture the serial console in LOG. The guest runs /tests/SCRIPT.sh.
+# With FUSEPT_LIVE=1 the console is also shown as it comes.
+# Env: FUSEPT_TIMEOUT (s, default 600), FUSEPT_MEM (2G), FUSEPT_SMP (2),
+#      FUSEPT_APPEND (extra kernel command line).
+# Usage: boot.sh KVER INITRD LOG [SCRIPT]
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+kver=${1:?usage: boot.sh KVER INITRD LOG [SCRIPT]}
+initrd=${2:?}
+logf=${3:?}
+script=${4:-run}
+timeout=${FUSEPT_TIMEOUT:-600}
+vmlinuz=$FUSEPT_CACHE/kernel/$kver/vmlinuz
+[ -e "$vmlinuz" ] || die "no kernel image $vmlinuz"
+
+cmdline="console=ttyS0 panic=-1 panic_on_warn=1 oops=panic loglevel=5"
+cmdline="$cmdline fusept.script=$script ${FUSEPT_APPEND:-}"
+
+qemu() {
+	timeout -k 10 "$timeout" qemu-system-x86_64 -accel tcg -cpu max \
+		-m "${FUSEPT_MEM:-2G}" -smp "${FUSEPT_SMP:-2}" \
+		-display none -serial stdio -monitor none -nic none -no-reboot \
+		-kernel "$vmlinuz" -initrd "$initrd" -append "$cmdline" </dev/null
+}
+
+rc=0
+if [ "${FUSEPT_LIVE:-0}" = 1 ]; then
+	qemu 2>&1 | tr -d '\r' | tee "$logf" || rc=$?
+else
+	qemu 2>&1 | tr -d '\r' >"$logf" || rc=$?
+fi
+if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+	echo "qemu: killed after ${timeout}s timeout" | tee -a "$logf" >&2
+fi
+exit 0

@@ -1,0 +1,73 @@
+#!/bin/bash
+# Build the kernel-independent part of the guest initramfs in the guest
+# chroot (trixie): tests/guest/build.sh installs the test programs into
+# DESTDIR, guest-root.sh turns that into an initramfs tree, and the tree is
+# packed as base.cpio. Cached in $FUSEPT_CACHE/guest/HASH, where HASH covers
+# the repository (less module/ and .git) and the chroot's package state.
+# Usage: build-guest.sh   (prints the directory holding base.cpio)
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+suite=$GUEST_SUITE
+root=$(suite_root "$suite")
+
+source_hash() {
+	{
+		(cd "$REPO" && find . \( -path ./.git -o -path ./module \) -prune -o \
+			-type f ! -name '*.o' ! -name '*.ko' -print0 | LC_ALL=C sort -z |
+			xargs -0 sha256sum)
+		sha256sum "$root/var/lib/dpkg/status"
+	} | sha256sum | cut -c1-16
+}
+
+copy_repo() {
+	rm -rf "$root/src"
+	mkdir -p "$root/src"
+	tar -C "$REPO" --exclude=./.git --exclude='*.o' --exclude='*.ko' -cf - . |
+		tar -C "$root/src" -xf -
+}
+
+build() {
+	local dir=$1 rc=0 prev
+	[ -x "$REPO/tests/guest/build.sh" ] || die "missing $REPO/tests/guest/build.sh"
+	copy_repo
+	rm -rf "$root/tmp/fusept-guest"
+	mkdir -p "$root/tmp/fusept-guest"
+	# Seed DESTDIR with the previous build: build.sh rebuilds what changed.
+	prev=$(ls -1dt "$FUSEPT_CACHE"/guest/*/dest 2>/dev/null | head -1) || true
+	[ -z "$prev" ] || cp -a "$prev" "$root/tmp/fusept-guest/dest"
+	in_suite "$suite" bash -c '
+		set -e
+		/src/tests/guest/build.sh /tmp/fusept-guest/dest
+		/src/tests/vm/guest-root.sh /tmp/fusept-guest/dest /tmp/fusept-guest/root
+		' >"$dir.log" 2>&1 || rc=$?
+	if [ $rc != 0 ]; then
+		tail -40 "$dir.log" >&2
+		die "guest build failed (log: $dir.log)"
+	fi
+	mkdir -p "$dir.tmp"
+	(cd "$root/tmp/fusept-guest/root" && find . -print0 | LC_ALL=C sort -z |
+		cpio --null -o -H newc --quiet) >"$dir.tmp/base.cpio"
+	mv "$root/tmp/fusept-guest/dest" "$dir.tmp/dest"
+	rm -rf "$root/tmp/fusept-guest" "$root/src"
+	mv "$dir.log" "$dir.tmp/build.log"
+	touch "$dir.tmp/.ready"
+	rm -rf "$dir"
+	mv "$dir.tmp" "$dir"
+}
+
+main() {
+	local dir
+	"$VM_DIR/setup-chroot.sh" "$suite"
+	dir=$FUSEPT_CACHE/guest/$(source_hash)
+	if [ ! -e "$dir/.ready" ]; then
+		mkdir -p "$FUSEPT_CACHE/guest"
+		rm -rf "$dir" "$dir.tmp"
+		log "building the guest userland in the $suite chroot"
+		build "$dir"
+		# keep only the newest few builds
+		ls -1dt "$FUSEPT_CACHE"/guest/*/ | tail -n +4 | xargs -r rm -rf
+	fi
+	echo "$dir"
+}
+
+main

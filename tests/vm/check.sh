@@ -1,0 +1,123 @@
+#!/bin/bash
+# The VM test matrix behind `make check` (and `make demo`).
+# For each selected kernel: prepare its suite (chroot, or the host for
+# bookworm), fetch the Debian kernel image, build fusept.ko with DKMS, make
+# the initramfs, boot it in QEMU and judge the console log.
+# The last line printed is "N passed, M failed"; the exit status is non-zero
+# when M > 0.
+#
+# Env: KERNELS        kernels to run, by version prefix (default "5.10 6.1 6.12 7")
+#      FUSEPT_CACHE   cache directory (default /var/cache/fusept)
+#      FUSEPT_RESULTS results directory (default $FUSEPT_CACHE/results)
+#      FUSEPT_TIMEOUT per-boot timeout in seconds (default 600)
+#      FUSEPT_APPEND  extra kernel command line
+# Usage: check.sh [--demo]   (--demo: host kernel only, run demo.sh, live)
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+MODE=check
+SCRIPT=run
+if [ "${1:-}" = --demo ]; then
+	MODE=demo
+	SCRIPT=demo
+	KERNELS=${DEMO_KERNEL:-6.1}
+	export FUSEPT_LIVE=1
+fi
+KERNELS=${KERNELS:-5.10 6.1 6.12 7}
+TOTAL_PASSED=0
+TOTAL_FAILED=0
+SUMMARY=()
+GUEST=
+
+lock() {
+	mkdir -p "$FUSEPT_CACHE"
+	exec 9>"$FUSEPT_CACHE/lock"
+	if ! flock -n 9; then
+		log "waiting for another fusept VM run to finish"
+		flock 9
+	fi
+}
+
+# debootstrap the missing chroots, in parallel.
+setup_chroots() {
+	local suite pids=() rc=0 pid
+	for suite in "$@"; do
+		"$VM_DIR/setup-chroot.sh" "$suite" &
+		pids+=($!)
+	done
+	for pid in "${pids[@]}"; do
+		wait "$pid" || rc=1
+	done
+	return $rc
+}
+
+record() { # record KVER PASSED FAILED [NOTE]
+	TOTAL_PASSED=$((TOTAL_PASSED + $2))
+	TOTAL_FAILED=$((TOTAL_FAILED + $3))
+	SUMMARY+=("kernel $1: $2 passed, $3 failed${4:+ ($4)}")
+	echo "kernel $1: $2 passed, $3 failed${4:+ ($4)}"
+}
+
+# run_kernel KEY SUITE TOKENS: the whole pipeline for one kernel.
+run_kernel() {
+	local key=$1 suite=$2 tokens=$3 kver res tok counts
+	log "kernel $key ($suite)"
+	kver=$(timed "prepare $suite" "$VM_DIR/prepare-suite.sh" "$suite") ||
+		{ record "$key" 0 1 "suite $suite unavailable"; return; }
+	for tok in $tokens; do
+		if kver_matches "$key" "$tok" && [ "$tok" != "$key" ] &&
+			! kver_matches "$tok" "$kver"; then
+			record "$tok" 0 1 "not available, $suite has $kver"
+			return
+		fi
+	done
+	res=$FUSEPT_RESULTS/$kver
+	mkdir -p "$res"
+	timed "kernel image $kver" "$VM_DIR/fetch-kernel.sh" "$suite" "$kver" >/dev/null ||
+		{ record "$kver" 0 1 "kernel image download failed"; return; }
+	timed "dkms build $kver" "$VM_DIR/build-module.sh" "$suite" "$kver" "$res" ||
+		{ record "$kver" 0 1 "build failed"; return; }
+	if [ -z "$GUEST" ]; then
+		record "$kver" 0 1 "no guest userland"
+		return
+	fi
+	timed "initramfs $kver" "$VM_DIR/mkinitrd.sh" "$kver" "$res/fusept.ko" \
+		"$GUEST" "$res/initrd.img" ||
+		{ record "$kver" 0 1 "initramfs failed"; return; }
+	log "booting $kver (console: $res/console.log)"
+	timed "boot+run $kver" "$VM_DIR/boot.sh" "$kver" "$res/initrd.img" \
+		"$res/console.log" "$SCRIPT" || true
+	counts=$("$VM_DIR/parse-log.sh" "$res/console.log")
+	record "$kver" "${counts% *}" "${counts#* }"
+}
+
+main() {
+	local start entries ent suites suite
+	start=$(date +%s)
+	lock
+	timed "host packages" "$VM_DIR/host-deps.sh"
+	entries=$(matrix_select "$KERNELS")
+	[ -n "$entries" ] || die "KERNELS=\"$KERNELS\" selects none of: $MATRIX"
+	suites=$GUEST_SUITE
+	for ent in $entries; do
+		suite=${ent#*:}
+		[ "$suite" = "$HOST_SUITE" ] || suites="$suites $suite"
+	done
+	# shellcheck disable=SC2046
+	timed "chroots" setup_chroots $(tr ' ' '\n' <<<"$suites" | sort -u) ||
+		warn "some chroots could not be set up"
+	GUEST=$(timed "guest userland" "$VM_DIR/build-guest.sh") || GUEST=
+	for ent in $entries; do
+		run_kernel "${ent%%:*}" "${ent#*:}" "$KERNELS"
+	done
+	printf '[time] %-34s %4ss\n' "total" "$(($(date +%s) - start))" >&2
+	echo "---- summary (results in $FUSEPT_RESULTS)"
+	printf '%s\n' "${SUMMARY[@]}"
+	if [ "$MODE" = demo ]; then
+		echo "demo finished: $TOTAL_FAILED problem(s)"
+	fi
+	echo "$TOTAL_PASSED passed, $TOTAL_FAILED failed"
+	[ "$TOTAL_FAILED" = 0 ]
+}
+
+main

@@ -1,0 +1,158 @@
+# shellcheck shell=bash disable=SC2034
+# Shared helpers for the fusept VM test harness (sourced, not executed).
+#
+# Layout of the cache (FUSEPT_CACHE, default /var/cache/fusept), nothing of
+# it lives in the repository:
+#   chroot/SUITE/            debootstrap chroot (stamp .fusept-ready)
+#   chroot/SUITE.log         debootstrap log
+#   stamps/apt-SUITE         last `apt-get update` of that suite (1 day TTL)
+#   kernel/KVER/             unpacked Debian kernel image (stamp .ready)
+#   guest/HASH/              guest userland built by tests/guest/build.sh,
+#                            plus base.cpio.gz (stamp .ready)
+#   results/KVER/            per run: build.log, make.log, fusept.ko,
+#                            initrd.img, console.log
+
+FUSEPT_CACHE=${FUSEPT_CACHE:-/var/cache/fusept}
+FUSEPT_MIRROR=${FUSEPT_MIRROR:-http://deb.debian.org/debian}
+FUSEPT_RESULTS=${FUSEPT_RESULTS:-$FUSEPT_CACHE/results}
+VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$VM_DIR/../.." && pwd)
+
+# Kernel matrix: version key -> Debian suite whose linux-headers-amd64 is used.
+# bookworm is the host itself (Debian 12).
+MATRIX="5.10:bullseye 6.1:bookworm 6.12:trixie 7:sid"
+HOST_SUITE=bookworm
+GUEST_SUITE=trixie # builds the guest userland (libfuse 3.17, fio, ...)
+
+# Packages every chroot gets; the guest suite gets GUEST_PKGS on top.
+CHROOT_PKGS="gcc make libc6-dev linux-headers-amd64 kmod dkms ca-certificates"
+GUEST_PKGS="libfuse3-dev fuse3 pkgconf fio attr busybox-static e2fsprogs strace"
+# Host packages the harness itself needs.
+HOST_PKGS="qemu-system-x86 debootstrap dkms kmod cpio gzip xz-utils zstd \
+	gcc make libc6-dev linux-headers-amd64 ca-certificates"
+
+export DEBIAN_FRONTEND=noninteractive
+
+log() { printf '==> %s\n' "$*" >&2; }
+warn() { printf 'warning: %s\n' "$*" >&2; }
+die() {
+	printf 'error: %s\n' "$*" >&2
+	exit 1
+}
+
+# timed NAME CMD...: run CMD, print how long it took, keep its exit status.
+timed() {
+	local name=$1 start rc=0
+	shift
+	start=$(date +%s)
+	"$@" || rc=$?
+	printf '[time] %-34s %4ss%s\n' "$name" "$(($(date +%s) - start))" \
+		"$([ $rc = 0 ] || echo " (failed, rc=$rc)")" >&2
+	return $rc
+}
+
+package_version() {
+	sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$REPO/dkms.conf"
+}
+
+suite_pkgs() {
+	if [ "$1" = "$GUEST_SUITE" ]; then
+		echo "$CHROOT_PKGS $GUEST_PKGS"
+	else
+		echo "$CHROOT_PKGS"
+	fi
+}
+
+# Root directory of a suite: the host for bookworm, else its chroot.
+suite_root() {
+	if [ "$1" = "$HOST_SUITE" ]; then
+		echo /
+	else
+		echo "$FUSEPT_CACHE/chroot/$1"
+	fi
+}
+
+# in_suite SUITE CMD...: run CMD on the host (bookworm) or in the chroot
+# of SUITE. In a chroot, /proc is mounted in a private mount namespace for
+# the duration of the command (sid's objtool needs it): nothing to unmount,
+# nothing left behind on an interrupt, no clash between concurrent commands.
+in_suite() {
+	local suite=$1 root
+	shift
+	if [ "$suite" = "$HOST_SUITE" ]; then
+		"$@"
+		return
+	fi
+	root=$(suite_root "$suite")
+	[ -e "$root/.fusept-ready" ] || die "no chroot for $suite at $root"
+	cp -L /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
+	env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C.UTF-8 \
+		DEBIAN_FRONTEND=noninteractive \
+		unshare --mount --propagation private /bin/sh -c \
+		'mount -t proc proc "$0/proc" && exec chroot "$0" "$@"' "$root" "$@"
+}
+
+# Packages of a list that are not installed in SUITE.
+missing_pkgs() {
+	local suite=$1 installed p
+	shift
+	installed=$(in_suite "$suite" dpkg-query -W -f '${Package} ${db:Status-Status}\n' \
+		"$@" 2>/dev/null | awk '$2 == "installed" { print $1 }') || true
+	for p in "$@"; do
+		grep -qx -- "$p" <<<"$installed" || echo "$p"
+	done
+}
+
+apt_stamp() { echo "$FUSEPT_CACHE/stamps/apt-$1"; }
+
+# apt-get update in SUITE unless done within the last day.
+apt_refresh() {
+	local suite=$1 stamp
+	stamp=$(apt_stamp "$suite")
+	if [ -e "$stamp" ] && [ -z "$(find "$stamp" -mmin +1440)" ]; then
+		return 0
+	fi
+	log "apt-get update ($suite)"
+	in_suite "$suite" apt-get update -qq \
+		-o Acquire::Check-Valid-Until=false >&2 ||
+		warn "apt-get update failed in $suite, using the old package lists"
+	mkdir -p "$(dirname "$stamp")"
+	touch "$stamp"
+	return 0
+}
+
+apt_install() {
+	local suite=$1
+	shift
+	in_suite "$suite" apt-get install -y -qq --no-install-recommends \
+		-o Dpkg::Use-Pty=0 "$@" >&2
+}
+
+# Kernel version of the headers linux-headers-amd64 points to in SUITE.
+headers_kver() {
+	in_suite "$1" dpkg-query -W -f '${Depends}\n' linux-headers-amd64 |
+		grep -o 'linux-headers-[^ ,]*' | head -1 | sed 's/^linux-headers-//'
+}
+
+# kver_matches TOKEN VERSION: TOKEN is VERSION or a prefix of it ending at
+# a version boundary (6.1 matches 6.1.0-56-amd64, not 6.12.57+deb13-amd64).
+kver_matches() {
+	case $2 in
+	"$1" | "$1".* | "$1"-* | "$1"+*) return 0 ;;
+	esac
+	return 1
+}
+
+# matrix_select "KERNELS": print "key:suite" entries the tokens select.
+matrix_select() {
+	local tok ent key seen=
+	for tok in $1; do
+		for ent in $MATRIX; do
+			key=${ent%%:*}
+			if kver_matches "$tok" "$key" || kver_matches "$key" "$tok"; then
+				case " $seen " in *" $ent "*) ;; *) seen="$seen $ent" ;; esac
+			fi
+		done
+	done
+	echo $seen
+}
