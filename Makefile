@@ -33,6 +33,6 @@ clean:
 
 vm-clean:
 	@for p in $(FUSEPT_CACHE)/chroot/*/proc; do ! mountpoint -q $$p || umount -l $$p; done
-	rm -rf $(FUSEPT_CACHE)
+	rm -rf --one-file-system $(FUSEPT_CACHE)
 
 .PHONY: all module check demo clean vm-clean

@@ -292,6 +292,16 @@ test_helper() {
 	expect helper-bad-option-unmounted "$(mount_fstype "$m")" ""
 	fusept-mount >"$RES/helper.out" 2>&1
 	expect helper-usage-status $? 1
+	# the daemon gets the device as its last argument, /dev/fd/N ...
+	o=$(fusept-mount -d "$DEV" -t "$FS" "$m" sh -c \
+		'echo "${1%%[0-9]*}"; readlink "/proc/self/fd/${1##*/}"' sh 2>&1)
+	expect helper-fd-argument "$(echo $o)" "/dev/fd/ $DEV"
+	umount "$m" 2>/dev/null
+	# ... or, with -n, only in $FUSEPT_FD
+	o=$(fusept-mount -n -d "$DEV" -t "$FS" "$m" sh -c \
+		'echo $#; readlink /proc/self/fd/$FUSEPT_FD' sh 2>&1)
+	expect helper-no-fd-argument "$(echo $o)" "0 $DEV"
+	umount "$m" 2>/dev/null
 }
 
 # The lower directory: every kind of object passthrough_ll has to show.

@@ -8,7 +8,7 @@
 #   stamps/apt-SUITE         last `apt-get update` of that suite (1 day TTL)
 #   kernel/KVER/             unpacked Debian kernel image (stamp .ready)
 #   guest/HASH/              guest userland built by tests/guest/build.sh,
-#                            plus base.cpio.gz (stamp .ready)
+#                            plus base.cpio (stamp .ready)
 #   results/KVER/            per run: build.log, make.log, fusept.ko,
 #                            initrd.img, console.log
 

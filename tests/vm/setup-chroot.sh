@@ -12,7 +12,7 @@ dir=$FUSEPT_CACHE/chroot/$suite
 [ ! -e "$dir/.fusept-ready" ] || exit 0
 
 main() {
-	rm -rf "$dir"
+	rm -rf --one-file-system "$dir"
 	mkdir -p "$FUSEPT_CACHE/chroot" "$FUSEPT_CACHE/stamps"
 	log "debootstrap $suite into $dir (log: $dir.log)"
 	debootstrap --variant=minbase --include=ca-certificates "$suite" "$dir" \
