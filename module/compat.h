@@ -13,6 +13,7 @@
 #include <linux/fs.h>
 #include <linux/highmem.h>
 #include <linux/pagemap.h>
+#include <linux/writeback.h>
 #include "compat-gen.h"
 
 #if defined(FUSEPT_HAVE_MNT_IDMAP)
@@ -32,6 +33,51 @@
 	       u32 mask, unsigned int flags)
 #define FUSEPT_DECLARE_PERMISSION(fn) \
 	int fn(FUSEPT_IDMAP_ARG struct inode *inode, int mask)
+
+#define FUSEPT_DECLARE_SETATTR(fn) \
+	int fn(FUSEPT_IDMAP_ARG struct dentry *entry, struct iattr *attr)
+#define FUSEPT_DECLARE_CREATE(fn) \
+	int fn(FUSEPT_IDMAP_ARG struct inode *dir, struct dentry *entry, \
+	       umode_t mode, bool excl)
+#define FUSEPT_DECLARE_MKNOD(fn) \
+	int fn(FUSEPT_IDMAP_ARG struct inode *dir, struct dentry *entry, \
+	       umode_t mode, dev_t rdev)
+#define FUSEPT_DECLARE_SYMLINK(fn) \
+	int fn(FUSEPT_IDMAP_ARG struct inode *dir, struct dentry *entry, \
+	       const char *target)
+#define FUSEPT_DECLARE_RENAME(fn) \
+	int fn(FUSEPT_IDMAP_ARG struct inode *olddir, struct dentry *oldent, \
+	       struct inode *newdir, struct dentry *newent, unsigned int flags)
+#define FUSEPT_DECLARE_XATTR_SET(fn) \
+	int fn(const struct xattr_handler *handler, FUSEPT_IDMAP_ARG \
+	       struct dentry *entry, struct inode *inode, const char *name, \
+	       const void *value, size_t size, int flags)
+
+/* ->mkdir returns the dentry it used (6.15+) or an error code */
+#ifdef FUSEPT_HAVE_MKDIR_DENTRY
+#define FUSEPT_DECLARE_MKDIR(fn) \
+	struct dentry *fn(FUSEPT_IDMAP_ARG struct inode *dir, \
+			  struct dentry *entry, umode_t mode)
+static inline struct dentry *fusept_mkdir_ret(struct dentry *alias, int err)
+{
+	return err ? ERR_PTR(err) : alias;
+}
+#else
+#define FUSEPT_DECLARE_MKDIR(fn) \
+	int fn(FUSEPT_IDMAP_ARG struct inode *dir, struct dentry *entry, \
+	       umode_t mode)
+static inline int fusept_mkdir_ret(struct dentry *alias, int err)
+{
+	dput(alias);
+	return err;
+}
+#endif
+
+static inline int fusept_setattr_prepare(struct dentry *entry,
+					 struct iattr *attr)
+{
+	return setattr_prepare(FUSEPT_IDMAP_NOP entry, attr);
+}
 
 static inline int fusept_generic_permission(struct inode *inode, int mask)
 {
@@ -170,6 +216,37 @@ static inline void fusept_pg_end_read(struct folio *pg, bool ok)
 #endif
 }
 
+static inline void fusept_pg_unlock(struct folio *pg)
+{
+	folio_unlock(pg);
+}
+
+static inline bool fusept_pg_clear_dirty_for_io(struct folio *pg)
+{
+	return folio_clear_dirty_for_io(pg);
+}
+
+static inline void fusept_pg_start_writeback(struct folio *pg)
+{
+	folio_start_writeback(pg);
+}
+
+static inline void fusept_pg_end_writeback(struct folio *pg)
+{
+	folio_end_writeback(pg);
+}
+
+static inline void fusept_pg_redirty(struct writeback_control *wbc,
+				     struct folio *pg)
+{
+	folio_redirty_for_writepage(wbc, pg);
+}
+
+static inline struct address_space *fusept_pg_mapping(struct folio *pg)
+{
+	return pg->mapping;
+}
+
 /* The next locked folio of a readahead batch; no reference held */
 static inline struct folio *fusept_ra_next(struct readahead_control *rac)
 {
@@ -209,6 +286,37 @@ static inline void fusept_pg_end_read(struct page *pg, bool ok)
 	unlock_page(pg);
 }
 
+static inline void fusept_pg_unlock(struct page *pg)
+{
+	unlock_page(pg);
+}
+
+static inline bool fusept_pg_clear_dirty_for_io(struct page *pg)
+{
+	return clear_page_dirty_for_io(pg);
+}
+
+static inline void fusept_pg_start_writeback(struct page *pg)
+{
+	set_page_writeback(pg);
+}
+
+static inline void fusept_pg_end_writeback(struct page *pg)
+{
+	end_page_writeback(pg);
+}
+
+static inline void fusept_pg_redirty(struct writeback_control *wbc,
+				     struct page *pg)
+{
+	redirty_page_for_writepage(wbc, pg);
+}
+
+static inline struct address_space *fusept_pg_mapping(struct page *pg)
+{
+	return pg->mapping;
+}
+
 static inline struct page *fusept_ra_next(struct readahead_control *rac)
 {
 	struct page *pg = readahead_page(rac);
@@ -217,6 +325,74 @@ static inline struct page *fusept_ra_next(struct readahead_control *rac)
 	if (pg)
 		put_page(pg);
 	return pg;
+}
+#endif
+
+/* O_DIRECT is served by ->read_iter and ->write_iter themselves */
+static inline void fusept_allow_odirect(struct file *file)
+{
+#ifdef FMODE_CAN_ODIRECT
+	file->f_mode |= FMODE_CAN_ODIRECT;
+#endif
+}
+
+/* Dirtying and laundering page cache units */
+#ifdef FUSEPT_HAVE_DIRTY_FOLIO
+#define FUSEPT_AOPS_DIRTY	.dirty_folio = filemap_dirty_folio
+#define FUSEPT_AOPS_LAUNDER(fn)	.launder_folio = (fn)
+#else
+#define FUSEPT_AOPS_DIRTY	.set_page_dirty = __set_page_dirty_nobuffers
+#define FUSEPT_AOPS_LAUNDER(fn)	.launder_page = (fn)
+#endif
+
+/*
+ * Walk the dirty page cache units of a mapping for ->writepages and hand
+ * each one, locked, to fn.
+ */
+#if defined(FUSEPT_HAVE_WRITEBACK_ITER)
+static inline int
+fusept_write_cache(struct address_space *m, struct writeback_control *wbc,
+		   int (*fn)(struct fusept_pg *, struct writeback_control *,
+			     void *), void *data)
+{
+	struct folio *folio = NULL;
+	int err = 0;
+
+	while ((folio = writeback_iter(m, wbc, folio, &err)))
+		err = fn(folio, wbc, data);
+	return err;
+}
+#elif defined(FUSEPT_HAVE_WCP_FOLIO) || !defined(FUSEPT_HAVE_READ_FOLIO)
+static inline int
+fusept_write_cache(struct address_space *m, struct writeback_control *wbc,
+		   int (*fn)(struct fusept_pg *, struct writeback_control *,
+			     void *), void *data)
+{
+	return write_cache_pages(m, wbc, fn, data);
+}
+#else
+struct fusept_wcp_adapter {
+	int (*fn)(struct folio *folio, struct writeback_control *wbc,
+		  void *data);
+	void *data;
+};
+
+static inline int fusept_wcp_page(struct page *page,
+				  struct writeback_control *wbc, void *data)
+{
+	struct fusept_wcp_adapter *a = data;
+
+	return a->fn(page_folio(page), wbc, a->data);
+}
+
+static inline int
+fusept_write_cache(struct address_space *m, struct writeback_control *wbc,
+		   int (*fn)(struct folio *, struct writeback_control *,
+			     void *), void *data)
+{
+	struct fusept_wcp_adapter a = { .fn = fn, .data = data };
+
+	return write_cache_pages(m, wbc, fusept_wcp_page, &a);
 }
 #endif
 

@@ -30,6 +30,7 @@ struct fusept_conn *fusept_conn_new(void)
 	if (!fc)
 		return NULL;
 	spin_lock_init(&fc->lock);
+	init_rwsem(&fc->killsb);
 	refcount_set(&fc->count, 1);
 	init_waitqueue_head(&fc->waitq);
 	init_waitqueue_head(&fc->blocked_waitq);
@@ -335,7 +336,10 @@ static void fusept_init_end(struct fusept_conn *fc, struct fusept_args *args,
 					    error, ia->out.major, ia->out.minor);
 		WRITE_ONCE(fc->conn_error, true);
 	} else {
-		fusept_apply_init(fc, &ia->out);
+		down_read(&fc->killsb);	/* the mount may be going away */
+		if (fc->sb)
+			fusept_apply_init(fc, &ia->out);
+		up_read(&fc->killsb);
 	}
 	WRITE_ONCE(fc->initialized, true);
 	wake_up_all(&fc->blocked_waitq);

@@ -24,13 +24,6 @@ static struct fusept_conn *fusept_dev_conn(struct file *file)
 	return smp_load_acquire(&fud->fc);
 }
 
-/* Notifications from the daemon (unique 0) */
-static ssize_t fusept_notify(struct fusept_conn *fc, int code,
-			     struct iov_iter *from, size_t size)
-{
-	return -EINVAL;
-}
-
 /* Bind a freshly opened device file to the connection being mounted */
 int fusept_dev_attach(struct file *file, struct fusept_conn *fc)
 {
@@ -471,8 +464,10 @@ static ssize_t fusept_dev_write(struct kiocb *iocb, struct iov_iter *from)
 		return -EFAULT;
 	if (oh.len != nbytes)
 		return -EINVAL;
-	if (!oh.unique)
-		return fusept_notify(fc, oh.error, from, nbytes - sizeof(oh));
+	if (!oh.unique) {
+		err = fusept_notify(fc, oh.error, from, nbytes - sizeof(oh));
+		return err ? err : nbytes;
+	}
 	if (oh.error <= -512 || oh.error > 0)
 		return -EINVAL;
 	if (oh.unique & FUSEPT_INT_REQ_BIT)

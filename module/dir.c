@@ -186,6 +186,333 @@ static const char *fusept_get_link(struct dentry *entry, struct inode *inode,
 	return link;
 }
 
+/*
+ * A node the daemon just created for a name: check it, get its inode and
+ * tie the dentry to it. Returns the dentry used (an alias for a directory
+ * that was already known) with a reference, NULL for entry itself.
+ */
+static struct dentry *fusept_new_entry(struct inode *dir, struct dentry *entry,
+				       struct fusept_args *args, umode_t type)
+{
+	struct fusept_conn *fc = fusept_i_conn(dir);
+	u64 attr_version = atomic64_read(&fc->attr_version);
+	struct fuse_entry_out *out = args->out;
+	struct dentry *alias;
+	struct inode *inode;
+	int err;
+
+	err = fusept_send(fc, args);
+	if (err)
+		return ERR_PTR(err);
+	err = fusept_check_entry(out);
+	if (!err && (!out->nodeid || (out->attr.mode & S_IFMT) != type))
+		err = -EIO;
+	if (err) {
+		if (out->nodeid)
+			fusept_forget_one(fc, out->nodeid);
+		return ERR_PTR(err);
+	}
+	inode = fusept_iget(dir->i_sb, out->nodeid, out->generation, &out->attr,
+			    fusept_expire(out->attr_valid, out->attr_valid_nsec),
+			    attr_version);
+	if (!inode) {
+		fusept_forget_one(fc, out->nodeid);
+		return ERR_PTR(-ENOMEM);
+	}
+	fusept_invalidate_attr(dir);
+	d_drop(entry);
+	alias = d_splice_alias(inode, entry);
+	if (IS_ERR(alias))
+		return alias;
+	fusept_set_entry_time(alias ? alias : entry, out);
+	return alias;
+}
+
+/* The same, for operations that give the VFS an int */
+static int fusept_new_entry_int(struct inode *dir, struct dentry *entry,
+				struct fusept_args *args, umode_t type)
+{
+	struct dentry *alias = fusept_new_entry(dir, entry, args, type);
+
+	if (IS_ERR(alias))
+		return PTR_ERR(alias);
+	dput(alias);
+	return 0;
+}
+
+static void fusept_entry_args(struct fusept_args *args, struct inode *dir,
+			      u32 opcode, struct fuse_entry_out *out)
+{
+	memset(out, 0, sizeof(*out));
+	args->opcode = opcode;
+	args->nodeid = fusept_nodeid(dir);
+	args->out = out;
+	args->out_size = sizeof(*out);
+}
+
+static FUSEPT_DECLARE_MKNOD(fusept_mknod)
+{
+	struct fuse_mknod_in in = {
+		.mode = mode,
+		.rdev = new_encode_dev(rdev),
+		.umask = current_umask(),
+	};
+	struct fuse_entry_out out;
+	struct fusept_args args = {
+		.in_numargs = 2,
+		.in[0] = { &in, sizeof(in) },
+		.in[1] = { entry->d_name.name, entry->d_name.len + 1 },
+	};
+
+	fusept_entry_args(&args, dir, FUSE_MKNOD, &out);
+	if (fusept_i_conn(dir)->minor < 12)
+		args.in[0].size = FUSE_COMPAT_MKNOD_IN_SIZE;
+	return fusept_new_entry_int(dir, entry, &args, mode & S_IFMT);
+}
+
+static FUSEPT_DECLARE_CREATE(fusept_create)
+{
+	return fusept_mknod(FUSEPT_IDMAP_NOP dir, entry, mode | S_IFREG, 0);
+}
+
+static FUSEPT_DECLARE_MKDIR(fusept_mkdir)
+{
+	struct fuse_mkdir_in in = {
+		.mode = mode,
+		.umask = current_umask(),
+	};
+	struct fuse_entry_out out;
+	struct fusept_args args = {
+		.in_numargs = 2,
+		.in[0] = { &in, sizeof(in) },
+		.in[1] = { entry->d_name.name, entry->d_name.len + 1 },
+	};
+	struct dentry *alias;
+
+	fusept_entry_args(&args, dir, FUSE_MKDIR, &out);
+	alias = fusept_new_entry(dir, entry, &args, S_IFDIR);
+	if (IS_ERR(alias))
+		return fusept_mkdir_ret(NULL, PTR_ERR(alias));
+	return fusept_mkdir_ret(alias, 0);
+}
+
+static FUSEPT_DECLARE_SYMLINK(fusept_symlink)
+{
+	struct fuse_entry_out out;
+	struct fusept_args args = {
+		.in_numargs = 2,
+		.in[0] = { entry->d_name.name, entry->d_name.len + 1 },
+		.in[1] = { target, strlen(target) + 1 },
+	};
+
+	fusept_entry_args(&args, dir, FUSE_SYMLINK, &out);
+	return fusept_new_entry_int(dir, entry, &args, S_IFLNK);
+}
+
+static int fusept_link(struct dentry *old, struct inode *dir,
+		       struct dentry *entry)
+{
+	struct inode *inode = d_inode(old);
+	struct fuse_link_in in = { .oldnodeid = fusept_nodeid(inode) };
+	struct fuse_entry_out out;
+	struct fusept_args args = {
+		.in_numargs = 2,
+		.in[0] = { &in, sizeof(in) },
+		.in[1] = { entry->d_name.name, entry->d_name.len + 1 },
+	};
+	int err;
+
+	fusept_entry_args(&args, dir, FUSE_LINK, &out);
+	err = fusept_new_entry_int(dir, entry, &args, inode->i_mode & S_IFMT);
+	fusept_invalidate_attr(inode);
+	return err;
+}
+
+/* A name is gone: its inode lost a link */
+static void fusept_entry_unlinked(struct inode *dir, struct dentry *entry,
+				  bool isdir)
+{
+	struct inode *inode = d_inode(entry);
+	struct fusept_inode *fi = fusept_i(inode);
+
+	spin_lock(&fi->lock);
+	if (isdir)
+		clear_nlink(inode);
+	else if (inode->i_nlink > 0)
+		drop_nlink(inode);
+	spin_unlock(&fi->lock);
+	fusept_invalidate_attr(inode);
+	fusept_invalidate_attr(dir);
+}
+
+static int fusept_remove(struct inode *dir, struct dentry *entry, u32 opcode)
+{
+	struct fusept_args args = {
+		.opcode = opcode,
+		.nodeid = fusept_nodeid(dir),
+		.in_numargs = 1,
+		.in[0] = { entry->d_name.name, entry->d_name.len + 1 },
+	};
+	int err;
+
+	err = fusept_send(fusept_i_conn(dir), &args);
+	if (!err)
+		fusept_entry_unlinked(dir, entry, opcode == FUSE_RMDIR);
+	else if (err == -EINTR)
+		fusept_invalidate_attr(dir);
+	return err;
+}
+
+static int fusept_unlink(struct inode *dir, struct dentry *entry)
+{
+	return fusept_remove(dir, entry, FUSE_UNLINK);
+}
+
+static int fusept_rmdir(struct inode *dir, struct dentry *entry)
+{
+	return fusept_remove(dir, entry, FUSE_RMDIR);
+}
+
+static int fusept_send_rename(struct inode *olddir, struct dentry *oldent,
+			      struct inode *newdir, struct dentry *newent,
+			      unsigned int flags)
+{
+	struct fusept_conn *fc = fusept_i_conn(olddir);
+	struct fuse_rename2_in in = {
+		.newdir = fusept_nodeid(newdir),
+		.flags = flags,
+	};
+	struct fusept_args args = {
+		.opcode = flags ? FUSE_RENAME2 : FUSE_RENAME,
+		.nodeid = fusept_nodeid(olddir),
+		.in_numargs = 3,
+		.in[0] = { &in, flags ? sizeof(in) : sizeof(struct fuse_rename_in) },
+		.in[1] = { oldent->d_name.name, oldent->d_name.len + 1 },
+		.in[2] = { newent->d_name.name, newent->d_name.len + 1 },
+	};
+	int err;
+
+	if (flags && READ_ONCE(fc->no_rename2))
+		return -EINVAL;
+	err = fusept_send(fc, &args);
+	if (err == -ENOSYS && flags) {
+		WRITE_ONCE(fc->no_rename2, true);
+		err = -EINVAL;
+	}
+	return err;
+}
+
+static FUSEPT_DECLARE_RENAME(fusept_rename)
+{
+	struct inode *target = d_inode(newent);
+	int err;
+
+	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE))
+		return -EINVAL;
+	err = fusept_send_rename(olddir, oldent, newdir, newent, flags);
+	if (err)
+		return err;
+	fusept_invalidate_attr(d_inode(oldent));
+	fusept_invalidate_attr(olddir);
+	if (newdir != olddir)
+		fusept_invalidate_attr(newdir);
+	if (target && (flags & RENAME_EXCHANGE))
+		fusept_invalidate_attr(target);
+	else if (target)
+		fusept_entry_unlinked(newdir, newent, S_ISDIR(target->i_mode));
+	return 0;
+}
+
+/* CREATE: make and open a regular file in one request */
+static int fusept_create_open(struct inode *dir, struct dentry *entry,
+			      struct file *file, unsigned int flags,
+			      umode_t mode)
+{
+	struct fuse_create_in in = {
+		.flags = flags & ~O_NOCTTY,
+		.mode = mode,
+		.umask = current_umask(),
+	};
+	struct {
+		struct fuse_entry_out entry;
+		struct fuse_open_out open;
+	} out = {};
+	struct fusept_args args = {
+		.opcode = FUSE_CREATE,
+		.nodeid = fusept_nodeid(dir),
+		.in_numargs = 2,
+		.in[0] = { &in, sizeof(in) },
+		.in[1] = { entry->d_name.name, entry->d_name.len + 1 },
+		.out = &out,
+		.out_size = sizeof(out),
+	};
+	struct fusept_file *ff;
+	struct dentry *alias;
+	int err;
+
+	ff = fusept_file_new(dir, file, false);
+	if (!ff)
+		return -ENOMEM;
+	alias = fusept_new_entry(dir, entry, &args, S_IFREG);
+	if (IS_ERR(alias)) {
+		fusept_file_put(ff);
+		return PTR_ERR(alias);
+	}
+	dput(alias);
+	ff->opened = true;
+	ff->nodeid = out.entry.nodeid;
+	ff->fh = out.open.fh;
+	ff->open_flags = out.open.open_flags;
+	file->f_mode |= FMODE_CREATED;
+	err = finish_open(file, entry, generic_file_open);
+	if (err) {
+		fusept_file_put(ff);
+		return err;
+	}
+	fusept_file_attach(d_inode(entry), file, ff);
+	return 0;
+}
+
+static int fusept_atomic_open(struct inode *dir, struct dentry *entry,
+			      struct file *file, unsigned int flags,
+			      umode_t mode)
+{
+	struct fusept_conn *fc = fusept_i_conn(dir);
+	struct dentry *res = NULL;
+	int err;
+
+	if (d_in_lookup(entry)) {
+		res = fusept_lookup(dir, entry, 0);
+		if (IS_ERR(res))
+			return PTR_ERR(res);
+		if (res)
+			entry = res;
+	}
+	if (!(flags & O_CREAT) || d_really_is_positive(entry))
+		return finish_no_open(file, res);
+
+	err = -ENOSYS;
+	if (!READ_ONCE(fc->no_create))
+		err = fusept_create_open(dir, entry, file, flags, mode);
+	if (err == -ENOSYS) {
+		WRITE_ONCE(fc->no_create, true);
+		err = fusept_mknod(FUSEPT_IDMAP_NOP dir, entry,
+				   (mode & ~S_IFMT) | S_IFREG, 0);
+		if (!err) {
+			dput(res);
+			return finish_no_open(file, NULL);
+		}
+	}
+	dput(res);
+	return err;
+}
+
+static int fusept_dir_fsync(struct file *file, loff_t start, loff_t end,
+			    int datasync)
+{
+	return fusept_fsync_common(file, start, end, datasync, true);
+}
+
 static int fusept_dir_open(struct inode *inode, struct file *file)
 {
 	return fusept_open_common(inode, file, true);
@@ -202,11 +529,22 @@ const struct file_operations fusept_dir_fops = {
 	.iterate_shared	= fusept_readdir,
 	.open		= fusept_dir_open,
 	.release	= fusept_dir_release,
+	.fsync		= fusept_dir_fsync,
 };
 
 const struct inode_operations fusept_dir_iops = {
 	.lookup		= fusept_lookup,
+	.atomic_open	= fusept_atomic_open,
+	.create		= fusept_create,
+	.mknod		= fusept_mknod,
+	.mkdir		= fusept_mkdir,
+	.symlink	= fusept_symlink,
+	.link		= fusept_link,
+	.unlink		= fusept_unlink,
+	.rmdir		= fusept_rmdir,
+	.rename		= fusept_rename,
 	.getattr	= fusept_getattr,
+	.setattr	= fusept_setattr,
 	.permission	= fusept_permission,
 	.listxattr	= fusept_listxattr,
 };
@@ -214,11 +552,13 @@ const struct inode_operations fusept_dir_iops = {
 const struct inode_operations fusept_symlink_iops = {
 	.get_link	= fusept_get_link,
 	.getattr	= fusept_getattr,
+	.setattr	= fusept_setattr,
 	.listxattr	= fusept_listxattr,
 };
 
 const struct inode_operations fusept_special_iops = {
 	.getattr	= fusept_getattr,
+	.setattr	= fusept_setattr,
 	.permission	= fusept_permission,
 	.listxattr	= fusept_listxattr,
 };

@@ -5,9 +5,13 @@
  */
 #include <linux/file.h>
 #include <linux/mm.h>
+#include <linux/falloc.h>
 #include <linux/pagemap.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
+#include <linux/splice.h>
 #include <linux/uio.h>
+#include <linux/writeback.h>
 
 #include "fusept_i.h"
 
@@ -43,39 +47,6 @@ static int fusept_send_open(struct inode *inode, struct file *file, bool dir,
 	return err;
 }
 
-int fusept_open_common(struct inode *inode, struct file *file, bool dir)
-{
-	struct fuse_open_out out;
-	struct fusept_file *ff;
-	int err;
-
-	err = generic_file_open(inode, file);
-	if (err)
-		return err;
-	ff = kzalloc(sizeof(*ff), GFP_KERNEL);
-	if (!ff)
-		return -ENOMEM;
-	err = fusept_send_open(inode, file, dir, &out);
-	if (err < 0) {
-		kfree(ff);
-		return err;
-	}
-	ff->opened = !err;
-	ff->fh = out.fh;
-	ff->open_flags = out.open_flags;
-	ff->nodeid = fusept_nodeid(inode);
-	ff->dir = dir;
-	file->private_data = ff;
-
-	if (ff->open_flags & FOPEN_STREAM)
-		stream_open(inode, file);
-	else if (ff->open_flags & FOPEN_NONSEEKABLE)
-		nonseekable_open(inode, file);
-	if (!dir && !(ff->open_flags & (FOPEN_KEEP_CACHE | FOPEN_DIRECT_IO)))
-		invalidate_inode_pages2(inode->i_mapping);
-	return 0;
-}
-
 struct fusept_release_args {
 	struct fusept_args args;
 	struct fuse_release_in in;
@@ -88,17 +59,14 @@ static void fusept_release_end(struct fusept_conn *fc,
 }
 
 /* RELEASE goes out in the background: close(2) does not wait for it */
-int fusept_release_common(struct inode *inode, struct file *file, bool dir)
+static void fusept_send_release(struct fusept_file *ff)
 {
-	struct fusept_file *ff = file->private_data;
 	struct fusept_release_args *ra;
 
-	if (!ff->opened)
-		goto out_free_ff;
 	ra = kzalloc(sizeof(*ra), GFP_KERNEL | __GFP_NOFAIL);
 	ra->in.fh = ff->fh;
-	ra->in.flags = file->f_flags & ~(O_CREAT | O_EXCL | O_NOCTTY);
-	ra->args.opcode = dir ? FUSE_RELEASEDIR : FUSE_RELEASE;
+	ra->in.flags = ff->flags;
+	ra->args.opcode = ff->dir ? FUSE_RELEASEDIR : FUSE_RELEASE;
 	ra->args.nodeid = ff->nodeid;
 	ra->args.in_numargs = 1;
 	ra->args.in[0].value = &ra->in;
@@ -106,10 +74,98 @@ int fusept_release_common(struct inode *inode, struct file *file, bool dir)
 	ra->args.force = true;
 	ra->args.background = true;
 	ra->args.end = fusept_release_end;
-	if (fusept_send(fusept_i_conn(inode), &ra->args))
+	if (fusept_send(ff->fc, &ra->args))
 		kfree(ra);
-out_free_ff:
+}
+
+/* The last user of an open file is gone: tell the daemon */
+void fusept_file_put(struct fusept_file *ff)
+{
+	if (!refcount_dec_and_test(&ff->count))
+		return;
+	if (ff->opened)
+		fusept_send_release(ff);
+	fusept_conn_put(ff->fc);
 	kfree(ff);
+}
+
+/* A daemon's open file: fill in fh and open_flags from its reply */
+struct fusept_file *fusept_file_new(struct inode *inode, struct file *file,
+				    bool dir)
+{
+	struct fusept_file *ff = kzalloc(sizeof(*ff), GFP_KERNEL);
+
+	if (!ff)
+		return NULL;
+	refcount_set(&ff->count, 1);
+	ff->flags = file->f_flags & ~(O_CREAT | O_EXCL | O_NOCTTY);
+	ff->nodeid = fusept_nodeid(inode);
+	ff->fc = fusept_i_conn(inode);
+	ff->dir = dir;
+	INIT_LIST_HEAD(&ff->write_entry);
+	fusept_conn_get(ff->fc);
+	return ff;
+}
+
+/* Make ff the file's own; a writable one also serves writeback */
+void fusept_file_attach(struct inode *inode, struct file *file,
+			struct fusept_file *ff)
+{
+	struct fusept_inode *fi = fusept_i(inode);
+
+	file->private_data = ff;
+	if (ff->open_flags & FOPEN_STREAM)
+		stream_open(inode, file);
+	else if (ff->open_flags & FOPEN_NONSEEKABLE)
+		nonseekable_open(inode, file);
+	if (ff->dir)
+		return;
+	fusept_allow_odirect(file);
+	if (!(ff->open_flags & (FOPEN_KEEP_CACHE | FOPEN_DIRECT_IO)))
+		invalidate_inode_pages2(inode->i_mapping);
+	if (file->f_mode & FMODE_WRITE) {
+		spin_lock(&fi->lock);
+		list_add(&ff->write_entry, &fi->write_files);
+		spin_unlock(&fi->lock);
+	}
+}
+
+int fusept_open_common(struct inode *inode, struct file *file, bool dir)
+{
+	struct fuse_open_out out;
+	struct fusept_file *ff;
+	int err;
+
+	err = generic_file_open(inode, file);
+	if (err)
+		return err;
+	ff = fusept_file_new(inode, file, dir);
+	if (!ff)
+		return -ENOMEM;
+	err = fusept_send_open(inode, file, dir, &out);
+	if (err < 0) {
+		fusept_file_put(ff);
+		return err;
+	}
+	ff->opened = !err;
+	ff->fh = out.fh;
+	ff->open_flags = out.open_flags;
+	fusept_file_attach(inode, file, ff);
+	return 0;
+}
+
+int fusept_release_common(struct inode *inode, struct file *file, bool dir)
+{
+	struct fusept_file *ff = file->private_data;
+	struct fusept_inode *fi = fusept_i(inode);
+
+	if (!list_empty(&ff->write_entry)) {
+		filemap_write_and_wait(inode->i_mapping);
+		spin_lock(&fi->lock);
+		list_del_init(&ff->write_entry);
+		spin_unlock(&fi->lock);
+	}
+	fusept_file_put(ff);
 	return 0;
 }
 
@@ -286,7 +342,14 @@ static ssize_t fusept_file_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	struct fusept_conn *fc = fusept_i_conn(inode);
 	int err;
 
-	if (ff->open_flags & FOPEN_DIRECT_IO)
+	if (iocb->ki_flags & IOCB_DIRECT) {
+		err = filemap_write_and_wait_range(file->f_mapping, iocb->ki_pos,
+						   iocb->ki_pos +
+						   iov_iter_count(to) - 1);
+		if (err)
+			return err;
+	}
+	if ((ff->open_flags & FOPEN_DIRECT_IO) || (iocb->ki_flags & IOCB_DIRECT))
 		return fusept_direct_read(iocb, to);
 	if (fusept_has(fc, FUSE_AUTO_INVAL_DATA) ||
 	    iocb->ki_pos + iov_iter_count(to) > i_size_read(inode)) {
@@ -297,35 +360,477 @@ static ssize_t fusept_file_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	return generic_file_read_iter(iocb, to);
 }
 
+/* One WRITE request from a kernel buffer: bytes written or an error */
+static ssize_t fusept_send_write(struct fusept_file *ff, loff_t pos,
+				 const void *data, size_t size)
+{
+	struct fuse_write_in in = {
+		.fh = ff->fh,
+		.offset = pos,
+		.size = size,
+		.flags = ff->flags,
+	};
+	struct fuse_write_out out;
+	struct fusept_args args = {
+		.opcode = FUSE_WRITE,
+		.nodeid = ff->nodeid,
+		.in_numargs = 2,
+		.in[0] = { &in, sizeof(in) },
+		.in[1] = { data, size },
+		.out = &out,
+		.out_size = sizeof(out),
+	};
+	ssize_t err;
+
+	if (ff->fc->minor < 9)
+		args.in[0].size = FUSE_COMPAT_WRITE_IN_SIZE;
+	err = fusept_send(ff->fc, &args);
+	if (err)
+		return err;
+	if (out.size > size)
+		return -EIO;
+	return out.size;
+}
+
+/* Send the iterator's data in WRITE requests of at most max_write */
+static ssize_t fusept_perform_write(struct fusept_file *ff, loff_t pos,
+				    struct iov_iter *from)
+{
+	size_t chunk = min_t(size_t, iov_iter_count(from), ff->fc->max_write);
+	ssize_t total = 0;
+	void *buf;
+
+	buf = kvmalloc(max_t(size_t, chunk, 1), GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	while (iov_iter_count(from)) {
+		size_t size = min_t(size_t, iov_iter_count(from), chunk);
+		ssize_t n;
+
+		if (!copy_from_iter_full(buf, size, from)) {
+			n = -EFAULT;
+		} else {
+			n = fusept_send_write(ff, pos, buf, size);
+			if (n >= 0 && n < size)
+				iov_iter_revert(from, size - n);
+		}
+		if (n <= 0) {
+			if (!total)
+				total = n;
+			break;
+		}
+		pos += n;
+		total += n;
+		if (n < size)
+			break;
+	}
+	kvfree(buf);
+	return total;
+}
+
+/* After a write the kernel's idea of size and times is stale */
+static void fusept_write_done(struct inode *inode, loff_t end)
+{
+	struct fusept_inode *fi = fusept_i(inode);
+
+	spin_lock(&fi->lock);
+	if (end > i_size_read(inode))
+		i_size_write(inode, end);
+	spin_unlock(&fi->lock);
+	fusept_invalidate_attr(inode);
+}
+
+/*
+ * Writes go through to the daemon at once (no writeback cache); the page
+ * cache of the range is written back before and dropped after, so that
+ * mmap and read(2) see the new data.
+ */
+static ssize_t fusept_file_write_iter(struct kiocb *iocb, struct iov_iter *from)
+{
+	struct file *file = iocb->ki_filp;
+	struct inode *inode = file_inode(file);
+	struct fusept_file *ff = file->private_data;
+	struct address_space *mapping = inode->i_mapping;
+	loff_t pos, end;
+	ssize_t ret;
+
+	inode_lock(inode);
+	if (iocb->ki_flags & IOCB_APPEND) {
+		ret = fusept_update_attr(inode, file, false);
+		if (ret)
+			goto out_unlock;
+	}
+	ret = generic_write_checks(iocb, from);
+	if (ret <= 0)
+		goto out_unlock;
+	ret = file_remove_privs(file);
+	if (ret)
+		goto out_unlock;
+	pos = iocb->ki_pos;
+	end = pos + iov_iter_count(from) - 1;
+	ret = filemap_write_and_wait_range(mapping, pos, end);
+	if (ret)
+		goto out_unlock;
+	ret = fusept_perform_write(ff, pos, from);
+	if (ret > 0) {
+		iocb->ki_pos += ret;
+		fusept_write_done(inode, iocb->ki_pos);
+	}
+	invalidate_inode_pages2_range(mapping, pos >> PAGE_SHIFT,
+				      end >> PAGE_SHIFT);
+out_unlock:
+	inode_unlock(inode);
+	if (ret > 0)
+		ret = generic_write_sync(iocb, ret);
+	return ret;
+}
+
+/* The open file writeback uses: any of the inode's writable ones */
+static struct fusept_file *fusept_write_file(struct inode *inode)
+{
+	struct fusept_inode *fi = fusept_i(inode);
+	struct fusept_file *ff;
+
+	spin_lock(&fi->lock);
+	ff = list_first_entry_or_null(&fi->write_files, struct fusept_file,
+				      write_entry);
+	if (ff)
+		refcount_inc(&ff->count);
+	spin_unlock(&fi->lock);
+	return ff;
+}
+
+/* Send a page cache unit under writeback, up to the end of the file */
+static int fusept_write_pg(struct fusept_pg *pg, struct fusept_file *ff,
+			   size_t len)
+{
+	loff_t pos = (loff_t)fusept_pg_index(pg) << PAGE_SHIFT;
+	ssize_t n;
+	void *addr;
+
+	addr = fusept_pg_map(pg);
+	n = fusept_send_write(ff, pos, addr, len);
+	fusept_pg_unmap(pg, addr);
+	if (n >= 0 && n != len)
+		n = -EIO;
+	if (n < 0)
+		mapping_set_error(fusept_pg_mapping(pg), n);
+	fusept_pg_end_writeback(pg);
+	return n < 0 ? n : 0;
+}
+
+/* Bytes of a unit that lie inside the file, 0 past the end */
+static size_t fusept_pg_len(struct fusept_pg *pg)
+{
+	loff_t pos = (loff_t)fusept_pg_index(pg) << PAGE_SHIFT;
+	loff_t size = i_size_read(fusept_pg_mapping(pg)->host);
+
+	return pos >= size ? 0 : min_t(loff_t, size - pos, PAGE_SIZE);
+}
+
+static int fusept_writepage(struct fusept_pg *pg, struct writeback_control *wbc,
+			    void *data)
+{
+	size_t len = fusept_pg_len(pg);
+
+	if (!len) {
+		fusept_pg_unlock(pg);
+		return 0;
+	}
+	fusept_pg_start_writeback(pg);
+	fusept_pg_unlock(pg);
+	return fusept_write_pg(pg, data, len);
+}
+
+static int fusept_writepages(struct address_space *mapping,
+			     struct writeback_control *wbc)
+{
+	struct fusept_file *ff;
+	int err;
+
+	/* reclaim must not wait for the daemon */
+	if (current->flags & PF_MEMALLOC)
+		return 0;
+	ff = fusept_write_file(mapping->host);
+	if (!ff)
+		return -EIO;
+	err = fusept_write_cache(mapping, wbc, fusept_writepage, ff);
+	fusept_file_put(ff);
+	fusept_invalidate_attr(mapping->host);
+	return err;
+}
+
+/* A dirty unit about to be dropped from the cache: write it now, locked */
+static int fusept_launder(struct fusept_pg *pg)
+{
+	struct fusept_file *ff;
+	size_t len;
+	int err;
+
+	if (!fusept_pg_clear_dirty_for_io(pg))
+		return 0;
+	len = fusept_pg_len(pg);
+	if (!len)
+		return 0;
+	ff = fusept_write_file(fusept_pg_mapping(pg)->host);
+	if (!ff)
+		return -EIO;
+	fusept_pg_start_writeback(pg);
+	err = fusept_write_pg(pg, ff, len);
+	fusept_file_put(ff);
+	return err;
+}
+
+static void fusept_vma_close(struct vm_area_struct *vma)
+{
+	/* munmap of a shared mapping: its writes reach the daemon now */
+	filemap_write_and_wait(vma->vm_file->f_mapping);
+}
+
+static const struct vm_operations_struct fusept_vm_ops = {
+	.close		= fusept_vma_close,
+	.fault		= filemap_fault,
+	.map_pages	= filemap_map_pages,
+	.page_mkwrite	= filemap_page_mkwrite,
+};
+
+static int fusept_file_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct fusept_file *ff = file->private_data;
+
+	/* no coherent shared mapping of a file the daemon serves uncached */
+	if ((ff->open_flags & FOPEN_DIRECT_IO) && (vma->vm_flags & VM_MAYSHARE))
+		return -ENODEV;
+	file_accessed(file);
+	vma->vm_ops = &fusept_vm_ops;
+	return 0;
+}
+
+int fusept_fsync_common(struct file *file, loff_t start, loff_t end,
+			int datasync, bool dir)
+{
+	struct inode *inode = file_inode(file);
+	struct fusept_conn *fc = fusept_i_conn(inode);
+	struct fusept_file *ff = file->private_data;
+	struct fuse_fsync_in in = {
+		.fh = ff->fh,
+		.fsync_flags = datasync ? FUSE_FSYNC_FDATASYNC : 0,
+	};
+	struct fusept_args args = {
+		.opcode = dir ? FUSE_FSYNCDIR : FUSE_FSYNC,
+		.nodeid = ff->nodeid,
+		.in_numargs = 1,
+		.in[0] = { &in, sizeof(in) },
+	};
+	bool *no = dir ? &fc->no_fsyncdir : &fc->no_fsync;
+	int err;
+
+	err = file_write_and_wait_range(file, start, end);
+	if (err)
+		return err;
+	if (READ_ONCE(*no))
+		return 0;
+	err = fusept_send(fc, &args);
+	if (err == -ENOSYS) {
+		WRITE_ONCE(*no, true);
+		err = 0;
+	}
+	return err;
+}
+
+static int fusept_file_fsync(struct file *file, loff_t start, loff_t end,
+			     int datasync)
+{
+	return fusept_fsync_common(file, start, end, datasync, false);
+}
+
+#define FUSEPT_FALLOC_MODES (FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE)
+
+static long fusept_fallocate(struct file *file, int mode, loff_t offset,
+			     loff_t length)
+{
+	struct inode *inode = file_inode(file);
+	struct fusept_conn *fc = fusept_i_conn(inode);
+	struct fusept_file *ff = file->private_data;
+	struct fuse_fallocate_in in = {
+		.fh = ff->fh,
+		.offset = offset,
+		.length = length,
+		.mode = mode,
+	};
+	struct fusept_args args = {
+		.opcode = FUSE_FALLOCATE,
+		.nodeid = ff->nodeid,
+		.in_numargs = 1,
+		.in[0] = { &in, sizeof(in) },
+	};
+	loff_t end = offset + length - 1;
+	long err;
+
+	if (mode & ~FUSEPT_FALLOC_MODES)
+		return -EOPNOTSUPP;
+	if (READ_ONCE(fc->no_fallocate))
+		return -EOPNOTSUPP;
+	inode_lock(inode);
+	err = filemap_write_and_wait_range(inode->i_mapping, offset, end);
+	if (!err && !(mode & FALLOC_FL_KEEP_SIZE))
+		err = inode_newsize_ok(inode, offset + length);
+	if (!err)
+		err = file_remove_privs(file);
+	if (!err)
+		err = fusept_send(fc, &args);
+	if (err == -ENOSYS) {
+		WRITE_ONCE(fc->no_fallocate, true);
+		err = -EOPNOTSUPP;
+	}
+	if (!err) {
+		if (!(mode & FALLOC_FL_KEEP_SIZE))
+			fusept_write_done(inode, offset + length);
+		else
+			fusept_invalidate_attr(inode);
+		if (mode & FALLOC_FL_PUNCH_HOLE)
+			truncate_pagecache_range(inode, offset, end);
+	}
+	inode_unlock(inode);
+	return err;
+}
+
+/* SEEK_DATA and SEEK_HOLE: the daemon knows where the holes are */
+static loff_t fusept_lseek_data(struct file *file, loff_t offset, int whence)
+{
+	struct inode *inode = file_inode(file);
+	struct fusept_conn *fc = fusept_i_conn(inode);
+	struct fusept_file *ff = file->private_data;
+	struct fuse_lseek_in in = {
+		.fh = ff->fh,
+		.offset = offset,
+		.whence = whence,
+	};
+	struct fuse_lseek_out out;
+	struct fusept_args args = {
+		.opcode = FUSE_LSEEK,
+		.nodeid = ff->nodeid,
+		.in_numargs = 1,
+		.in[0] = { &in, sizeof(in) },
+		.out = &out,
+		.out_size = sizeof(out),
+	};
+	int err;
+
+	if (READ_ONCE(fc->no_lseek))
+		return generic_file_llseek(file, offset, whence);
+	err = filemap_write_and_wait(inode->i_mapping);
+	if (!err)
+		err = fusept_send(fc, &args);
+	if (err == -ENOSYS) {
+		WRITE_ONCE(fc->no_lseek, true);
+		return generic_file_llseek(file, offset, whence);
+	}
+	if (err)
+		return err;
+	return vfs_setpos(file, out.offset, inode->i_sb->s_maxbytes);
+}
+
 static loff_t fusept_file_llseek(struct file *file, loff_t offset, int whence)
 {
 	int err;
 
-	if (whence != SEEK_SET && whence != SEEK_CUR) {
-		err = fusept_update_attr(file_inode(file), file, false);
-		if (err)
-			return err;
-	}
+	if (whence == SEEK_SET || whence == SEEK_CUR)
+		return generic_file_llseek(file, offset, whence);
+	err = fusept_update_attr(file_inode(file), file, false);
+	if (err)
+		return err;
+	if (whence == SEEK_DATA || whence == SEEK_HOLE)
+		return fusept_lseek_data(file, offset, whence);
 	return generic_file_llseek(file, offset, whence);
+}
+
+static ssize_t fusept_copy_file_range(struct file *in_file, loff_t pos_in,
+				      struct file *out_file, loff_t pos_out,
+				      size_t len, unsigned int flags)
+{
+	struct inode *inode_out = file_inode(out_file);
+	struct fusept_conn *fc = fusept_i_conn(inode_out);
+	struct fusept_file *ffi = in_file->private_data;
+	struct fusept_file *ffo = out_file->private_data;
+	struct fuse_copy_file_range_in in = {
+		.fh_in = ffi->fh,
+		.off_in = pos_in,
+		.nodeid_out = ffo->nodeid,
+		.fh_out = ffo->fh,
+		.off_out = pos_out,
+		.len = len,
+		.flags = flags,
+	};
+	struct fuse_write_out out;
+	struct fusept_args args = {
+		.opcode = FUSE_COPY_FILE_RANGE,
+		.nodeid = ffi->nodeid,
+		.in_numargs = 1,
+		.in[0] = { &in, sizeof(in) },
+		.out = &out,
+		.out_size = sizeof(out),
+	};
+	ssize_t err;
+
+	if (flags || READ_ONCE(fc->no_copy_file_range) ||
+	    in_file->f_op != out_file->f_op ||
+	    file_inode(in_file)->i_sb != inode_out->i_sb)
+		return -EOPNOTSUPP;
+	err = filemap_write_and_wait_range(file_inode(in_file)->i_mapping,
+					   pos_in, pos_in + len - 1);
+	if (err)
+		return err;
+	inode_lock(inode_out);
+	err = file_remove_privs(out_file);
+	if (!err)
+		err = filemap_write_and_wait_range(inode_out->i_mapping,
+						   pos_out, pos_out + len - 1);
+	if (!err)
+		err = fusept_send(fc, &args);
+	if (!err && out.size > len)
+		err = -EIO;
+	if (!err) {
+		truncate_inode_pages_range(inode_out->i_mapping, pos_out,
+					   pos_out + out.size - 1);
+		fusept_write_done(inode_out, pos_out + out.size);
+		err = out.size;
+	}
+	inode_unlock(inode_out);
+	if (err == -ENOSYS) {
+		WRITE_ONCE(fc->no_copy_file_range, true);
+		err = -EOPNOTSUPP;
+	}
+	return err;
 }
 
 const struct address_space_operations fusept_aops = {
 	FUSEPT_AOPS_READ(fusept_read_folio),
 	.readahead	= fusept_readahead,
+	.writepages	= fusept_writepages,
+	FUSEPT_AOPS_DIRTY,
+	FUSEPT_AOPS_LAUNDER(fusept_launder),
+	.direct_IO	= noop_direct_IO,
 };
 
 const struct file_operations fusept_file_fops = {
 	.llseek		= fusept_file_llseek,
 	.read_iter	= fusept_file_read_iter,
-	.mmap		= generic_file_readonly_mmap,
+	.write_iter	= fusept_file_write_iter,
+	.mmap		= fusept_file_mmap,
 	.open		= fusept_file_open,
 	.flush		= fusept_flush,
 	.release	= fusept_file_release,
+	.fsync		= fusept_file_fsync,
+	.fallocate	= fusept_fallocate,
+	.copy_file_range = fusept_copy_file_range,
 	.splice_read	= fusept_splice_read,
+	.splice_write	= iter_file_splice_write,
 };
 
 const struct inode_operations fusept_file_iops = {
 	.getattr	= fusept_getattr,
+	.setattr	= fusept_setattr,
 	.permission	= fusept_permission,
 	.listxattr	= fusept_listxattr,
 };

@@ -9,6 +9,7 @@
 #include <linux/kobject.h>
 #include <linux/list.h>
 #include <linux/refcount.h>
+#include <linux/rwsem.h>
 #include <linux/siphash.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
@@ -134,6 +135,15 @@ struct fusept_conn {
 	bool no_flush;
 	bool no_getxattr;
 	bool no_listxattr;
+	bool no_setxattr;
+	bool no_removexattr;
+	bool no_create;
+	bool no_rename2;
+	bool no_fsync;
+	bool no_fsyncdir;
+	bool no_fallocate;
+	bool no_lseek;
+	bool no_copy_file_range;
 
 	/* mount options */
 	kuid_t user_id;
@@ -143,6 +153,7 @@ struct fusept_conn {
 
 	struct user_namespace *user_ns;
 	struct pid_namespace *pid_ns;
+	struct rw_semaphore killsb;	/* sb stays while notifications run */
 	struct super_block *sb;
 	u32 id;				/* connection number in sysfs */
 	struct kobject *kobj;
@@ -157,12 +168,17 @@ struct fusept_inode {
 	spinlock_t lock;		/* nlookup, attributes */
 	bool bad;
 	struct fusept_forget *forget;
+	struct list_head write_files;	/* open for writing: for writeback */
 };
 
 struct fusept_file {
+	refcount_t count;		/* the file, writeback in progress */
 	u64 fh;
 	u32 open_flags;
+	u32 flags;			/* open(2) flags */
 	u64 nodeid;
+	struct fusept_conn *fc;
+	struct list_head write_entry;	/* fusept_inode.write_files */
 	bool opened;			/* OPEN was sent (not no_open) */
 	bool dir;
 };
@@ -219,6 +235,7 @@ ssize_t fusept_send(struct fusept_conn *fc, struct fusept_args *args);
 int fusept_send_init(struct fusept_conn *fc);
 void fusept_forget_one(struct fusept_conn *fc, u64 nodeid);
 u64 fusept_lock_owner(struct fusept_conn *fc, fl_owner_t id);
+void fusept_invalidate_attr(struct inode *inode);
 
 /* super.c */
 int fusept_fs_register(void);
@@ -242,6 +259,7 @@ void fusept_evict_inode(struct inode *inode);
 int fusept_drop_inode(struct inode *inode);
 FUSEPT_DECLARE_GETATTR(fusept_getattr);
 FUSEPT_DECLARE_PERMISSION(fusept_permission);
+FUSEPT_DECLARE_SETATTR(fusept_setattr);
 
 /* dir.c */
 extern const struct inode_operations fusept_dir_iops;
@@ -256,7 +274,18 @@ extern const struct inode_operations fusept_file_iops;
 extern const struct file_operations fusept_file_fops;
 extern const struct address_space_operations fusept_aops;
 int fusept_open_common(struct inode *inode, struct file *file, bool dir);
+struct fusept_file *fusept_file_new(struct inode *inode, struct file *file,
+				    bool dir);
+void fusept_file_attach(struct inode *inode, struct file *file,
+			struct fusept_file *ff);
+void fusept_file_put(struct fusept_file *ff);
+int fusept_fsync_common(struct file *file, loff_t start, loff_t end,
+			int datasync, bool dir);
 int fusept_release_common(struct inode *inode, struct file *file, bool dir);
+
+/* notify.c */
+ssize_t fusept_notify(struct fusept_conn *fc, int code, struct iov_iter *from,
+		      size_t size);
 
 /* readdir.c */
 int fusept_readdir(struct file *file, struct dir_context *ctx);

@@ -4,7 +4,9 @@
  */
 #include <linux/cred.h>
 #include <linux/jiffies.h>
+#include <linux/fdtable.h>
 #include <linux/namei.h>
+#include <linux/pagemap.h>
 #include <linux/slab.h>
 
 #include "fusept_i.h"
@@ -27,6 +29,7 @@ struct inode *fusept_alloc_inode(struct super_block *sb)
 	fi->attr_expire = 0;
 	fi->bad = false;
 	spin_lock_init(&fi->lock);
+	INIT_LIST_HEAD(&fi->write_files);
 	return &fi->vfs;
 }
 
@@ -168,6 +171,17 @@ void fusept_apply_attr(struct inode *inode, const struct fuse_attr *attr,
 		truncate_pagecache(inode, attr->size);
 	else if (mtime_changed && fusept_has(fc, FUSE_AUTO_INVAL_DATA))
 		invalidate_inode_pages2(inode->i_mapping);
+}
+
+/* The kernel changed the node: ask the daemon next time, drop older replies */
+void fusept_invalidate_attr(struct inode *inode)
+{
+	struct fusept_inode *fi = fusept_i(inode);
+
+	spin_lock(&fi->lock);
+	fi->attr_version = atomic64_inc_return(&fusept_i_conn(inode)->attr_version);
+	fi->attr_expire = 0;
+	spin_unlock(&fi->lock);
 }
 
 void fusept_init_inode(struct inode *inode, const struct fuse_attr *attr)
@@ -387,4 +401,126 @@ FUSEPT_DECLARE_PERMISSION(fusept_permission)
 	    !(inode->i_mode & 0111))
 		return -EACCES;
 	return 0;
+}
+
+static int fusept_iattr_ids(struct fusept_conn *fc, const struct iattr *attr,
+			    struct fuse_setattr_in *in)
+{
+	if (attr->ia_valid & ATTR_UID) {
+		in->valid |= FATTR_UID;
+		in->uid = from_kuid(fc->user_ns, attr->ia_uid);
+		if (in->uid == (u32)-1)
+			return -EOVERFLOW;
+	}
+	if (attr->ia_valid & ATTR_GID) {
+		in->valid |= FATTR_GID;
+		in->gid = from_kgid(fc->user_ns, attr->ia_gid);
+		if (in->gid == (u32)-1)
+			return -EOVERFLOW;
+	}
+	return 0;
+}
+
+/* Translate what the VFS asks for into a SETATTR request */
+static int fusept_iattr_to_in(struct fusept_conn *fc, const struct iattr *attr,
+			      struct fuse_setattr_in *in)
+{
+	unsigned int ivalid = attr->ia_valid;
+
+	if (ivalid & ATTR_MODE) {
+		in->valid |= FATTR_MODE;
+		in->mode = attr->ia_mode;
+	}
+	if (ivalid & ATTR_SIZE) {
+		in->valid |= FATTR_SIZE;
+		in->size = attr->ia_size;
+	}
+	if (ivalid & ATTR_ATIME) {
+		in->valid |= FATTR_ATIME;
+		in->atime = attr->ia_atime.tv_sec;
+		in->atimensec = attr->ia_atime.tv_nsec;
+		if (!(ivalid & ATTR_ATIME_SET))
+			in->valid |= FATTR_ATIME_NOW;
+	}
+	if (ivalid & ATTR_MTIME) {
+		in->valid |= FATTR_MTIME;
+		in->mtime = attr->ia_mtime.tv_sec;
+		in->mtimensec = attr->ia_mtime.tv_nsec;
+		if (!(ivalid & ATTR_MTIME_SET))
+			in->valid |= FATTR_MTIME_NOW;
+	}
+	if ((ivalid & ATTR_FILE) && attr->ia_file->private_data) {
+		struct fusept_file *ff = attr->ia_file->private_data;
+
+		in->valid |= FATTR_FH;
+		in->fh = ff->fh;
+	}
+	if (ivalid & ATTR_SIZE) {
+		in->valid |= FATTR_LOCKOWNER;
+		in->lock_owner = fusept_lock_owner(fc, current->files);
+	}
+	return fusept_iattr_ids(fc, attr, in);
+}
+
+static int fusept_send_setattr(struct inode *inode, struct iattr *attr)
+{
+	struct fusept_conn *fc = fusept_i_conn(inode);
+	struct fuse_setattr_in in = {};
+	struct fuse_attr_out out;
+	struct fusept_args args = {
+		.opcode = FUSE_SETATTR,
+		.nodeid = fusept_nodeid(inode),
+		.in_numargs = 1,
+		.in[0] = { &in, sizeof(in) },
+		.out = &out,
+		.out_size = sizeof(out),
+	};
+	int err;
+
+	err = fusept_iattr_to_in(fc, attr, &in);
+	if (!err)
+		err = fusept_send(fc, &args);
+	if (err)
+		return err;
+	if (fusept_check_attr(&out.attr) ||
+	    ((inode->i_mode ^ out.attr.mode) & S_IFMT)) {
+		fusept_i(inode)->bad = true;
+		return -EIO;
+	}
+	fusept_invalidate_attr(inode);
+	fusept_apply_attr(inode, &out.attr,
+			  fusept_expire(out.attr_valid, out.attr_valid_nsec), 0);
+	return 0;
+}
+
+FUSEPT_DECLARE_SETATTR(fusept_setattr)
+{
+	struct inode *inode = d_inode(entry);
+	struct fusept_conn *fc = fusept_i_conn(inode);
+	bool trunc = (attr->ia_valid & ATTR_SIZE) && S_ISREG(inode->i_mode);
+	int err;
+
+	if (!READ_ONCE(fc->connected))
+		return -ENOTCONN;
+	if (!fusept_allow_current(fc))
+		return -EACCES;
+	/* without default_permissions the daemon judges */
+	if (!fc->default_permissions)
+		attr->ia_valid |= ATTR_FORCE;
+	err = fusept_setattr_prepare(entry, attr);
+	if (err)
+		return err;
+	attr->ia_valid &= ~(ATTR_FORCE | ATTR_KILL_SUID | ATTR_KILL_SGID);
+	if (trunc) {
+		inode_dio_wait(inode);
+		err = filemap_write_and_wait(inode->i_mapping);
+		if (err)
+			return err;
+	}
+	err = fusept_send_setattr(inode, attr);
+	if (!err && trunc) {
+		i_size_write(inode, attr->ia_size);
+		truncate_pagecache(inode, attr->ia_size);
+	}
+	return err;
 }

@@ -301,8 +301,12 @@ static void fusept_kill_sb(struct super_block *sb)
 {
 	struct fusept_conn *fc = fusept_sb_conn(sb);
 
-	if (fc)
+	if (fc) {
 		fusept_conn_end(fc, true);
+		down_write(&fc->killsb);
+		fc->sb = NULL;
+		up_write(&fc->killsb);
+	}
 	kill_anon_super(sb);
 	if (fc) {
 		fusept_sysfs_del_conn(fc);

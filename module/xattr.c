@@ -95,9 +95,73 @@ ssize_t fusept_listxattr(struct dentry *entry, char *list, size_t size)
 	return ret;
 }
 
+static int fusept_removexattr(struct inode *inode, const char *name)
+{
+	struct fusept_conn *fc = fusept_i_conn(inode);
+	struct fusept_args args = {
+		.opcode = FUSE_REMOVEXATTR,
+		.nodeid = fusept_nodeid(inode),
+		.in_numargs = 1,
+		.in[0] = { name, strlen(name) + 1 },
+	};
+	int err;
+
+	if (READ_ONCE(fc->no_removexattr))
+		return -EOPNOTSUPP;
+	err = fusept_send(fc, &args);
+	if (err == -ENOSYS) {
+		WRITE_ONCE(fc->no_removexattr, true);
+		err = -EOPNOTSUPP;
+	}
+	return err;
+}
+
+static int fusept_setxattr(struct inode *inode, const char *name,
+			   const void *value, size_t size, int flags)
+{
+	struct fusept_conn *fc = fusept_i_conn(inode);
+	struct fuse_setxattr_in in = {
+		.size = size,
+		.flags = flags,
+	};
+	struct fusept_args args = {
+		.opcode = FUSE_SETXATTR,
+		.nodeid = fusept_nodeid(inode),
+		.in_numargs = 3,
+		.in[0] = { &in, FUSE_COMPAT_SETXATTR_IN_SIZE },
+		.in[1] = { name, strlen(name) + 1 },
+		.in[2] = { value, size },
+	};
+	int err;
+
+	if (READ_ONCE(fc->no_setxattr))
+		return -EOPNOTSUPP;
+	err = fusept_send(fc, &args);
+	if (err == -ENOSYS) {
+		WRITE_ONCE(fc->no_setxattr, true);
+		err = -EOPNOTSUPP;
+	}
+	return err;
+}
+
+/* A NULL value removes the attribute */
+static FUSEPT_DECLARE_XATTR_SET(fusept_xattr_set)
+{
+	int err;
+
+	if (value)
+		err = fusept_setxattr(inode, name, value, size, flags);
+	else
+		err = fusept_removexattr(inode, name);
+	if (!err)
+		fusept_invalidate_attr(inode);	/* ctime changed */
+	return err;
+}
+
 static const struct xattr_handler fusept_xattr_handler = {
 	.prefix	= "",
 	.get	= fusept_xattr_get,
+	.set	= fusept_xattr_set,
 };
 
 const struct xattr_handler *fusept_xattr_handlers[] = {
