@@ -118,6 +118,7 @@ static int debug;
 static int off_flag[OP_NR];		/* switched off: by option or on the fly */
 static const char *off_why[OP_NR];
 static unsigned long done_count[OP_NR];
+static double op_time[OP_NR];
 
 static uint8_t *model;		/* maxlen bytes; zero past msize */
 static int64_t msize;
@@ -626,9 +627,18 @@ static enum op pick_op(uint64_t r)
 	return OP_READ;
 }
 
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 /* one operation: four random draws, whatever runs */
 static void step(unsigned long n)
 {
+	double t0;
 	uint64_t r_op = rng_next(), r_off = rng_next(), r_len = rng_next();
 	uint64_t r_x = rng_next();
 	enum op op = pick_op(r_op);
@@ -704,6 +714,7 @@ static void step(unsigned long n)
 		fprintf(stderr, "%s\n", s);
 	}
 
+	t0 = now();
 	switch (op) {
 	case OP_READ:
 		ret = do_read(off, len);
@@ -760,8 +771,9 @@ static void step(unsigned long n)
 	}
 	e->ret = ret;
 	e->size_after = msize;
-	done_count[op]++;
 	check_size(op_names[op]);
+	done_count[op]++;
+	op_time[op] += now() - t0;
 }
 
 static void usage(void)
@@ -789,14 +801,6 @@ static unsigned long num_arg(const char *s)
 	if (*end)
 		usage();
 	return v;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 int main(int argc, char **argv)
@@ -886,7 +890,8 @@ int main(int argc, char **argv)
 	fprintf(stderr, "fsx-%s: %lu ops in %.1f s:", name, nops, now() - t0);
 	for (i = 0; i < OP_NR; i++)
 		if (done_count[i])
-			fprintf(stderr, " %s %lu", op_names[i], done_count[i]);
+			fprintf(stderr, " %s %lu (%.1fs)", op_names[i],
+				done_count[i], op_time[i]);
 	fprintf(stderr, "\n");
 	for (i = 0; i < OP_NR; i++) {
 		if (!off_flag[i])

@@ -709,6 +709,44 @@ test_dmesg_clean() {
 	[ -z "$bad" ] || fatal "$(echo "$bad" | tr '\n' ' ' | cut -c1-400)"
 }
 
+# Read-write smoke test: passthrough_ll over tmpfs, each change seen both
+# through the mount and in the lower directory.
+rw_sh() { sh -c "$1"; }
+
+test_rw_smoke() {
+	local m l
+	m=$(mnt rw)
+	l=$RES/lower
+	mkdir -p "$l"
+	mount -t tmpfs tmpfs "$l" || fatal "tmpfs for the lower dir"
+	start_fs "$m" allow_other,default_permissions passthrough_ll -f \
+		-o "source=$l,xattr,cache=auto"
+	cd "$m" || fatal "cd $m"
+	ok rw-create rw_sh "echo hello > f1 && grep -q hello f1 && grep -q hello $l/f1"
+	ok rw-append rw_sh "echo world >> f1 && [ \"\$(cat f1)\" = \"\$(printf 'hello\\nworld')\" ]"
+	ok rw-size rw_sh "[ \$(stat -c %s f1) = 12 ] && [ \$(stat -c %s $l/f1) = 12 ]"
+	ok rw-truncate rw_sh "truncate -s 3 f1 && [ \"\$(cat f1)\" = hel ] && [ \$(stat -c %s $l/f1) = 3 ]"
+	ok rw-mkdir rw_sh "mkdir d1 && [ -d $l/d1 ] && [ \$(stat -c %h d1) = 2 ]"
+	ok rw-rmdir rw_sh "rmdir d1 && [ ! -e $l/d1 ] && [ ! -e d1 ]"
+	ok rw-rename rw_sh "mv f1 f2 && [ -f f2 ] && [ ! -e f1 ] && [ -f $l/f2 ]"
+	ok rw-link rw_sh "ln f2 f3 && [ \$(stat -c %h f2) = 2 ] && [ \$(stat -c %h $l/f3) = 2 ]"
+	ok rw-symlink rw_sh "ln -s f2 s1 && [ \"\$(readlink s1)\" = f2 ] && [ \"\$(cat s1)\" = hel ]"
+	ok rw-unlink rw_sh "rm f3 && [ ! -e f3 ] && [ \$(stat -c %h f2) = 1 ]"
+	ok rw-chmod rw_sh "chmod 600 f2 && [ \$(stat -c %a f2) = 600 ] && [ \$(stat -c %a $l/f2) = 600 ]"
+	ok rw-chown rw_sh "chown 1000:1000 f2 && [ \"\$(stat -c %u:%g f2)\" = 1000:1000 ]"
+	ok rw-utimes rw_sh "touch -d '2001-02-03 04:05:06' f2 && [ \$(stat -c %Y f2) = \$(stat -c %Y $l/f2) ]"
+	ok rw-xattr rw_sh "/usr/bin/setfattr -n trusted.a -v b f2 && [ \"\$(/usr/bin/getfattr --only-values -n trusted.a f2)\" = b ] && /usr/bin/setfattr -x trusted.a f2 && ! /usr/bin/getfattr -n trusted.a f2 2>/dev/null"
+	dd if=/dev/urandom of="$RES/r" bs=1M count=20 2>/dev/null
+	ok rw-write-20m rw_sh "cp $RES/r big && [ \"\$(sha256sum < big)\" = \"\$(sha256sum < $RES/r)\" ] && [ \"\$(sha256sum < $l/big)\" = \"\$(sha256sum < $RES/r)\" ]"
+	ok rw-overwrite rw_sh "dd if=/dev/zero of=big bs=4096 seek=3 count=2 conv=notrunc 2>/dev/null && dd if=/dev/zero of=$RES/r bs=4096 seek=3 count=2 conv=notrunc 2>/dev/null && [ \"\$(sha256sum < $l/big)\" = \"\$(sha256sum < $RES/r)\" ]"
+	ok rw-mkfifo rw_sh "mkfifo p1 && [ -p p1 ] && [ -p $l/p1 ]"
+	ok rw-noclobber rw_sh "set -C; ! (echo x > f2) 2>/dev/null"
+	ok rw-remove-all rw_sh "rm -f f2 s1 big p1 && [ -z \"\$(ls $l)\" ]"
+	cd / || fatal "cd /"
+	stop_fs rw-umount "$m"
+	umount "$l"
+}
+
 # ------------------------------------------------------------------ main
 
 if [ "$1" = --one ]; then
@@ -735,6 +773,7 @@ group pt-xattr 60
 group pt-read 300
 group pt-statfs 60
 group pt-access 60
+group rw-smoke 120
 group kill 60
 group kill-lazy 60
 group abort 60
