@@ -160,6 +160,21 @@ static inline void fusept_set_times(struct inode *inode,
 #endif
 }
 
+/* mtime and ctime of the lower inode, for passthrough */
+static inline void fusept_copy_times(struct inode *dst, struct inode *src)
+{
+#ifdef FUSEPT_HAVE_INODE_SET_MTIME
+	inode_set_mtime_to_ts(dst, inode_get_mtime(src));
+#else
+	dst->i_mtime = src->i_mtime;
+#endif
+#ifdef FUSEPT_HAVE_INODE_SET_CTIME
+	inode_set_ctime_to_ts(dst, inode_get_ctime(src));
+#else
+	dst->i_ctime = src->i_ctime;
+#endif
+}
+
 static inline struct timespec64 fusept_get_mtime(struct inode *inode)
 {
 #ifdef FUSEPT_HAVE_INODE_SET_MTIME
@@ -327,6 +342,25 @@ static inline struct page *fusept_ra_next(struct readahead_control *rac)
 	return pg;
 }
 #endif
+
+/* Hand a mapping over to another file (passthrough mmap) */
+static inline int fusept_mmap_file(struct vm_area_struct *vma,
+				   struct file *file)
+{
+#ifdef FUSEPT_HAVE_VMA_SET_FILE
+	vma_set_file(vma, file);
+#else
+	get_file(file);
+	swap(vma->vm_file, file);
+	fput(file);
+	file = vma->vm_file;
+#endif
+#ifdef FUSEPT_HAVE_VFS_MMAP
+	return vfs_mmap(file, vma);
+#else
+	return call_mmap(file, vma);
+#endif
+}
 
 /* O_DIRECT is served by ->read_iter and ->write_iter themselves */
 static inline void fusept_allow_odirect(struct file *file)

@@ -38,6 +38,7 @@ struct fusept_conn *fusept_conn_new(void)
 	INIT_LIST_HEAD(&fc->processing);
 	INIT_LIST_HEAD(&fc->interrupts);
 	INIT_LIST_HEAD(&fc->forgets);
+	idr_init(&fc->backing_idr);
 	atomic_set(&fc->num_waiting, 0);
 	atomic64_set(&fc->attr_version, 1);
 	get_random_bytes(&fc->lock_key, sizeof(fc->lock_key));
@@ -60,6 +61,7 @@ void fusept_conn_put(struct fusept_conn *fc)
 	if (!refcount_dec_and_test(&fc->count))
 		return;
 	WARN_ON(!list_empty(&fc->pending) || !list_empty(&fc->processing));
+	idr_destroy(&fc->backing_idr);
 	put_pid_ns(fc->pid_ns);
 	put_user_ns(fc->user_ns);
 	kfree(fc);
@@ -76,6 +78,7 @@ void fusept_req_put(struct fusept_req *req)
 		return;
 	kfree(req->in);
 	kvfree(req->reply);
+	fusept_backing_put(req->backing);
 	fusept_conn_put(req->fc);
 	kfree(req);
 }
@@ -213,6 +216,8 @@ static ssize_t fusept_take_reply(struct fusept_req *req,
 	if (req->reply_len > args->out_size)
 		return -EIO;
 	args->out_len = req->reply_len;
+	args->backing = req->backing;
+	req->backing = NULL;
 	if (args->take_reply) {
 		args->reply = req->reply;
 		req->reply = NULL;
@@ -300,6 +305,26 @@ struct fusept_init_args {
 	struct fuse_init_out out;
 };
 
+/*
+ * Mainline passthrough needs a stack depth of 1 or 2 (this mount then
+ * counts as that deep); the Android flag alone picks Android mode.
+ */
+static void fusept_init_passthrough(struct fusept_conn *fc,
+				    const struct fuse_init_out *out, u64 flags)
+{
+	if ((flags & FUSE_PASSTHROUGH) && out->max_stack_depth > 0 &&
+	    out->max_stack_depth <= FILESYSTEM_MAX_STACK_DEPTH) {
+		fc->pt_mode = FUSEPT_PT_MAINLINE;
+		fc->max_stack_depth = out->max_stack_depth;
+	} else if (!(flags & FUSE_PASSTHROUGH) &&
+		   (out->flags & FUSE_PASSTHROUGH_ANDROID)) {
+		fc->pt_mode = FUSEPT_PT_ANDROID;
+		fc->max_stack_depth = 1;
+	}
+	if (fc->pt_mode != FUSEPT_PT_NONE)
+		fc->sb->s_stack_depth = fc->max_stack_depth;
+}
+
 static void fusept_apply_init(struct fusept_conn *fc,
 			      const struct fuse_init_out *out)
 {
@@ -320,6 +345,7 @@ static void fusept_apply_init(struct fusept_conn *fc,
 	if (out->time_gran && out->time_gran <= NSEC_PER_SEC)
 		fc->sb->s_time_gran = out->time_gran;
 	fc->sb->s_bdi->ra_pages = fc->max_readahead / PAGE_SIZE;
+	fusept_init_passthrough(fc, out, flags);
 }
 
 static void fusept_init_end(struct fusept_conn *fc, struct fusept_args *args,
@@ -350,7 +376,8 @@ static void fusept_init_end(struct fusept_conn *fc, struct fusept_args *args,
 int fusept_send_init(struct fusept_conn *fc)
 {
 	struct fusept_init_args *ia = kzalloc(sizeof(*ia), GFP_KERNEL);
-	u64 flags = FUSEPT_INIT_FLAGS;
+	u64 flags = FUSEPT_INIT_FLAGS | FUSE_PASSTHROUGH |
+		    FUSE_PASSTHROUGH_ANDROID;
 	int err;
 
 	if (!ia)

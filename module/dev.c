@@ -149,6 +149,7 @@ void fusept_conn_end(struct fusept_conn *fc, bool farewell)
 	}
 	list_for_each_entry_safe(f, fnext, &forgets, list)
 		kfree(f);
+	fusept_pt_conn_end(fc);
 	wake_up_all(&fc->waitq);
 	wake_up_all(&fc->blocked_waitq);
 }
@@ -485,6 +486,7 @@ static ssize_t fusept_dev_write(struct kiocb *iocb, struct iov_iter *from)
 
 	err = fusept_reply_payload(req, from, nbytes - sizeof(oh), oh.error);
 	req->error = err ? -EIO : oh.error;
+	fusept_pt_reply(req);
 	fusept_req_end(req);
 	return err ? err : nbytes;
 }
@@ -533,7 +535,11 @@ static int fusept_dev_release(struct inode *inode, struct file *file)
 static long fusept_dev_ioctl(struct file *file, unsigned int cmd,
 			     unsigned long arg)
 {
-	return -ENOTTY;
+	struct fusept_conn *fc = fusept_dev_conn(file);
+
+	if (!fc)
+		return -EPERM;
+	return fusept_pt_ioctl(fc, cmd, arg);
 }
 
 const struct file_operations fusept_dev_fops = {

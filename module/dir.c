@@ -455,6 +455,7 @@ static int fusept_create_open(struct inode *dir, struct dentry *entry,
 		return -ENOMEM;
 	alias = fusept_new_entry(dir, entry, &args, S_IFREG);
 	if (IS_ERR(alias)) {
+		fusept_backing_put(args.backing);
 		fusept_file_put(ff);
 		return PTR_ERR(alias);
 	}
@@ -465,6 +466,9 @@ static int fusept_create_open(struct inode *dir, struct dentry *entry,
 	ff->open_flags = out.open.open_flags;
 	file->f_mode |= FMODE_CREATED;
 	err = finish_open(file, entry, generic_file_open);
+	if (!err)
+		err = fusept_file_mode(d_inode(entry), file, ff, args.backing);
+	fusept_backing_put(args.backing);
 	if (err) {
 		fusept_file_put(ff);
 		return err;

@@ -16,7 +16,8 @@
 #include "fusept_i.h"
 
 static int fusept_send_open(struct inode *inode, struct file *file, bool dir,
-			    struct fuse_open_out *out)
+			    struct fuse_open_out *out,
+			    struct fusept_backing **fb)
 {
 	struct fusept_conn *fc = fusept_i_conn(inode);
 	struct fuse_open_in in = {
@@ -40,6 +41,7 @@ static int fusept_send_open(struct inode *inode, struct file *file, bool dir,
 	if (!fusept_has(fc, FUSE_ATOMIC_O_TRUNC))
 		in.flags &= ~O_TRUNC;
 	err = fusept_send(fc, &args);
+	*fb = args.backing;
 	if (err == -ENOSYS && fusept_has(fc, flag)) {
 		WRITE_ONCE(*no_open, true);
 		return 1;
@@ -130,8 +132,29 @@ void fusept_file_attach(struct inode *inode, struct file *file,
 	}
 }
 
+/*
+ * How a regular file's data flows: through a backing file (passthrough),
+ * or through the page cache; an inode cannot be in both modes at once.
+ */
+int fusept_file_mode(struct inode *inode, struct file *file,
+		     struct fusept_file *ff, struct fusept_backing *fb)
+{
+	int err;
+
+	if (ff->dir || !S_ISREG(inode->i_mode))
+		return 0;
+	if (fb)
+		return fusept_pt_open(inode, file, ff, fb);
+	if (ff->open_flags & FOPEN_DIRECT_IO)
+		return 0;
+	err = fusept_cached_open_get(inode);
+	ff->cached = !err;
+	return err;
+}
+
 int fusept_open_common(struct inode *inode, struct file *file, bool dir)
 {
+	struct fusept_backing *fb = NULL;
 	struct fuse_open_out out;
 	struct fusept_file *ff;
 	int err;
@@ -142,7 +165,7 @@ int fusept_open_common(struct inode *inode, struct file *file, bool dir)
 	ff = fusept_file_new(inode, file, dir);
 	if (!ff)
 		return -ENOMEM;
-	err = fusept_send_open(inode, file, dir, &out);
+	err = fusept_send_open(inode, file, dir, &out, &fb);
 	if (err < 0) {
 		fusept_file_put(ff);
 		return err;
@@ -150,6 +173,12 @@ int fusept_open_common(struct inode *inode, struct file *file, bool dir)
 	ff->opened = !err;
 	ff->fh = out.fh;
 	ff->open_flags = out.open_flags;
+	err = fusept_file_mode(inode, file, ff, fb);
+	fusept_backing_put(fb);
+	if (err) {
+		fusept_file_put(ff);
+		return err;
+	}
 	fusept_file_attach(inode, file, ff);
 	return 0;
 }
@@ -165,6 +194,10 @@ int fusept_release_common(struct inode *inode, struct file *file, bool dir)
 		list_del_init(&ff->write_entry);
 		spin_unlock(&fi->lock);
 	}
+	if (ff->backing_file)
+		fusept_pt_release(inode, ff);
+	if (ff->cached)
+		fusept_cached_open_put(inode);
 	fusept_file_put(ff);
 	return 0;
 }
@@ -342,6 +375,8 @@ static ssize_t fusept_file_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	struct fusept_conn *fc = fusept_i_conn(inode);
 	int err;
 
+	if (ff->backing_file && !(ff->open_flags & FOPEN_DIRECT_IO))
+		return fusept_pt_read_iter(iocb, to);
 	if (iocb->ki_flags & IOCB_DIRECT) {
 		err = filemap_write_and_wait_range(file->f_mapping, iocb->ki_pos,
 						   iocb->ki_pos +
@@ -454,6 +489,8 @@ static ssize_t fusept_file_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	loff_t pos, end;
 	ssize_t ret;
 
+	if (ff->backing_file && !(ff->open_flags & FOPEN_DIRECT_IO))
+		return fusept_pt_write_iter(iocb, from);
 	inode_lock(inode);
 	if (iocb->ki_flags & IOCB_APPEND) {
 		ret = fusept_update_attr(inode, file, false);
@@ -598,6 +635,8 @@ static int fusept_file_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct fusept_file *ff = file->private_data;
 
+	if (ff->backing_file)
+		return fusept_pt_mmap(file, vma);
 	/* no coherent shared mapping of a file the daemon serves uncached */
 	if ((ff->open_flags & FOPEN_DIRECT_IO) && (vma->vm_flags & VM_MAYSHARE))
 		return -ENODEV;
@@ -641,6 +680,10 @@ int fusept_fsync_common(struct file *file, loff_t start, loff_t end,
 static int fusept_file_fsync(struct file *file, loff_t start, loff_t end,
 			     int datasync)
 {
+	struct fusept_file *ff = file->private_data;
+
+	if (ff->backing_file)
+		return fusept_pt_fsync(file, start, end, datasync);
 	return fusept_fsync_common(file, start, end, datasync, false);
 }
 
@@ -667,6 +710,8 @@ static long fusept_fallocate(struct file *file, int mode, loff_t offset,
 	loff_t end = offset + length - 1;
 	long err;
 
+	if (ff->backing_file)
+		return fusept_pt_fallocate(file, mode, offset, length);
 	if (mode & ~FUSEPT_FALLOC_MODES)
 		return -EOPNOTSUPP;
 	if (READ_ONCE(fc->no_fallocate))
@@ -733,8 +778,11 @@ static loff_t fusept_lseek_data(struct file *file, loff_t offset, int whence)
 
 static loff_t fusept_file_llseek(struct file *file, loff_t offset, int whence)
 {
+	struct fusept_file *ff = file->private_data;
 	int err;
 
+	if (ff->backing_file && (whence == SEEK_DATA || whence == SEEK_HOLE))
+		return fusept_pt_llseek(file, offset, whence);
 	if (whence == SEEK_SET || whence == SEEK_CUR)
 		return generic_file_llseek(file, offset, whence);
 	err = fusept_update_attr(file_inode(file), file, false);
@@ -804,6 +852,17 @@ static ssize_t fusept_copy_file_range(struct file *in_file, loff_t pos_in,
 	return err;
 }
 
+static ssize_t fusept_file_splice_read(struct file *in, loff_t *ppos,
+				       struct pipe_inode_info *pipe,
+				       size_t len, unsigned int flags)
+{
+	struct fusept_file *ff = in->private_data;
+
+	if (ff->backing_file && !(ff->open_flags & FOPEN_DIRECT_IO))
+		return fusept_pt_splice_read(in, ppos, pipe, len, flags);
+	return fusept_splice_read(in, ppos, pipe, len, flags);
+}
+
 const struct address_space_operations fusept_aops = {
 	FUSEPT_AOPS_READ(fusept_read_folio),
 	.readahead	= fusept_readahead,
@@ -824,7 +883,7 @@ const struct file_operations fusept_file_fops = {
 	.fsync		= fusept_file_fsync,
 	.fallocate	= fusept_fallocate,
 	.copy_file_range = fusept_copy_file_range,
-	.splice_read	= fusept_splice_read,
+	.splice_read	= fusept_file_splice_read,
 	.splice_write	= iter_file_splice_write,
 };
 

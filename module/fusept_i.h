@@ -6,6 +6,7 @@
 #define FUSEPT_I_H
 
 #include <linux/fs.h>
+#include <linux/idr.h>
 #include <linux/kobject.h>
 #include <linux/list.h>
 #include <linux/refcount.h>
@@ -39,6 +40,14 @@ enum {
 
 struct fusept_conn;
 struct fusept_req;
+struct fusept_backing;
+
+/* Passthrough flavour of a connection, from INIT */
+enum fusept_pt_mode {
+	FUSEPT_PT_NONE,
+	FUSEPT_PT_MAINLINE,	/* BACKING_OPEN/CLOSE, FOPEN_PASSTHROUGH */
+	FUSEPT_PT_ANDROID,	/* PASSTHROUGH_OPEN, one ID per open */
+};
 
 /* One argument of a request: a kernel buffer */
 struct fusept_arg {
@@ -65,6 +74,7 @@ struct fusept_args {
 	u32 out_size;		/* expected or maximum size of the reply */
 	u32 out_len;		/* size of the reply received */
 	void *reply;		/* with take_reply */
+	struct fusept_backing *backing;	/* OPEN/CREATE: passthrough, pinned */
 	void (*end)(struct fusept_conn *fc, struct fusept_args *args,
 		    int error);
 };
@@ -85,6 +95,7 @@ struct fusept_req {
 	u32 reply_len;
 	void *reply;			/* kvmalloc'd reply payload */
 	int error;
+	struct fusept_backing *backing;	/* pinned by an OPEN/CREATE reply */
 	struct fusept_args *bg_args;	/* background request's args */
 };
 
@@ -144,6 +155,9 @@ struct fusept_conn {
 	bool no_fallocate;
 	bool no_lseek;
 	bool no_copy_file_range;
+	enum fusept_pt_mode pt_mode;
+	int max_stack_depth;
+	struct idr backing_idr;		/* writers: lock; readers: RCU */
 
 	/* mount options */
 	kuid_t user_id;
@@ -169,6 +183,9 @@ struct fusept_inode {
 	bool bad;
 	struct fusept_forget *forget;
 	struct list_head write_files;	/* open for writing: for writeback */
+	struct fusept_backing *backing;	/* while pt_opens */
+	unsigned int pt_opens;
+	unsigned int cached_opens;
 };
 
 struct fusept_file {
@@ -181,6 +198,9 @@ struct fusept_file {
 	struct list_head write_entry;	/* fusept_inode.write_files */
 	bool opened;			/* OPEN was sent (not no_open) */
 	bool dir;
+	bool cached;			/* counted in cached_opens */
+	struct file *backing_file;	/* passthrough */
+	const struct cred *backing_cred;
 };
 
 static inline struct fusept_inode *fusept_i(struct inode *inode)
@@ -274,6 +294,8 @@ extern const struct inode_operations fusept_file_iops;
 extern const struct file_operations fusept_file_fops;
 extern const struct address_space_operations fusept_aops;
 int fusept_open_common(struct inode *inode, struct file *file, bool dir);
+int fusept_file_mode(struct inode *inode, struct file *file,
+		     struct fusept_file *ff, struct fusept_backing *fb);
 struct fusept_file *fusept_file_new(struct inode *inode, struct file *file,
 				    bool dir);
 void fusept_file_attach(struct inode *inode, struct file *file,
@@ -286,6 +308,29 @@ int fusept_release_common(struct inode *inode, struct file *file, bool dir);
 /* notify.c */
 ssize_t fusept_notify(struct fusept_conn *fc, int code, struct iov_iter *from,
 		      size_t size);
+
+/* passthrough.c */
+void fusept_backing_put(struct fusept_backing *fb);
+long fusept_pt_ioctl(struct fusept_conn *fc, unsigned int cmd,
+		     unsigned long arg);
+void fusept_pt_reply(struct fusept_req *req);
+void fusept_pt_conn_end(struct fusept_conn *fc);
+ssize_t fusept_pt_show(struct fusept_conn *fc, char *buf, size_t size);
+int fusept_cached_open_get(struct inode *inode);
+void fusept_cached_open_put(struct inode *inode);
+int fusept_pt_open(struct inode *inode, struct file *file,
+		   struct fusept_file *ff, struct fusept_backing *fb);
+void fusept_pt_release(struct inode *inode, struct fusept_file *ff);
+ssize_t fusept_pt_read_iter(struct kiocb *iocb, struct iov_iter *to);
+ssize_t fusept_pt_write_iter(struct kiocb *iocb, struct iov_iter *from);
+ssize_t fusept_pt_splice_read(struct file *in, loff_t *ppos,
+			      struct pipe_inode_info *pipe, size_t len,
+			      unsigned int flags);
+int fusept_pt_mmap(struct file *file, struct vm_area_struct *vma);
+int fusept_pt_fsync(struct file *file, loff_t start, loff_t end, int datasync);
+long fusept_pt_fallocate(struct file *file, int mode, loff_t offset,
+			 loff_t len);
+loff_t fusept_pt_llseek(struct file *file, loff_t offset, int whence);
 
 /* readdir.c */
 int fusept_readdir(struct file *file, struct dir_context *ctx);

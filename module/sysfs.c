@@ -38,12 +38,20 @@ static ssize_t waiting_show(struct kobject *kobj, struct kobj_attribute *attr,
 	return sysfs_emit(buf, "%d\n", atomic_read(&fc->num_waiting));
 }
 
+static ssize_t backing_files_show(struct kobject *kobj,
+				  struct kobj_attribute *attr, char *buf)
+{
+	return fusept_pt_show(fusept_kobj_conn(kobj), buf, PAGE_SIZE);
+}
+
 static struct kobj_attribute fusept_abort_attr = __ATTR_WO(abort);
+static struct kobj_attribute fusept_backing_attr = __ATTR_RO(backing_files);
 static struct kobj_attribute fusept_waiting_attr = __ATTR_RO(waiting);
 
 static struct attribute *fusept_conn_attrs[] = {
 	&fusept_abort_attr.attr,
 	&fusept_waiting_attr.attr,
+	&fusept_backing_attr.attr,
 	NULL
 };
 

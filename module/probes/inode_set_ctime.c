@@ -1,6 +1,6 @@
-/* inode_set_ctime() accessor (6.6+) */
+/* inode_set_ctime() and inode_get_ctime() accessors (6.6+, some backports) */
 #include <linux/fs.h>
 void fusept_probe(struct inode *inode)
 {
-	inode_set_ctime(inode, 0, 0);
+	inode_set_ctime_to_ts(inode, inode_get_ctime(inode));
 }

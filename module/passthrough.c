@@ -1,0 +1,493 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fusept: passthrough. The daemon registers an open file on a lower
+ * filesystem and gets an ID (mainline: BACKING_OPEN/CLOSE; Android:
+ * PASSTHROUGH_OPEN, the ID used up by one open). An OPEN or CREATE reply
+ * naming the ID gives the FUSE file a backing file of its own, opened with
+ * the daemon's credentials of BACKING_OPEN time, and its data path stays in
+ * the kernel from then on.
+ *
+ * The ID table is an IDR: writers take fc->lock, the reply path looks IDs
+ * up under RCU and pins the backing object before the daemon's write(2)
+ * returns, so the daemon may close the ID right after replying.
+ */
+#include <linux/cred.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/idr.h>
+#include <linux/module.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/splice.h>
+#include <linux/uio.h>
+#include <linux/falloc.h>
+
+#include "fusept_i.h"
+
+static bool fusept_pt_unprivileged;
+module_param_named(passthrough_unprivileged, fusept_pt_unprivileged, bool,
+		   0644);
+MODULE_PARM_DESC(passthrough_unprivileged,
+		 "Let daemons without CAP_SYS_ADMIN register backing files (Android)");
+
+struct fusept_backing {
+	struct file *file;
+	const struct cred *cred;
+	refcount_t count;
+	struct rcu_head rcu;
+};
+
+void fusept_backing_put(struct fusept_backing *fb)
+{
+	if (!fb || !refcount_dec_and_test(&fb->count))
+		return;
+	fput(fb->file);
+	put_cred(fb->cred);
+	kfree_rcu(fb, rcu);
+}
+
+static struct fusept_backing *fusept_backing_get(struct fusept_backing *fb)
+{
+	refcount_inc(&fb->count);
+	return fb;
+}
+
+/* A lower file the daemon offers: checked as mainline checks it */
+static struct fusept_backing *fusept_backing_new(struct fusept_conn *fc, int fd)
+{
+	struct fusept_backing *fb;
+	struct file *file;
+	umode_t mode;
+	int err;
+
+	if (!fusept_pt_unprivileged && !capable(CAP_SYS_ADMIN))
+		return ERR_PTR(-EPERM);
+	file = fget(fd);
+	if (!file)
+		return ERR_PTR(-EBADF);
+	mode = file_inode(file)->i_mode;
+	err = S_ISDIR(mode) ? -EISDIR : S_ISREG(mode) ? 0 : -EINVAL;
+	if (!err && file_inode(file)->i_sb->s_stack_depth >= fc->max_stack_depth)
+		err = -ELOOP;
+	if (err)
+		goto out_fput;
+	err = -ENOMEM;
+	fb = kzalloc(sizeof(*fb), GFP_KERNEL);
+	if (!fb)
+		goto out_fput;
+	fb->file = file;
+	fb->cred = prepare_creds();
+	if (!fb->cred) {
+		kfree(fb);
+		goto out_fput;
+	}
+	refcount_set(&fb->count, 1);
+	return fb;
+
+out_fput:
+	fput(file);
+	return ERR_PTR(err);
+}
+
+static int fusept_backing_register(struct fusept_conn *fc, int fd)
+{
+	struct fusept_backing *fb = fusept_backing_new(fc, fd);
+	int id;
+
+	if (IS_ERR(fb))
+		return PTR_ERR(fb);
+	idr_preload(GFP_KERNEL);
+	spin_lock(&fc->lock);
+	id = fc->connected ? idr_alloc_cyclic(&fc->backing_idr, fb, 1, 0,
+					      GFP_ATOMIC) : -ENOTCONN;
+	spin_unlock(&fc->lock);
+	idr_preload_end();
+	if (id < 0)
+		fusept_backing_put(fb);
+	return id;
+}
+
+static long fusept_ioc_backing_open(struct fusept_conn *fc,
+				    struct fuse_backing_map __user *argp)
+{
+	struct fuse_backing_map map;
+
+	if (fc->pt_mode != FUSEPT_PT_MAINLINE)
+		return -EPERM;
+	if (copy_from_user(&map, argp, sizeof(map)))
+		return -EFAULT;
+	if (map.flags || map.padding)
+		return -EINVAL;
+	return fusept_backing_register(fc, map.fd);
+}
+
+static struct fusept_backing *fusept_backing_remove(struct fusept_conn *fc,
+						    u32 id)
+{
+	struct fusept_backing *fb;
+
+	spin_lock(&fc->lock);
+	fb = idr_remove(&fc->backing_idr, id);
+	spin_unlock(&fc->lock);
+	return fb;
+}
+
+static long fusept_ioc_backing_close(struct fusept_conn *fc, u32 __user *argp)
+{
+	struct fusept_backing *fb;
+	u32 id;
+
+	if (fc->pt_mode != FUSEPT_PT_MAINLINE)
+		return -EPERM;
+	if (!fusept_pt_unprivileged && !capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (get_user(id, argp))
+		return -EFAULT;
+	if ((int)id <= 0)
+		return -EINVAL;
+	fb = fusept_backing_remove(fc, id);
+	if (!fb)
+		return -ENOENT;
+	fusept_backing_put(fb);
+	return 0;
+}
+
+static long fusept_ioc_android_open(struct fusept_conn *fc, u32 __user *argp)
+{
+	u32 fd;
+
+	if (fc->pt_mode != FUSEPT_PT_ANDROID)
+		return -EPERM;
+	if (get_user(fd, argp))
+		return -EFAULT;
+	return fusept_backing_register(fc, fd);
+}
+
+long fusept_pt_ioctl(struct fusept_conn *fc, unsigned int cmd,
+		     unsigned long arg)
+{
+	void __user *argp = (void __user *)arg;
+
+	switch (cmd) {
+	case FUSE_DEV_IOC_BACKING_OPEN:
+		return fusept_ioc_backing_open(fc, argp);
+	case FUSE_DEV_IOC_BACKING_CLOSE:
+		return fusept_ioc_backing_close(fc, argp);
+	case FUSE_DEV_IOC_PASSTHROUGH_OPEN:
+		return fusept_ioc_android_open(fc, argp);
+	}
+	return -ENOTTY;
+}
+
+/* Look an ID up and pin it; Android IDs are used up by the lookup */
+static struct fusept_backing *fusept_backing_lookup(struct fusept_conn *fc,
+						    int id)
+{
+	struct fusept_backing *fb;
+
+	if (id <= 0)
+		return NULL;
+	if (fc->pt_mode == FUSEPT_PT_ANDROID)
+		return fusept_backing_remove(fc, id);
+	rcu_read_lock();
+	fb = idr_find(&fc->backing_idr, id);
+	if (fb && !refcount_inc_not_zero(&fb->count))
+		fb = NULL;
+	rcu_read_unlock();
+	return fb;
+}
+
+/*
+ * An OPEN or CREATE reply just came in: if it asks for passthrough, pin
+ * the backing object now, while the daemon's write(2) is still running.
+ */
+void fusept_pt_reply(struct fusept_req *req)
+{
+	struct fusept_conn *fc = req->fc;
+	const struct fuse_open_out *out;
+	size_t off = req->opcode == FUSE_CREATE ?
+		sizeof(struct fuse_entry_out) : 0;
+	bool want;
+
+	if ((req->opcode != FUSE_OPEN && req->opcode != FUSE_CREATE) ||
+	    req->error || fc->pt_mode == FUSEPT_PT_NONE ||
+	    req->reply_len < off + sizeof(*out))
+		return;
+	out = req->reply + off;
+	if (fc->pt_mode == FUSEPT_PT_MAINLINE)
+		want = out->open_flags & FOPEN_PASSTHROUGH;
+	else
+		want = out->backing_id != 0;
+	if (!want)
+		return;
+	req->backing = fusept_backing_lookup(fc, out->backing_id);
+	if (!req->backing)
+		req->error = -EIO;
+}
+
+/* Drop every ID of a connection that ended */
+void fusept_pt_conn_end(struct fusept_conn *fc)
+{
+	struct fusept_backing *fb;
+	int id;
+
+	spin_lock(&fc->lock);
+	idr_for_each_entry(&fc->backing_idr, fb, id) {
+		idr_remove(&fc->backing_idr, id);
+		spin_unlock(&fc->lock);
+		fusept_backing_put(fb);
+		spin_lock(&fc->lock);
+	}
+	spin_unlock(&fc->lock);
+}
+
+/* sysfs: the lower files behind the IDs, which lsof cannot show */
+ssize_t fusept_pt_show(struct fusept_conn *fc, char *buf, size_t size)
+{
+	struct fusept_backing *fb;
+	char *path, *tmp;
+	size_t len = 0;
+	int id;
+
+	tmp = kmalloc(PATH_MAX, GFP_KERNEL);
+	if (!tmp)
+		return -ENOMEM;
+	spin_lock(&fc->lock);
+	idr_for_each_entry(&fc->backing_idr, fb, id) {
+		path = d_path(&fb->file->f_path, tmp, PATH_MAX);
+		if (IS_ERR(path))
+			path = "?";
+		len += scnprintf(buf + len, size - len, "%d %s\n", id, path);
+	}
+	spin_unlock(&fc->lock);
+	kfree(tmp);
+	return len;
+}
+
+/*
+ * One backing file per inode: an inode open in cached mode refuses a
+ * passthrough open and the other way round, and all passthrough opens of
+ * an inode share one backing object. A mismatch is EIO, as in mainline.
+ */
+static int fusept_pt_inode_get(struct inode *inode, struct fusept_backing *fb)
+{
+	struct fusept_inode *fi = fusept_i(inode);
+	int err = 0;
+
+	spin_lock(&fi->lock);
+	if (fi->cached_opens ||
+	    (fi->backing && fi->backing->file != fb->file &&
+	     fusept_i_conn(inode)->pt_mode == FUSEPT_PT_MAINLINE))
+		err = -EIO;
+	else if (!fi->pt_opens++)
+		fi->backing = fusept_backing_get(fb);
+	spin_unlock(&fi->lock);
+	return err;
+}
+
+static void fusept_pt_inode_put(struct inode *inode)
+{
+	struct fusept_inode *fi = fusept_i(inode);
+	struct fusept_backing *fb = NULL;
+
+	spin_lock(&fi->lock);
+	if (!--fi->pt_opens)
+		swap(fb, fi->backing);
+	spin_unlock(&fi->lock);
+	fusept_backing_put(fb);
+}
+
+/* A cached open; fails while the inode is in passthrough mode */
+int fusept_cached_open_get(struct inode *inode)
+{
+	struct fusept_inode *fi = fusept_i(inode);
+	int err = 0;
+
+	spin_lock(&fi->lock);
+	if (fi->pt_opens)
+		err = -EIO;
+	else
+		fi->cached_opens++;
+	spin_unlock(&fi->lock);
+	return err;
+}
+
+void fusept_cached_open_put(struct inode *inode)
+{
+	struct fusept_inode *fi = fusept_i(inode);
+
+	spin_lock(&fi->lock);
+	fi->cached_opens--;
+	spin_unlock(&fi->lock);
+}
+
+/* Give an open FUSE file its own backing file */
+int fusept_pt_open(struct inode *inode, struct file *file,
+		   struct fusept_file *ff, struct fusept_backing *fb)
+{
+	int flags = file->f_flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC);
+	const struct cred *old;
+	struct file *bf;
+	int err;
+
+	if (ff->open_flags & FOPEN_KEEP_CACHE)
+		return -EIO;
+	err = fusept_pt_inode_get(inode, fb);
+	if (err)
+		return err;
+	old = override_creds(fb->cred);
+	bf = dentry_open(&fb->file->f_path, flags, fb->cred);
+	revert_creds(old);
+	if (IS_ERR(bf)) {
+		fusept_pt_inode_put(inode);
+		return PTR_ERR(bf);
+	}
+	ff->backing_file = bf;
+	ff->backing_cred = get_cred(fb->cred);
+	return 0;
+}
+
+void fusept_pt_release(struct inode *inode, struct fusept_file *ff)
+{
+	fput(ff->backing_file);
+	put_cred(ff->backing_cred);
+	ff->backing_file = NULL;
+	fusept_pt_inode_put(inode);
+}
+
+/* After the lower file changed: size and times as stat(2) should see them */
+static void fusept_pt_copy_attr(struct inode *inode, struct file *bf)
+{
+	struct inode *lower = file_inode(bf);
+	struct fusept_inode *fi = fusept_i(inode);
+
+	spin_lock(&fi->lock);
+	fi->attr_version = atomic64_inc_return(&fusept_i_conn(inode)->attr_version);
+	i_size_write(inode, i_size_read(lower));
+	fusept_copy_times(inode, lower);
+	spin_unlock(&fi->lock);
+}
+
+static rwf_t fusept_iocb_rwf(struct kiocb *iocb)
+{
+	rwf_t flags = 0;
+
+	if (iocb->ki_flags & IOCB_DSYNC)
+		flags |= RWF_DSYNC;
+	if (iocb->ki_flags & IOCB_SYNC)
+		flags |= RWF_SYNC;
+	if (iocb->ki_flags & IOCB_APPEND)
+		flags |= RWF_APPEND;
+	return flags;
+}
+
+ssize_t fusept_pt_read_iter(struct kiocb *iocb, struct iov_iter *to)
+{
+	struct fusept_file *ff = iocb->ki_filp->private_data;
+	const struct cred *old;
+	ssize_t ret;
+
+	if (!iov_iter_count(to))
+		return 0;
+	old = override_creds(ff->backing_cred);
+	ret = vfs_iter_read(ff->backing_file, to, &iocb->ki_pos,
+			    fusept_iocb_rwf(iocb));
+	revert_creds(old);
+	return ret;
+}
+
+ssize_t fusept_pt_write_iter(struct kiocb *iocb, struct iov_iter *from)
+{
+	struct file *file = iocb->ki_filp;
+	struct inode *inode = file_inode(file);
+	struct fusept_file *ff = file->private_data;
+	struct file *bf = ff->backing_file;
+	const struct cred *old;
+	ssize_t ret;
+
+	if (!iov_iter_count(from))
+		return 0;
+	inode_lock(inode);
+	if (iocb->ki_flags & IOCB_APPEND)
+		iocb->ki_pos = i_size_read(file_inode(bf));
+	old = override_creds(ff->backing_cred);
+	file_start_write(bf);
+	ret = vfs_iter_write(bf, from, &iocb->ki_pos,
+			     fusept_iocb_rwf(iocb) & ~RWF_APPEND);
+	file_end_write(bf);
+	revert_creds(old);
+	fusept_pt_copy_attr(inode, bf);
+	inode_unlock(inode);
+	return ret;
+}
+
+ssize_t fusept_pt_splice_read(struct file *in, loff_t *ppos,
+			      struct pipe_inode_info *pipe, size_t len,
+			      unsigned int flags)
+{
+	struct fusept_file *ff = in->private_data;
+	struct file *bf = ff->backing_file;
+	const struct cred *old;
+	ssize_t ret;
+
+	if (!bf->f_op->splice_read)
+		return -EINVAL;
+	old = override_creds(ff->backing_cred);
+	ret = bf->f_op->splice_read(bf, ppos, pipe, len, flags);
+	revert_creds(old);
+	return ret;
+}
+
+int fusept_pt_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct fusept_file *ff = file->private_data;
+	const struct cred *old;
+	int ret;
+
+	if (!ff->backing_file->f_op->mmap)
+		return -ENODEV;
+	old = override_creds(ff->backing_cred);
+	ret = fusept_mmap_file(vma, ff->backing_file);
+	revert_creds(old);
+	return ret;
+}
+
+int fusept_pt_fsync(struct file *file, loff_t start, loff_t end, int datasync)
+{
+	struct fusept_file *ff = file->private_data;
+	const struct cred *old;
+	int ret;
+
+	old = override_creds(ff->backing_cred);
+	ret = vfs_fsync_range(ff->backing_file, start, end, datasync);
+	revert_creds(old);
+	return ret;
+}
+
+long fusept_pt_fallocate(struct file *file, int mode, loff_t offset,
+			 loff_t len)
+{
+	struct inode *inode = file_inode(file);
+	struct fusept_file *ff = file->private_data;
+	const struct cred *old;
+	long ret;
+
+	inode_lock(inode);
+	old = override_creds(ff->backing_cred);
+	ret = vfs_fallocate(ff->backing_file, mode, offset, len);
+	revert_creds(old);
+	fusept_pt_copy_attr(inode, ff->backing_file);
+	inode_unlock(inode);
+	return ret;
+}
+
+loff_t fusept_pt_llseek(struct file *file, loff_t offset, int whence)
+{
+	struct fusept_file *ff = file->private_data;
+	loff_t ret;
+
+	ret = vfs_llseek(ff->backing_file, offset, whence);
+	if (ret >= 0)
+		ret = vfs_setpos(file, ret, file_inode(file)->i_sb->s_maxbytes);
+	return ret;
+}
