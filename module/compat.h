@@ -343,6 +343,15 @@ static inline struct page *fusept_ra_next(struct readahead_control *rac)
 }
 #endif
 
+static inline bool fusept_can_mmap(struct file *file)
+{
+#ifdef FUSEPT_HAVE_VFS_MMAP
+	return file->f_op->mmap || file->f_op->mmap_prepare;
+#else
+	return file->f_op->mmap;
+#endif
+}
+
 /* Hand a mapping over to another file (passthrough mmap) */
 static inline int fusept_mmap_file(struct vm_area_struct *vma,
 				   struct file *file)

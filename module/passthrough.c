@@ -444,7 +444,7 @@ int fusept_pt_mmap(struct file *file, struct vm_area_struct *vma)
 	const struct cred *old;
 	int ret;
 
-	if (!ff->backing_file->f_op->mmap)
+	if (!fusept_can_mmap(ff->backing_file))
 		return -ENODEV;
 	old = override_creds(ff->backing_cred);
 	ret = fusept_mmap_file(vma, ff->backing_file);
