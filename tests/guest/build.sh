@@ -38,6 +38,16 @@ prog() {
 	mv "$dest/bin/$1.tmp" "$dest/bin/$1"
 }
 
+# fuse_prog NAME SOURCE: one of our own programs, linked with libfuse
+fuse_prog() {
+	stale "$dest/bin/$1" "$2" || return 0
+	echo "  CC      $1 (libfuse)"
+	# shellcheck disable=SC2046
+	$CC $CFLAGS $(pkg-config fuse3 --cflags) -static \
+		-o "$dest/bin/$1.tmp" "$2" $(pkg-config fuse3 --static --libs)
+	mv "$dest/bin/$1.tmp" "$dest/bin/$1"
+}
+
 # example_src NAME: the example's source file (maybe gzipped)
 example_src() {
 	local f
@@ -78,13 +88,15 @@ prog fusept-mount "$src/tools/fusept-mount.c"
 prog fusept-rawd "$here/rawd.c"
 prog fusept-rawmount "$here/rawmount.c"
 prog fusept-probe "$here/probe.c"
+prog fusept-ptioctl "$here/ptioctl.c"
+fuse_prog fusept-passthrough "$src/tools/fusept-passthrough.c"
 for e in $FUSE_EXAMPLES; do
 	example "$e"
 done
-for s in run.sh demo.sh lib.sh; do
+for s in run.sh demo.sh lib.sh pt-daemon.sh; do
 	if ! cmp -s "$here/$s" "$dest/tests/$s"; then
 		cp "$here/$s" "$dest/tests/$s"
 	fi
 done
-chmod 755 "$dest/tests/run.sh" "$dest/tests/demo.sh"
+chmod 755 "$dest/tests/run.sh" "$dest/tests/demo.sh" "$dest/tests/pt-daemon.sh"
 echo "guest userland in $dest"

@@ -747,6 +747,34 @@ test_rw_smoke() {
 	umount "$l"
 }
 
+# The reference passthrough daemon's own suite (tests/guest/pt-daemon.sh).
+test_pt_daemon() {
+	FUSEPT_DEV=$DEV FUSEPT_FS=$FS FUSEPT_WORK=$WORK/ptd \
+		sh "$TESTS/pt-daemon.sh" >"$RES/ptd.log" 2>&1
+	grep -E '^(PASS|FAIL|SKIP) ' "$RES/ptd.log" >>"$SUB"
+}
+
+# The passthrough ioctls and their errors, against fusept's own device.
+test_ptioctl() {
+	local m m2 l s
+	[ "$FS" = fusept ] || skip "fusept's own device only"
+	m=$(mnt ptd)
+	m2=$(mnt ptioctl)
+	l=$RES/lower
+	s=$RES/scratch
+	mkdir -p "$l" "$s"
+	mount -t tmpfs tmpfs "$l" && mount -t tmpfs tmpfs "$s" ||
+		fatal "tmpfs for the test"
+	echo stacked >"$l/f"
+	start_fs "$m" "" fusept-passthrough -f "$l"
+	fusept-ptioctl "$m2" "$s" "$m/f" >"$RES/ptioctl.log" 2>&1
+	grep -E '^(PASS|FAIL|SKIP) ' "$RES/ptioctl.log" >>"$SUB"
+	grep -q '^PASS ptioctl-close$' "$RES/ptioctl.log" ||
+		failc ptioctl-ran "$(tail -3 "$RES/ptioctl.log" | tr '\n' ' ')"
+	stop_fs ptioctl-umount "$m"
+	umount "$l" "$s"
+}
+
 # ------------------------------------------------------------------ main
 
 if [ "$1" = --one ]; then
@@ -774,6 +802,8 @@ group pt-read 300
 group pt-statfs 60
 group pt-access 60
 group rw-smoke 120
+group pt-daemon 600
+group ptioctl 120
 group kill 60
 group kill-lazy 60
 group abort 60

@@ -1,0 +1,524 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Tests of the reference daemon tools/fusept-passthrough (issue #4), as
+# root inside the guest (busybox sh):
+#   pass 1: passthrough (the default): data through the mount equals the
+#           lower files, mmap, fio verify, the namespace and attribute
+#           operations, files created as the caller, errno pass-through,
+#           and no READ/WRITE request reaching the daemon;
+#   pass 2: --no-passthrough: the same data checks, READ/WRITE counted;
+#   pass 3: passthrough with the multi-threaded loop (-o threads);
+#   pass 4: a second daemon mirroring the first one's mount: passthrough
+#           when the stacking depths allow it, else the FUSE I/O fallback.
+# Prints "PASS name", "FAIL name: reason", "SKIP name: reason" and a
+# closing "pt-daemon: N passed, N failed, N skipped"; exits 1 on a failure.
+#
+# Env: FUSEPT_DEV, FUSEPT_FS (default /dev/fusept and fusept; FUSEPT_FS=fuse
+# with FUSEPT_DEV=/dev/fuse runs it on the kernel's own FUSE, 6.9+ for
+# passthrough), FUSEPT_PTD (the daemon, default fusept-passthrough),
+# FUSEPT_WORK (scratch directory, default /tmp/fpt).
+
+TESTS=$(cd "$(dirname "$0")" && pwd)
+[ -z "${FUSEPT_FS:-}" ] || FUSEPT_FSTYPE=$FUSEPT_FS
+. "$TESTS/lib.sh"
+
+PTD=${FUSEPT_PTD:-fusept-passthrough}
+M=$MNTROOT/ptd
+L=$LOWER/ptd
+R=$WORK/ptd-ref
+ST=$WORK/ptd-stats
+DLOG=$WORK/ptd-daemon.log
+UID1=1000
+NPASS=0
+# outside the guest (busybox provides it there)
+command -v usleep >/dev/null ||
+	usleep() { sleep "$(awk -v u="$1" 'BEGIN { print u / 1000000 }')"; }
+NFAIL=0
+NSKIP=0
+
+pass() {
+	echo "PASS $1"
+	NPASS=$((NPASS + 1))
+}
+
+failc() {
+	local n=$1
+	shift
+	echo "FAIL $n: $(echo "$*" | tr '\n' ' ' | cut -c1-300)"
+	NFAIL=$((NFAIL + 1))
+}
+
+skipc() {
+	echo "SKIP $1: $2"
+	NSKIP=$((NSKIP + 1))
+}
+
+# expect NAME GOT WANT
+expect() {
+	if [ "$2" = "$3" ]; then pass "$1"; else failc "$1" "got '$2', want '$3'"; fi
+}
+
+# ok NAME CMD...: the command succeeds
+ok() {
+	local n=$1 out
+	shift
+	if out=$("$@" 2>&1); then
+		pass "$n"
+	else
+		failc "$n" "'$*' failed: $(echo "$out" | tail -3)"
+	fi
+}
+
+errno_of() { fusept-probe "$@" 2>&1 | head -1; }
+sum_of() { sha256sum <"$1" 2>&1 | cut -d' ' -f1; }
+
+# The real getfattr/setfattr (attr package), not busybox's applets.
+GETFATTR=getfattr
+SETFATTR=setfattr
+[ ! -x /usr/bin/getfattr ] || GETFATTR=/usr/bin/getfattr
+[ ! -x /usr/bin/setfattr ] || SETFATTR=/usr/bin/setfattr
+
+# as_user CMD: run the shell command as uid/gid 1000, no extra groups
+as_user() {
+	if setpriv --reuid=$UID1 --regid=$UID1 --clear-groups true 2>/dev/null; then
+		setpriv --reuid=$UID1 --regid=$UID1 --clear-groups sh -c "$1"
+	else
+		su -s /bin/sh "$(awk -F: -v u=$UID1 '$3 == u { print $1; exit }' \
+			/etc/passwd)" -c "$1"
+	fi
+}
+
+# ptd_mount NAME ARGS...: mount $L on $M with the daemon and ARGS
+ptd_mount() {
+	local n=$1
+	shift
+	! is_mounted "$M" || umount -l "$M" 2>/dev/null
+	mkdir -p "$M"
+	rm -f "$ST"
+	echo "### $PTD $*" >>"$DLOG"
+	fusept-mount -d "$DEV" -t "$FS" -o allow_other,default_permissions \
+		"$M" "$PTD" -f --stats "$ST" "$@" "$L" >>"$DLOG" 2>&1 &
+	DPID=$!
+	# the first request waits for INIT: the daemon has logged its choice
+	if wait_mounted "$M" 10 "$DPID" && stat "$M" >/dev/null; then
+		pass "$n"
+		return 0
+	fi
+	failc "$n" "did not mount: $(tail -3 "$DLOG")"
+	kill "$DPID" 2>/dev/null
+	return 1
+}
+
+# ptd_umount NAME: unmount; the daemon must exit 0 and leave its counters
+ptd_umount() {
+	local rc
+	if ! timeout 20 umount "$M" 2>"$WORK/ptd-umount.err"; then
+		failc "$1" "umount: $(cat "$WORK/ptd-umount.err")"
+		abort_conn "$M" 2>/dev/null
+		umount -l "$M" 2>/dev/null
+		kill -9 "$DPID" 2>/dev/null
+		return 1
+	fi
+	if ! wait_gone "$DPID" 10; then
+		failc "$1" "daemon still running 10s after umount"
+		kill -9 "$DPID" 2>/dev/null
+		return 1
+	fi
+	wait "$DPID"
+	rc=$?
+	if [ $rc != 0 ]; then
+		failc "$1" "daemon exit status $rc"
+	elif [ ! -s "$ST" ]; then
+		failc "$1" "no --stats file written at exit"
+	else
+		pass "$1"
+	fi
+}
+
+# counters: ask the daemon for its counters (SIGUSR1), print them
+counters() {
+	rm -f "$ST"
+	kill -USR1 "$DPID" 2>/dev/null
+	wait_file "$ST" 5 && cat "$ST"
+}
+
+# field LINE NAME: the value of NAME=N in LINE
+field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+
+# errcmp NAME CMD: run the shell command CMD with @ standing for the lower
+# directory and for the mount; exit status and message must be the same
+errcmp() {
+	local n=$1 a b
+	a=$(sh -c "$(echo "$2" | sed "s|@|$L|g")" 2>&1; echo "rc=$?")
+	b=$(sh -c "$(echo "$2" | sed "s|@|$M|g")" 2>&1; echo "rc=$?")
+	a=$(echo "$a" | sed "s|$L|@|g")
+	b=$(echo "$b" | sed "s|$M|@|g")
+	if [ "$a" = "$b" ]; then
+		case $a in
+		*rc=0) failc "$n" "the command succeeded: '$2'" ;;
+		*) pass "$n" ;;
+		esac
+	else
+		failc "$n" "lower: '$a' mount: '$b'"
+	fi
+}
+
+# ---------------------------------------------------------------- data
+
+make_lower() {
+	rm -rf "$L" "$R"
+	mkdir -p "$L" "$R"
+	dd if=/dev/urandom of="$L/big" bs=1M count=8 2>/dev/null
+	for s in 0 1 511 4096 4097 65537; do
+		dd if=/dev/urandom of="$L/s$s" bs="$s" count=1 2>/dev/null ||
+			: >"$L/s$s"
+	done
+	: >"$L/s0"
+	dd if=/dev/urandom of="$R/src" bs=64k count=64 2>/dev/null
+	dd if=/dev/urandom of="$R/patch" bs=4k count=3 2>/dev/null
+}
+
+# data_checks PREFIX: reads, writes, mmap, fio through $M
+data_checks() {
+	local p=$1 s bad=
+	expect "$p-read-big" "$(sum_of "$M/big")" "$(sum_of "$L/big")"
+	for s in 0 1 511 4096 4097 65537; do
+		[ "$(sum_of "$M/s$s")" = "$(sum_of "$L/s$s")" ] || bad="$bad s$s"
+	done
+	if [ -z "$bad" ]; then pass "$p-read-sizes"; else
+		failc "$p-read-sizes" "content differs:$bad"; fi
+	expect "$p-read-offset" \
+		"$(dd if="$M/big" bs=4096 skip=1000 count=3 2>/dev/null | md5sum)" \
+		"$(dd if="$L/big" bs=4096 skip=1000 count=3 2>/dev/null | md5sum)"
+
+	rm -f "$L/$p-new"
+	cp "$R/src" "$R/$p-ref"
+	cat "$R/src" >"$M/$p-new"
+	expect "$p-write-new" "$(sum_of "$L/$p-new")" "$(sum_of "$R/src")"
+	dd if="$R/patch" of="$M/$p-new" bs=4k seek=10 conv=notrunc 2>/dev/null
+	dd if="$R/patch" of="$R/$p-ref" bs=4k seek=10 conv=notrunc 2>/dev/null
+	expect "$p-write-overwrite" "$(sum_of "$L/$p-new")" "$(sum_of "$R/$p-ref")"
+	printf 'appended\n' >>"$M/$p-new"
+	printf 'appended\n' >>"$R/$p-ref"
+	expect "$p-write-append" "$(sum_of "$L/$p-new")" "$(sum_of "$R/$p-ref")"
+	expect "$p-write-readback" "$(sum_of "$M/$p-new")" "$(sum_of "$R/$p-ref")"
+	truncate -s 1000001 "$M/$p-new"
+	expect "$p-truncate-size" "$(stat -c %s "$L/$p-new") $(stat -c %s "$M/$p-new")" \
+		"1000001 1000001"
+	echo x >"$M/$p-new"
+	expect "$p-open-trunc" "$(cat "$L/$p-new")" x
+
+	expect "$p-mmap-read" "$(fusept-probe mmapcmp "$M/big" "$L/big")" OK
+	expect "$p-mmap-read-odd" "$(fusept-probe mmapcmp "$M/s4097" "$L/s4097")" OK
+	if command -v fio >/dev/null; then
+		ok "$p-fio-mmap-verify" timeout 120 fio --name=mm \
+			--filename="$M/$p-fio-mmap" --ioengine=mmap --rw=randwrite \
+			--bs=4k --size=2m --verify=crc32c --do_verify=1 \
+			--verify_fatal=1
+		expect "$p-fio-mmap-lower" "$(sum_of "$L/$p-fio-mmap")" \
+			"$(sum_of "$M/$p-fio-mmap")"
+		ok "$p-fio-psync-verify" timeout 120 fio --name=ps \
+			--filename="$M/$p-fio-psync" --ioengine=psync --rw=randrw \
+			--bs=4k --size=4m --verify=crc32c --do_verify=1 \
+			--verify_fatal=1
+		expect "$p-fio-psync-lower" "$(sum_of "$L/$p-fio-psync")" \
+			"$(sum_of "$M/$p-fio-psync")"
+	else
+		skipc "$p-fio" "no fio"
+	fi
+}
+
+# --------------------------------------------------------------- pass 1
+
+pass_passthrough() {
+	local c n a b t
+	ptd_mount ptd-mount || return
+	expect ptd-mount-type "$(mount_fstype "$M")" "$FS"
+	if grep -q 'passthrough on' "$DLOG"; then
+		pass ptd-negotiate
+	else
+		failc ptd-negotiate "$(grep 'passthrough' "$DLOG" | tail -1)"
+	fi
+	data_checks ptd
+
+	# two opens of one inode share its backing file
+	exec 3<"$M/big" 4<"$M/big"
+	a=$(head -c 100000 <&3 | md5sum)
+	b=$(head -c 100000 <&4 | md5sum)
+	exec 3<&- 4<&-
+	expect ptd-two-opens "$a $b" \
+		"$(head -c 100000 "$L/big" | md5sum) $(head -c 100000 "$L/big" | md5sum)"
+
+	c=$(counters)
+	expect ptd-counters-rw "read=$(field "$c" read) write=$(field "$c" write)" \
+		"read=0 write=0"
+	n=$(field "$c" passthrough_open)
+	if [ -n "$n" ] && [ "$n" -gt 0 ] && [ "$n" = "$(field "$c" open)" ]; then
+		pass ptd-counters-open
+	else
+		failc ptd-counters-open "every open should be passthrough: $c"
+	fi
+
+	# files created as the caller
+	mkdir "$M/pub" && chmod 1777 "$M/pub"
+	as_user "cd $M/pub && echo hi >f && mkdir d && ln -s f s && mkfifo p &&
+		mknod -m 600 q p && mkdir d/e && echo x >d/e/g"
+	expect ptd-owner-user \
+		"$(cd "$L/pub" && stat -c '%n=%u:%g' f d s p q d/e d/e/g | tr '\n' ' ')" \
+		"f=$UID1:$UID1 d=$UID1:$UID1 s=$UID1:$UID1 p=$UID1:$UID1 q=$UID1:$UID1 d/e=$UID1:$UID1 d/e/g=$UID1:$UID1 "
+	expect ptd-owner-user-mount "$(stat -c '%u:%g' "$M/pub/f")" "$UID1:$UID1"
+	echo r >"$M/pub/rootfile"
+	expect ptd-owner-root "$(stat -c '%u:%g' "$L/pub/rootfile")" 0:0
+	expect ptd-user-rw "$(as_user "echo more >>$M/pub/f && cat $M/pub/f")" \
+		"hi
+more"
+	expect ptd-user-eacces "$(errno_of -u $UID1 access "$M/big" w)" EACCES
+	chmod 700 "$M/pub/d"
+	expect ptd-user-mode "$(stat -c %a "$L/pub/d")" 700
+	expect ptd-create-mode "$(stat -c %a "$L/pub/rootfile")" 644
+
+	# namespace operations
+	mkdir -p "$M/ns/a/b" && echo f >"$M/ns/a/b/f"
+	mv "$M/ns/a" "$M/ns/c"
+	ln "$M/ns/c/b/f" "$M/ns/hard"
+	ln -s c/b/f "$M/ns/sym"
+	expect ptd-rename "$(cat "$L/ns/c/b/f" 2>&1)" f
+	expect ptd-link "$(stat -c %h "$L/ns/hard") $(stat -c %h "$M/ns/c/b/f")" "2 2"
+	expect ptd-symlink "$(readlink "$L/ns/sym") $(readlink "$M/ns/sym") $(cat "$M/ns/sym")" \
+		"c/b/f c/b/f f"
+	rm "$M/ns/hard"
+	expect ptd-unlink "$(ls "$L/ns" | tr '\n' ' ')$(stat -c %h "$M/ns/c/b/f")" "c sym 1"
+	rm "$M/ns/c/b/f" && rmdir "$M/ns/c/b"
+	expect ptd-rmdir "$(ls -A "$L/ns/c" | wc -l)" 0
+	mkfifo "$M/ns/fifo" && mknod "$M/ns/null" c 1 3
+	expect ptd-mknod "$(stat -c %F "$L/ns/fifo"), $(stat -c '%F %t:%T' "$L/ns/null")" \
+		"fifo, character special file 1:3"
+
+	# readdir and readdirplus
+	mkdir "$M/many"
+	(cd "$M/many" && seq -w 1 500 | sed 's/^/entry_/' | xargs touch)
+	expect ptd-readdir-count "$(ls "$M/many" | wc -l) $(ls "$L/many" | wc -l)" \
+		"500 500"
+	expect ptd-readdir-names "$(ls -a "$M/many" | md5sum)" \
+		"$(ls -a "$L/many" | md5sum)"
+	expect ptd-readdirplus "$(ls -ln "$M/many" | md5sum)" \
+		"$(ls -ln "$L/many" | md5sum)"
+
+	# attributes
+	echo a >"$M/attr"
+	chmod 4751 "$M/attr"
+	expect ptd-chmod "$(stat -c %a "$L/attr")" 4751
+	chown $UID1:$UID1 "$M/attr"
+	expect ptd-chown "$(stat -c %u:%g "$L/attr")" "$UID1:$UID1"
+	touch -d "2001-02-03 04:05:06" "$M/attr" "$R/t"
+	t=$(stat -c %Y "$R/t")
+	expect ptd-utimes "$(stat -c %Y "$L/attr") $(stat -c %Y "$M/attr")" "$t $t"
+	touch -a -d "2002-02-03 04:05:06" "$M/attr" "$R/t"
+	expect ptd-utimes-omit "$(stat -c %X:%Y "$L/attr")" "$(stat -c %X:%Y "$R/t")"
+	t=$(date +%s)
+	touch "$M/attr"
+	a=$(stat -c %Y "$L/attr")
+	if [ "$a" -ge $((t - 2)) ] && [ "$a" -le $((t + 5)) ]; then
+		pass ptd-utime-now
+	else
+		failc ptd-utime-now "mtime $a, now $t"
+	fi
+	ln -s attr "$M/attrlink"
+	chown -h $UID1:$UID1 "$M/attrlink"
+	expect ptd-lchown "$(stat -c %u:%g "$L/attrlink")" "$UID1:$UID1"
+
+	# extended attributes (tmpfs has user.* ones only from 6.6 on)
+	if ! $SETFATTR -n user.probe -v x "$L/attr" 2>/dev/null; then
+		skipc ptd-setxattr "the lower tmpfs has no user.* xattrs"
+	elif $SETFATTR -x user.probe "$L/attr" &&
+	     $SETFATTR -n user.ptd -v hello "$M/attr" 2>"$WORK/ptd-xattr.err"; then
+		expect ptd-setxattr "$($GETFATTR --absolute-names --only-values -n user.ptd "$L/attr" 2>&1)" hello
+		expect ptd-getxattr "$($GETFATTR --absolute-names --only-values -n user.ptd "$M/attr" 2>&1)" hello
+		expect ptd-listxattr "$(fusept-probe listxattr "$M/attr" | grep -c user.ptd)" 1
+		$SETFATTR -x user.ptd "$M/attr"
+		expect ptd-removexattr "$(errno_of getxattr "$L/attr" user.ptd)" ENODATA
+	else
+		failc ptd-setxattr "$(cat "$WORK/ptd-xattr.err")"
+	fi
+	$SETFATTR -n trusted.ptd -v t "$M/attr" 2>/dev/null
+	expect ptd-xattr-trusted "$($GETFATTR --absolute-names --only-values -n trusted.ptd "$L/attr" 2>&1)" t
+	expect ptd-getxattr-enodata "$(errno_of getxattr "$M/attr" user.none)" \
+		"$(errno_of getxattr "$L/attr" user.none)"
+
+	# statfs, fallocate, access
+	expect ptd-statfs "$(stat -f -c '%b %c %l %S' "$M" 2>&1)" \
+		"$(stat -f -c '%b %c %l %S' "$L")"
+	fallocate -l 1048576 "$M/falloc"
+	expect ptd-fallocate "$(stat -c %s "$L/falloc")" 1048576
+	expect ptd-access "$(errno_of access "$M/big" rw) $(errno_of access "$M/big" x)" \
+		"OK EACCES"
+
+	# errno pass-through: the same failure on the lower and the mount
+	mkdir -p "$L/e/full/x" "$L/e/empty" && echo f >"$L/e/file" &&
+		echo g >"$L/e/file2"
+	errcmp ptd-errno-eexist 'mkdir @/e/full'
+	errcmp ptd-errno-enotempty-rmdir 'rmdir @/e/full'
+	errcmp ptd-errno-enotempty-rename 'mv -T @/e/empty @/e/full'
+	errcmp ptd-errno-enoent 'cat @/e/missing'
+	errcmp ptd-errno-enoent-dir 'mkdir @/e/missing/x'
+	errcmp ptd-errno-enotdir 'ls @/e/file/x'
+	errcmp ptd-errno-eisdir 'echo x >@/e/full'
+	errcmp ptd-errno-link-eexist 'ln @/e/file @/e/file2'
+	expect ptd-errno-enodata "$(errno_of getxattr "$M/e/file" user.x)" \
+		"$(errno_of getxattr "$L/e/file" user.x)"
+	expect ptd-errno-einval-readlink "$(errno_of readlink "$M/e/file")" EINVAL
+
+	ptd_umount ptd-umount
+	c=$(cat "$ST" 2>/dev/null)
+	expect ptd-counters-at-exit "read=$(field "$c" read) write=$(field "$c" write)" \
+		"read=0 write=0"
+}
+
+# --------------------------------------------------------------- pass 2
+
+pass_no_passthrough() {
+	local c
+	ptd_mount npd-mount --no-passthrough || return
+	if grep -q 'passthrough off (--no-passthrough)' "$DLOG"; then
+		pass npd-negotiate
+	else
+		failc npd-negotiate "$(grep 'passthrough' "$DLOG" | tail -1)"
+	fi
+	data_checks npd
+	c=$(counters)
+	if [ "$(field "$c" read)" -gt 0 ] 2>/dev/null &&
+		[ "$(field "$c" write)" -gt 0 ] 2>/dev/null &&
+		[ "$(field "$c" passthrough_open)" = 0 ]; then
+		pass npd-counters
+	else
+		failc npd-counters "want READ and WRITE counted, no passthrough: $c"
+	fi
+	ptd_umount npd-umount
+}
+
+# --------------------------------------------------------------- pass 3
+
+pass_threads() {
+	local c
+	ptd_mount mtd-mount -o threads || return
+	if command -v fio >/dev/null; then
+		ok mtd-fio-verify timeout 180 fio --name=mt --directory="$M" \
+			--ioengine=psync --rw=randrw --bs=4k --size=2m --numjobs=4 \
+			--verify=crc32c --do_verify=1 --verify_fatal=1
+	fi
+	expect mtd-read "$(sum_of "$M/big")" "$(sum_of "$L/big")"
+	c=$(counters)
+	expect mtd-counters "read=$(field "$c" read) write=$(field "$c" write)" \
+		"read=0 write=0"
+	ptd_umount mtd-umount
+}
+
+# --------------------------------------------------------------- pass 4
+
+# A second daemon whose lower directory is the first one's mount: whether
+# its backing files are accepted depends on the stacking depths.
+# upper_mount NAME ARGS...: mount $M on $M2 ($DPID2, counters in $ST2)
+upper_mount() {
+	local n=$1
+	shift
+	! is_mounted "$M2" || umount -l "$M2" 2>/dev/null
+	mkdir -p "$M2"
+	rm -f "$ST2"
+	echo "### (upper) $PTD $*" >>"$DLOG2"
+	fusept-mount -d "$DEV" -t "$FS" -o allow_other,default_permissions \
+		"$M2" "$PTD" -f --stats "$ST2" "$@" "$M" >>"$DLOG2" 2>&1 &
+	DPID2=$!
+	if wait_mounted "$M2" 10 "$DPID2" && stat "$M2" >/dev/null; then
+		pass "$n"
+		return 0
+	fi
+	failc "$n" "did not mount: $(tail -3 "$DLOG2")"
+	kill "$DPID2" 2>/dev/null
+	return 1
+}
+
+upper_umount() {
+	timeout 20 umount "$M2" 2>/dev/null || umount -l "$M2" 2>/dev/null
+	wait_gone "$DPID2" 10 || kill -9 "$DPID2" 2>/dev/null
+	wait "$DPID2" 2>/dev/null
+}
+
+pass_stacking() {
+	local c n
+	M2=$MNTROOT/ptd2
+	ST2=$WORK/ptd-stats2
+	DLOG2=$WORK/ptd-daemon2.log
+	: >"$DLOG2"
+
+	# lower daemon at depth 1 (max_stack_depth 1 on the wire): an upper
+	# passthrough daemon (max_stack_depth 2) may stack on it
+	ptd_mount stk-lower-depth1 -o stack_depth=0 || return
+	if upper_mount stk-upper-mount; then
+		expect stk-upper-read "$(sum_of "$M2/big")" "$(sum_of "$L/big")"
+		cat "$R/src" >"$M2/stk-new"
+		expect stk-upper-write "$(sum_of "$L/stk-new")" "$(sum_of "$R/src")"
+		upper_umount
+		c=$(cat "$ST2" 2>/dev/null)
+		n=$(field "$c" passthrough_open)
+		if [ "$(field "$c" read)" = 0 ] && [ "$(field "$c" write)" = 0 ] &&
+			[ -n "$n" ] && [ "$n" -gt 0 ]; then
+			pass stk-upper-passthrough
+		else
+			failc stk-upper-passthrough "upper daemon counters: $c"
+		fi
+	fi
+	ptd_umount stk-lower-umount
+
+	# lower daemon at depth 2 (the default): the upper daemon's backing
+	# open fails (ELOOP), it falls back to FUSE I/O and logs that once
+	: >"$DLOG2"
+	ptd_mount stk-lower-depth2 || return
+	if upper_mount stk-fallback-mount; then
+		expect stk-fallback-read "$(sum_of "$M2/big")" "$(sum_of "$L/big")"
+		cat "$R/src" >"$M2/stk-new2"
+		expect stk-fallback-write "$(sum_of "$L/stk-new2")" "$(sum_of "$R/src")"
+		expect stk-fallback-read-small "$(sum_of "$M2/s4097")" "$(sum_of "$L/s4097")"
+		upper_umount
+		c=$(cat "$ST2" 2>/dev/null)
+		if [ "$(field "$c" read)" -gt 0 ] 2>/dev/null &&
+			[ "$(field "$c" write)" -gt 0 ] 2>/dev/null &&
+			[ "$(field "$c" passthrough_open)" = 0 ]; then
+			pass stk-fallback-counters
+		else
+			failc stk-fallback-counters "upper daemon counters: $c"
+		fi
+		expect stk-fallback-logged-once \
+			"$(grep -c 'passthrough open failed' "$DLOG2")" 1
+	fi
+	ptd_umount stk-lower-umount2
+}
+
+# ------------------------------------------------------------------ main
+
+echo "pt-daemon: fs=$FS dev=$DEV kernel=$(uname -r) daemon=$PTD"
+if ! command -v "$PTD" >/dev/null; then
+	echo "FAIL pt-daemon: $PTD not found"
+	echo "pt-daemon: 0 passed, 1 failed, 0 skipped"
+	exit 1
+fi
+load_modules || echo "# cannot load $MODULE"
+mkdir -p "$WORK" "$MNTROOT"
+: >"$DLOG"
+ulimit -n 65536 2>/dev/null || ulimit -n 4096
+umask 022
+lower_init || { echo "FAIL pt-daemon: no lower tmpfs"; exit 1; }
+make_lower
+
+pass_passthrough
+pass_no_passthrough
+pass_threads
+pass_stacking
+
+if [ "$NFAIL" != 0 ]; then
+	echo "# daemon log (tail):"
+	tail -n 30 "$DLOG" | sed 's/^/    | /'
+	[ ! -s "$WORK/ptd-daemon2.log" ] ||
+		tail -n 10 "$WORK/ptd-daemon2.log" | sed 's/^/    | /'
+fi
+echo "pt-daemon: $NPASS passed, $NFAIL failed, $NSKIP skipped"
+[ "$NFAIL" = 0 ]
