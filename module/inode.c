@@ -274,6 +274,21 @@ bool fusept_allow_current(struct fusept_conn *fc)
 	return capable(CAP_SYS_ADMIN);
 }
 
+/* GETATTR and SETATTR replies: a node that changed type is bad */
+static int fusept_attr_reply(struct inode *inode,
+			     const struct fuse_attr_out *out, u64 attr_version)
+{
+	if (fusept_check_attr(&out->attr) ||
+	    ((inode->i_mode ^ out->attr.mode) & S_IFMT)) {
+		fusept_i(inode)->bad = true;
+		return -EIO;
+	}
+	fusept_apply_attr(inode, &out->attr,
+			  fusept_expire(out->attr_valid, out->attr_valid_nsec),
+			  attr_version);
+	return 0;
+}
+
 static int fusept_do_getattr(struct inode *inode, struct file *file)
 {
 	struct fusept_conn *fc = fusept_i_conn(inode);
@@ -298,15 +313,7 @@ static int fusept_do_getattr(struct inode *inode, struct file *file)
 	err = fusept_send(fc, &args);
 	if (err)
 		return err;
-	if (fusept_check_attr(&out.attr) ||
-	    ((inode->i_mode ^ out.attr.mode) & S_IFMT)) {
-		fusept_i(inode)->bad = true;
-		return -EIO;
-	}
-	fusept_apply_attr(inode, &out.attr,
-			  fusept_expire(out.attr_valid, out.attr_valid_nsec),
-			  attr_version);
-	return 0;
+	return fusept_attr_reply(inode, &out, attr_version);
 }
 
 /* Refresh the attributes if they timed out (or always, with force) */
@@ -482,15 +489,8 @@ static int fusept_send_setattr(struct inode *inode, struct iattr *attr)
 		err = fusept_send(fc, &args);
 	if (err)
 		return err;
-	if (fusept_check_attr(&out.attr) ||
-	    ((inode->i_mode ^ out.attr.mode) & S_IFMT)) {
-		fusept_i(inode)->bad = true;
-		return -EIO;
-	}
 	fusept_invalidate_attr(inode);
-	fusept_apply_attr(inode, &out.attr,
-			  fusept_expire(out.attr_valid, out.attr_valid_nsec), 0);
-	return 0;
+	return fusept_attr_reply(inode, &out, 0);
 }
 
 FUSEPT_DECLARE_SETATTR(fusept_setattr)
