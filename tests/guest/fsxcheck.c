@@ -237,42 +237,66 @@ static const char *ename(int e)
 	return s ? s : "unknown errno";
 }
 
-/* Which logged write could have stored byte b at pos (newest first). */
-static void guess_origin(int64_t pos, uint8_t b)
+/* got[0..avail) equals what write n stored at p.. */
+static int written_by(unsigned long n, int64_t p, const uint8_t *got,
+		      int64_t avail)
+{
+	int64_t k;
+
+	for (k = 0; k < avail; k++)
+		if (pattern(n, p + k) != got[k])
+			return 0;
+	return 1;
+}
+
+static int is_write(const struct logent *e, unsigned long n)
+{
+	return e->n == n && (e->op == OP_WRITE || e->op == OP_MAPWRITE ||
+			     e->op == OP_DWRITE);
+}
+
+/*
+ * Which logged write stored the bad bytes got[0..avail) found at pos?
+ * Newest first: the same place (a lost later write), then anywhere
+ * (misplaced data).
+ */
+static void guess_origin(int64_t pos, const uint8_t *got, int64_t avail)
 {
 	unsigned long n, last = cur_op > LOG_SLOTS ? cur_op - LOG_SLOTS + 1 : 1;
+	int64_t p;
 
-	if (b == 0) {
+	for (p = 0; p < avail && !got[p]; p++)
+		;
+	if (p == avail) {
 		out("  the bad data is zeros: a hole, a truncation or a lost write");
 		return;
 	}
 	for (n = cur_op; n >= last && n > 0; n--) {
 		const struct logent *e = &oplog[n % LOG_SLOTS];
 
-		if (e->n != n || (e->op != OP_WRITE && e->op != OP_MAPWRITE &&
-				  e->op != OP_DWRITE))
-			continue;
-		if (pos >= e->off && pos < e->off + e->len &&
-		    pattern(n, pos) == b) {
-			out("  the bad byte matches what op #%lu (%s) wrote there",
-			    n, op_names[e->op]);
+		if (is_write(e, n) && pos >= e->off &&
+		    pos + avail <= e->off + e->len &&
+		    written_by(n, pos, got, avail)) {
+			out("  the bad bytes are what op #%lu (%s) wrote there:"
+			    " a later change was lost", n, op_names[e->op]);
 			return;
 		}
 	}
 	for (n = cur_op; n >= last && n > 0; n--) {
 		const struct logent *e = &oplog[n % LOG_SLOTS];
-		int64_t p;
 
-		if (e->n != n || (e->op != OP_WRITE && e->op != OP_MAPWRITE &&
-				  e->op != OP_DWRITE))
+		if (!is_write(e, n))
 			continue;
-		for (p = e->off; p < e->off + e->len; p++)
-			if (pattern(n, p) == b && p != pos) {
-				out("  the bad byte equals op #%lu's byte at 0x%"
-				    PRIx64 " (misplaced data?)", n, p);
+		for (p = e->off; p + avail <= e->off + e->len; p++) {
+			if (p != pos && written_by(n, p, got, avail)) {
+				out("  the bad bytes are what op #%lu (%s) wrote"
+				    " at 0x%" PRIx64 ": misplaced data", n,
+				    op_names[e->op], p);
 				return;
 			}
+		}
 	}
+	out("  the bad bytes match no logged write");
 }
 
 /*
@@ -307,7 +331,7 @@ static void check_data(const uint8_t *got, int64_t off, int64_t len,
 	}
 	out("  offset 0x%" PRIx64 " expected: %s", off + i, good_hex);
 	out("  offset 0x%" PRIx64 " got:      %s", off + i, bad_hex);
-	guess_origin(off + i, got[i]);
+	guess_origin(off + i, got + i, len - i < 8 ? len - i : 8);
 	failed("%s: %" PRId64 " bad bytes at 0x%" PRIx64 "..0x%" PRIx64,
 	       how, bad, off + i, off + last);
 }
@@ -724,7 +748,9 @@ static void step(unsigned long n)
 		break;
 	case OP_MAPREAD:
 	case OP_MAPWRITE:
-		if (!do_map(n, off, len, op == OP_MAPWRITE)) {
+		if (do_map(n, off, len, op == OP_MAPWRITE)) {
+			ret = len;
+		} else {
 			/* refused: the same range by read or write */
 			e->op = op = op == OP_MAPREAD ? OP_READ : OP_WRITE;
 			ret = op == OP_READ ? do_read(off, len) :

@@ -1,0 +1,350 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Data integrity and stress of the read-write core, inside the test VM
+# (busybox sh, root): fsxcheck on the unmodified libfuse daemons
+# passthrough_ll (cache=auto, cache=never, writeback) and passthrough_fh
+# over a tmpfs, then fusept-stress: a clean run, the daemon SIGKILLed in
+# the middle, and umount -l in the middle with files open and mapped.
+# After every unmount no fusept_inode (fuse_inode) object may be left;
+# at the end the module is removed if this script loaded it.
+#
+# Prints "PASS name", "FAIL name: reason", "SKIP name: reason" lines and
+# a closing "rw-stress: N passed, N failed, N skipped"; exits 1 if
+# anything failed.  Same switches as run.sh (fusept.dev=fuse runs it on
+# the kernel's own FUSE), plus, on the kernel command line or in the
+# environment:
+#   fusept.fsx_ops=N    / FUSEPT_FSX_OPS     fsx operations in all (default
+#                                            below), shared out over the runs
+#   fusept.fsx_seed=S   / FUSEPT_FSX_SEED    first seed (default 1)
+#   fusept.stress_secs=N / FUSEPT_STRESS_SECS  length of a stress run (20)
+#   fusept.rw_only=RE   / FUSEPT_RW_ONLY     only the steps matching RE
+
+TESTS=$(cd "$(dirname "$0")" && pwd)
+. "$TESTS/lib.sh"
+
+# Default fsx budget: see tests/guest/README.md for the timings it fits.
+DEFAULT_OPS=40000
+
+knob() { # knob ENVVAR CMDLINE-NAME DEFAULT
+	local v
+	eval "v=\${$1:-}"
+	[ -n "$v" ] || v=$(cmdline_arg "$2") || v=
+	echo "${v:-$3}"
+}
+
+OPS=$(knob FUSEPT_FSX_OPS fusept.fsx_ops $DEFAULT_OPS)
+SEED=$(knob FUSEPT_FSX_SEED fusept.fsx_seed 1)
+SSECS=$(knob FUSEPT_STRESS_SECS fusept.stress_secs 20)
+ONLY=$(knob FUSEPT_RW_ONLY fusept.rw_only '')
+RES=$WORK/rwres
+SLAB=${FS}_inode
+
+# ------------------------------------------------------------ in a step
+
+fatal() {
+	echo "$*" >"$RES/reason"
+	exit 1
+}
+
+pass() { echo "PASS $1" >>"$RES/sub"; }
+
+failc() {
+	local n=$1
+	shift
+	echo "FAIL $n: $(echo "$*" | tr '\n' ' ' | cut -c1-300)" >>"$RES/sub"
+}
+
+skipc() { echo "SKIP $1: $2" >>"$RES/sub"; }
+
+# mount_fs NAME MOUNTOPTS DAEMON ARGS...: mount $MNTROOT/NAME, daemon in
+# the foreground; sets M and DPID
+mount_fs() {
+	local n=$1 o=$2
+	shift 2
+	M=$MNTROOT/$n
+	mkdir -p "$M"
+	fusept-mount -d "$DEV" -t "$FS" ${o:+-o "$o"} "$M" "$@" \
+		>>"$RES/daemon.log" 2>&1 &
+	DPID=$!
+	echo "$DPID" >>"$RES/pids"
+	wait_mounted "$M" 10 "$DPID" ||
+		fatal "$1 did not mount $M: $(tail -3 "$RES/daemon.log" | tr '\n' ' ')"
+}
+
+# lower NAME: an empty directory on the tmpfs
+lower() {
+	rm -rf "${LOWER:?}/$1"
+	mkdir -p "$LOWER/$1"
+	echo "$LOWER/$1"
+}
+
+# umount_fs NAME: unmount $M; the daemon must exit with status 0
+umount_fs() {
+	local rc
+	if ! timeout 30 umount "$M" 2>"$RES/umount.err"; then
+		failc "$1" "umount: $(cat "$RES/umount.err")"
+		return 1
+	fi
+	if ! wait_gone "$DPID" 10; then
+		failc "$1" "daemon still running 10s after umount"
+		return 1
+	fi
+	wait "$DPID"
+	rc=$?
+	if is_mounted "$M"; then
+		failc "$1" "still in /proc/mounts after umount"
+	elif [ $rc != 0 ]; then
+		failc "$1" "daemon exit status $rc"
+	else
+		pass "$1"
+		return 0
+	fi
+	return 1
+}
+
+# slab_check NAME: no ${FS}_inode object is left once nothing is mounted
+slab_check() {
+	local n=50 active
+	if [ ! -r /proc/slabinfo ]; then
+		skipc "$1" "/proc/slabinfo not readable"
+		return
+	fi
+	if ! grep -q "^$SLAB " /proc/slabinfo; then
+		skipc "$1" "no $SLAB cache in /proc/slabinfo (merged?)"
+		return
+	fi
+	if awk -v f="$FS" '$3 == f { found = 1 } END { exit !found }' /proc/mounts; then
+		skipc "$1" "another $FS mount is still there"
+		return
+	fi
+	# SLUB counts the objects of per-cpu slabs as active until shrunk;
+	# inodes are freed after an RCU grace period.
+	while :; do
+		echo 1 >"/sys/kernel/slab/$SLAB/shrink" 2>/dev/null
+		active=$(awk -v c="$SLAB" '$1 == c { print $2 }' /proc/slabinfo)
+		[ "$active" != 0 ] || break
+		n=$((n - 1))
+		if [ $n -le 0 ]; then
+			failc "$1" "$active active $SLAB objects 5s after umount"
+			return
+		fi
+		usleep 100000
+	done
+	pass "$1"
+}
+
+# fsx NAME OPS SEED MOUNTOPTS FILE-BELOW-MNT DAEMON ARGS...
+# ($FSXOPT: more fsxcheck options)
+fsx() {
+	local n=$1 ops=$2 seed=$3 o=$4 rel=$5 t0
+	shift 5
+	mount_fs "$n" "$o" "$@"
+	t0=$(date +%s)
+	# shellcheck disable=SC2086
+	fsxcheck -N "$ops" -S "$seed" -n "${n#fsx-}" ${FSXOPT:-} "$M$rel/file" \
+		>"$RES/fsx.out" 2>"$RES/fsx.err"
+	grep -E '^(PASS|FAIL) ' "$RES/fsx.out" >>"$RES/sub"
+	grep -qE '^(PASS|FAIL) ' "$RES/fsx.out" ||
+		echo "fsxcheck printed no result" >"$RES/reason"
+	echo "$n: $(($(date +%s) - t0)) s; $(tr '\n' ' ' <"$RES/fsx.err")" \
+		>>"$RES/info"
+	umount_fs "$n-umount" && slab_check "$n-slab"
+	[ ! -s "$RES/reason" ]
+}
+
+step_fsx_ll_auto() {
+	fsx fsx-ll-auto $((OPS * 35 / 100)) "$SEED" "" "" passthrough_ll -f \
+		-o "source=$(lower fsx-ll-auto),cache=auto"
+}
+
+step_fsx_ll_never() {
+	fsx fsx-ll-never $((OPS * 25 / 100)) $((SEED + 1)) "" "" passthrough_ll -f \
+		-o "source=$(lower fsx-ll-never),cache=never"
+}
+
+# No O_DIRECT here: passthrough_ll opens O_DIRECT files with direct_io,
+# and the kernel's own FUSE does not write back dirty writeback-cache
+# pages before such a read (it reads stale data from the daemon).
+step_fsx_ll_writeback() {
+	FSXOPT=-Z fsx fsx-ll-writeback $((OPS * 20 / 100)) $((SEED + 2)) "" "" \
+		passthrough_ll -f -o "source=$(lower fsx-ll-wb),cache=auto,writeback"
+}
+
+# passthrough_fh shows the whole root: the file is below the lower dir
+step_fsx_fh() {
+	local l
+	l=$(lower fsx-fh)
+	fsx fsx-fh $((OPS * 20 / 100)) $((SEED + 3)) "" "$l" passthrough_fh -f
+}
+
+# stress NAME MODE: MODE clean, kill or lazy
+stress() {
+	local n=$1 mode=$2 opt='' rc
+	mount_fs "$n" "" passthrough_ll -f -o "source=$(lower "$n"),cache=auto"
+	case $mode in
+	kill) opt="-K $DPID" ;;
+	lazy) opt="-L $M" ;;
+	esac
+	# shellcheck disable=SC2086
+	fusept-stress -p 4 -t "$SSECS" -S "$SEED" -n "${n#stress-}" $opt "$M" \
+		>"$RES/stress.out" 2>&1
+	rc=$?
+	grep -E '^(PASS|FAIL) ' "$RES/stress.out" >>"$RES/sub"
+	grep -qE '^(PASS|FAIL) ' "$RES/stress.out" ||
+		failc "$n" "fusept-stress exit status $rc, no result"
+	grep '^  ' "$RES/stress.out" | head -20 >>"$RES/info"
+	case $mode in
+	clean)
+		umount_fs "$n-umount"
+		;;
+	kill)
+		wait_gone "$DPID" 5 || failc "$n-daemon-killed" "daemon alive"
+		if timeout 30 umount "$M" 2>"$RES/umount.err"; then
+			pass "$n-umount"
+		else
+			failc "$n-umount" "$(cat "$RES/umount.err")"
+			umount -l "$M" 2>/dev/null
+		fi
+		;;
+	lazy)
+		if is_mounted "$M"; then
+			failc "$n-detached" "$M still in /proc/mounts"
+			umount -l "$M" 2>/dev/null
+		else
+			pass "$n-detached"
+		fi
+		# the last user is gone: the connection ends, the daemon exits
+		if wait_gone "$DPID" 10; then
+			pass "$n-daemon-exits"
+		else
+			failc "$n-daemon-exits" "daemon still running 10s after the last user"
+		fi
+		;;
+	esac
+	slab_check "$n-slab"
+}
+
+step_stress_clean() { stress stress-clean clean; }
+step_stress_kill() { stress stress-kill kill; }
+step_stress_lazy() { stress stress-lazy lazy; }
+
+DMESG_PATTERN='BUG|WARNING|Oops|general protection|list_del corruption|lockdep|blocked for more than|hung_task|circular locking|refcount_t|use-after-free'
+
+step_dmesg_clean() {
+	local bad
+	bad=$(dmesg | sed -n '/rw-stress: begin/,$p' |
+		grep -E "$DMESG_PATTERN" | head -5)
+	[ -z "$bad" ] || fatal "kernel log: $(echo "$bad" | tr '\n' ' ' | cut -c1-400)"
+}
+
+# ---------------------------------------------------------------- runner
+
+NPASS=0
+NFAIL=0
+NSKIP=0
+
+count_line() {
+	case $1 in
+	PASS\ *) NPASS=$((NPASS + 1)) ;;
+	FAIL\ *) NFAIL=$((NFAIL + 1)) ;;
+	SKIP\ *) NSKIP=$((NSKIP + 1)) ;;
+	esac
+	echo "$1"
+}
+
+cleanup_step() {
+	local p m
+	for p in $(cat "$RES/pids" 2>/dev/null); do
+		kill -9 "$p" 2>/dev/null
+	done
+	for m in $(awk -v r="$MNTROOT/" 'index($2, r) == 1 { print $2 }' \
+		/proc/mounts); do
+		abort_conn "$m" 2>/dev/null
+		umount -l "$m" 2>/dev/null
+	done
+}
+
+# step NAME SECS: run step_NAME in its own shell under timeout, report
+step() {
+	local name=$1 secs=$2 rc t0 line
+	if [ -n "$ONLY" ] && ! echo "$name" | grep -Eq -- "$ONLY"; then
+		return 0
+	fi
+	rm -rf "$RES"
+	mkdir -p "$RES"
+	: >"$RES/sub"
+	t0=$(date +%s)
+	timeout -k 5 "$secs" sh "$TESTS/rw-stress.sh" --one "$name" \
+		>"$RES/log" 2>&1 </dev/null
+	rc=$?
+	cleanup_step
+	while read -r line; do
+		count_line "$line"
+	done <"$RES/sub"
+	if [ $rc != 0 ]; then
+		if [ -s "$RES/reason" ]; then
+			count_line "FAIL $name: $(cat "$RES/reason")"
+		elif [ $rc = 124 ] || [ $rc = 137 ]; then
+			count_line "FAIL $name: timed out after ${secs}s"
+		elif ! grep -q '^FAIL' "$RES/sub"; then
+			count_line "FAIL $name: exit status $rc"
+		fi
+	elif [ ! -s "$RES/sub" ]; then
+		count_line "PASS $name"
+	fi
+	[ ! -s "$RES/info" ] || sed 's/^ */    # /' "$RES/info"
+	echo "    # $name: $(($(date +%s) - t0)) s"
+	if [ $rc != 0 ] || grep -q '^FAIL' "$RES/sub"; then
+		for f in log fsx.out stress.out daemon.log; do
+			[ -s "$RES/$f" ] || continue
+			echo "    | --- $f:"
+			tail -n 50 "$RES/$f" | sed 's/^/    | /'
+		done
+	fi
+}
+
+if [ "$1" = --one ]; then
+	"step_$(echo "$2" | tr - _)"
+	exit $?
+fi
+
+# fsx steps get one minute plus 20 ms per operation (TCG is slow)
+fsx_secs() { echo $((60 + OPS * $1 / 100 / 50)); }
+
+mkdir -p "$WORK" "$MNTROOT"
+ulimit -n 65536 2>/dev/null || ulimit -n 4096
+echo "rw-stress: begin" >/dev/kmsg 2>/dev/null
+echo "rw-stress: fs=$FS dev=$DEV kernel=$(uname -r) fsx_ops=$OPS seed=$SEED stress_secs=$SSECS"
+T0=$(date +%s)
+
+LOADED=
+if is_fusept && ! grep -qw "$FS" /proc/filesystems; then
+	LOADED=1
+fi
+if load_modules; then
+	count_line "PASS rw-setup-modules"
+else
+	count_line "FAIL rw-setup-modules: cannot load $FS"
+fi
+lower_init || count_line "FAIL rw-setup-lower: cannot mount the lower tmpfs"
+
+step fsx-ll-auto "$(fsx_secs 35)"
+step fsx-ll-never "$(fsx_secs 25)"
+step fsx-ll-writeback "$(fsx_secs 20)"
+step fsx-fh "$(fsx_secs 20)"
+step stress-clean $((SSECS + 120))
+step stress-kill $((SSECS + 120))
+step stress-lazy $((SSECS + 120))
+step dmesg-clean 30
+
+if [ -n "$LOADED" ] && [ -z "$ONLY" ]; then
+	umount "$LOWER" 2>/dev/null
+	if timeout 30 rmmod fusept 2>"$WORK/rmmod.err"; then
+		count_line "PASS rw-rmmod"
+	else
+		count_line "FAIL rw-rmmod: $(cat "$WORK/rmmod.err")"
+	fi
+fi
+echo "    # rw-stress total: $(($(date +%s) - T0)) s"
+echo "rw-stress: $NPASS passed, $NFAIL failed, $NSKIP skipped"
+[ "$NFAIL" = 0 ]

@@ -1,0 +1,248 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# rw.sh: POSIX conformance of the read-write paths, and the differential
+# run against the kernel's own FUSE (guest, root, busybox sh).
+#
+# For each libfuse example daemon (passthrough_ll, passthrough_fh,
+# passthrough: unmodified) and each mount mode (dp: allow_other +
+# default_permissions, nodp: allow_other only), posixtest runs over a
+# fresh tmpfs directory once through the kernel's FUSE (/dev/fuse, type
+# fuse: the reference) and once through fusept.  Printed:
+#   PASS|FAIL|SKIP TAG/posix-NAME[: detail]   fusept's results (TAG is
+#                                              ll-dp, fh-nodp, hl-dp, ...)
+#   # ref TAG: FAIL|SKIP posix-NAME...        the reference's non-PASS lines
+#   PASS diff-DAEMON | FAIL diff-DAEMON: tests that differ: ...
+# and FAIL TAG/setup: ... when a run could not happen at all.
+# Differences listed in EXPECTED_DIFFS (explained in DIFFERENCES.md) do
+# not fail the diff; they are printed as "# expected difference".
+#
+# fusept.ko is normally loaded by run.sh; standalone, this script loads it
+# from $FUSEPT_MODULE (/lib/fusept/fusept.ko) and the kernel's FUSE.
+# Environment: FUSEPT_RW_DAEMONS, FUSEPT_RW_MODES (subsets),
+# FUSEPT_RW_TIMEOUT (seconds per posixtest run, default 600),
+# FUSEPT_RW_ONLY (regex passed to posixtest -o), FUSEPT_RW_VERBOSE=1
+# (posixtest -v: check durations in $RWRES/*.out).
+
+TESTS=$(cd "$(dirname "$0")" && pwd)
+. "$TESTS/lib.sh"
+
+RW=${FUSEPT_RW_WORK:-/tmp/fpt-rw}
+RWLOWER=$RW/lower
+RWMNT=$RW/mnt
+RWRES=$RW/res
+PT_TIMEOUT=${FUSEPT_RW_TIMEOUT:-600}
+DAEMONS=${FUSEPT_RW_DAEMONS:-passthrough_ll passthrough_fh passthrough}
+MODES=${FUSEPT_RW_MODES:-dp nodp}
+
+# Expected differences between the kernel's FUSE and fusept, one per line:
+# shell patterns matched against "DAEMON MODE CHECK KERNEL-RELEASE".
+# Each one is explained in DIFFERENCES.md; keep the two in step.
+EXPECTED_DIFFS='
+'
+
+# ---------------------------------------------------------------- setup
+
+rw_load() {
+	grep -qw fuse /proc/filesystems || timeout 30 modprobe fuse 2>/dev/null
+	if ! grep -qw fusept /proc/filesystems; then
+		timeout 30 insmod "${FUSEPT_MODULE:-/lib/fusept/fusept.ko}" ||
+			return 1
+	fi
+	return 0
+}
+
+rw_lower() {
+	mkdir -p "$RWLOWER" "$RWMNT" "$RWRES"
+	is_mounted "$RWLOWER" ||
+		timeout 10 mount -t tmpfs -o size=256m,mode=755 rwlower "$RWLOWER"
+}
+
+# short DAEMON: the tag's first part
+short() {
+	case $1 in
+	passthrough_ll) echo ll ;;
+	passthrough_fh) echo fh ;;
+	passthrough) echo hl ;;
+	*) echo "$1" ;;
+	esac
+}
+
+# mount_opts MODE
+mode_opts() {
+	case $1 in
+	dp) echo allow_other,default_permissions ;;
+	*) echo allow_other ;;
+	esac
+}
+
+# daemon_args DAEMON LOWER: the daemon's arguments (before /dev/fd/N).
+# passthrough_ll serves -o source=DIR (plus -o xattr where it has that
+# option); the high-level examples serve / and are given no directory.
+daemon_args() {
+	case $1 in
+	passthrough_ll)
+		if timeout 10 passthrough_ll --help 2>&1 | grep -q -- '-o xattr'; then
+			echo "-f -o source=$2,xattr"
+		else
+			echo "-f -o source=$2"
+		fi
+		;;
+	*) echo "-f" ;;
+	esac
+}
+
+# --------------------------------------------------------- one posixtest
+
+# umount_run MNT PID: unmount, abort and detach if that does not work
+umount_run() {
+	if ! timeout 20 umount "$1" 2>/dev/null; then
+		echo "# rw: umount $1 failed, aborting the connection"
+		abort_conn "$1" 2>/dev/null
+		timeout 10 umount -l "$1" 2>/dev/null
+	fi
+	wait_gone "$2" 10 || kill -9 "$2" 2>/dev/null
+}
+
+# run_one IMPL DAEMON MODE: posixtest's lines in $RWRES/IMPL-TAG.out
+run_one() {
+	local impl=$1 d=$2 mode=$3 tag dev m low out pid target rc t0 t1
+	tag=$(short "$d")-$mode
+	dev=/dev/$impl
+	m=$RWMNT/$impl-$tag
+	low=$RWLOWER/$impl-$tag
+	out=$RWRES/$impl-$tag.out
+	: >"$out"
+	mkdir -p "$m" "$low" && chmod 755 "$low"
+	# shellcheck disable=SC2046 # the arguments are split on purpose
+	timeout -k 5 $((PT_TIMEOUT + 60)) fusept-mount -d "$dev" -t "$impl" \
+		-o "$(mode_opts "$mode")" "$m" "$d" $(daemon_args "$d" "$low") \
+		>"$RWRES/$impl-$tag.daemon" 2>&1 &
+	pid=$!
+	if ! wait_mounted "$m" 10 "$pid"; then
+		echo "FAIL setup: $d did not mount $m: $(tail -2 \
+			"$RWRES/$impl-$tag.daemon" | tr '\n' ' ')" >>"$out"
+		kill -9 "$pid" 2>/dev/null
+		return 1
+	fi
+	case $d in
+	passthrough_ll) target=$m ;;
+	*) target=$m$low ;;
+	esac
+	t0=$(date +%s)
+	timeout -k 5 "$PT_TIMEOUT" posixtest -l "$low" ${FUSEPT_RW_VERBOSE:+-v} \
+		${FUSEPT_RW_ONLY:+-o "$FUSEPT_RW_ONLY"} "$target" \
+		>>"$out" 2>"$RWRES/$impl-$tag.err"
+	rc=$?
+	t1=$(date +%s)
+	[ $rc = 0 ] || echo "FAIL posixtest: exit status $rc ($(tail -1 \
+		"$RWRES/$impl-$tag.err"))" >>"$out"
+	umount_run "$m" "$pid"
+	echo "# rw: $impl $tag: posixtest $((t1 - t0)) s, umount" \
+		"$(($(date +%s) - t1)) s"
+	return 0
+}
+
+# results FILE: "NAME STATUS" per check, sorted
+results() {
+	awk '$1 ~ /^(PASS|FAIL|SKIP)$/ { n = $2; sub(/:$/, "", n); print n, $1 }' \
+		"$1" | sort
+}
+
+# ------------------------------------------------------------ reporting
+
+# print_fusept FILE TAG: fusept's lines, the tag put into each name
+print_fusept() {
+	awk -v t="$2" '$1 ~ /^(PASS|FAIL|SKIP)$/ { $2 = t "/" $2; print }' "$1"
+}
+
+# print_ref FILE TAG: the reference's lines that are not PASS
+print_ref() {
+	awk -v t="$2" '$1 ~ /^(FAIL|SKIP)$/ { print "# ref " t ": " $0 }' "$1"
+}
+
+# expected DAEMON MODE CHECK: listed in EXPECTED_DIFFS
+expected() {
+	local key pat
+	key="$1 $2 $3 $(uname -r)"
+	echo "$EXPECTED_DIFFS" | while read -r pat; do
+		[ -n "$pat" ] || continue
+		# shellcheck disable=SC2254 # pat is a pattern
+		case $key in
+		$pat) echo yes && break ;;
+		esac
+	done | grep -q yes
+}
+
+# differ DAEMON MODE: "CHECK(ref=X,fusept=Y)" for every check that differs
+differ() {
+	local tag
+	tag=$(short "$1")-$2
+	results "$RWRES/fuse-$tag.out" >"$RWRES/ref.st"
+	results "$RWRES/fusept-$tag.out" >"$RWRES/fpt.st"
+	awk 'NR == FNR { ref[$1] = $2; next }
+		{ got[$1] = $2 }
+		END {
+			for (n in ref)
+				if (!(n in got))
+					print n, ref[n], "missing"
+				else if (got[n] != ref[n])
+					print n, ref[n], got[n]
+			for (n in got)
+				if (!(n in ref))
+					print n, "missing", got[n]
+		}' "$RWRES/ref.st" "$RWRES/fpt.st" | sort
+}
+
+# diff_daemon DAEMON: one PASS/FAIL diff-DAEMON line over all modes
+diff_daemon() {
+	local d=$1 mode name ref got bad='' missing=0
+	for mode in $MODES; do
+		differ "$d" "$mode" >"$RWRES/differ"
+		while read -r name ref got; do
+			if expected "$d" "$mode" "$name"; then
+				echo "# expected difference: $d $mode $name" \
+					"ref=$ref fusept=$got"
+			elif [ "$got" = missing ]; then
+				missing=$((missing + 1))
+			else
+				bad="$bad $mode/$name(ref=$ref,fusept=$got)"
+			fi
+		done <"$RWRES/differ"
+	done
+	[ $missing = 0 ] || bad="$bad; $missing checks missing from fusept's runs"
+	if [ -z "$bad" ]; then
+		echo "PASS diff-$d"
+	else
+		echo "FAIL diff-$d: tests that differ:$bad" | cut -c1-2000
+	fi
+}
+
+# ----------------------------------------------------------------- main
+
+main() {
+	local d mode impl tag
+	ulimit -n 65536 2>/dev/null || ulimit -n 4096
+	if ! rw_load; then
+		echo "FAIL rw-setup: cannot load the kernel's FUSE and fusept"
+		return 1
+	fi
+	if ! rw_lower; then
+		echo "FAIL rw-setup: cannot mount the lower tmpfs"
+		return 1
+	fi
+	echo "# rw: kernel $(uname -r), daemons: $DAEMONS, modes: $MODES"
+	for d in $DAEMONS; do
+		for mode in $MODES; do
+			tag=$(short "$d")-$mode
+			for impl in fuse fusept; do
+				run_one "$impl" "$d" "$mode"
+			done
+			print_ref "$RWRES/fuse-$tag.out" "$tag"
+			print_fusept "$RWRES/fusept-$tag.out" "$tag"
+		done
+		diff_daemon "$d"
+	done
+	return 0
+}
+
+main
