@@ -22,7 +22,12 @@
 TESTS=$(cd "$(dirname "$0")" && pwd)
 . "$TESTS/lib.sh"
 
-# Default fsx budget: see tests/guest/README.md for the timings it fits.
+# Default fsx budget, shared out 35/25/20/20 % over ll-auto, ll-never,
+# ll-writeback and fh.  Under QEMU TCG (2 vCPUs) fsxcheck does 100-700
+# operations a second depending on the mode and on the host's load:
+# 40000 took 3-4 min with a light load on the host, 7-8 min with a heavy
+# one; the stress runs add 3 x (stress_secs + ~2 s).  Ask for more with
+# fusept.fsx_ops= (100000: about 2.5 times as long).
 DEFAULT_OPS=40000
 
 knob() { # knob ENVVAR CMDLINE-NAME DEFAULT

@@ -12,7 +12,10 @@
 #                                              ll-dp, fh-nodp, hl-dp, ...)
 #   # ref TAG: FAIL|SKIP posix-NAME...        the reference's non-PASS lines
 #   PASS diff-DAEMON | FAIL diff-DAEMON: tests that differ: ...
-# and FAIL TAG/setup: ... when a run could not happen at all.
+# and FAIL TAG/setup: ... when a run could not happen at all, FAIL
+# TAG/posixtest: ... when posixtest stopped early, FAIL TAG/daemon: ...
+# when the daemon died while mounted (with the end of its log).
+# Each posixtest run takes 15-40 s on TCG (12 runs: about 5 min on 6.12).
 # Differences listed in EXPECTED_DIFFS (explained in DIFFERENCES.md) do
 # not fail the diff; they are printed as "# expected difference".
 #
@@ -21,15 +24,17 @@
 # Environment: FUSEPT_RW_DAEMONS, FUSEPT_RW_MODES (subsets),
 # FUSEPT_RW_TIMEOUT (seconds per posixtest run, default 600),
 # FUSEPT_RW_ONLY (regex passed to posixtest -o), FUSEPT_RW_VERBOSE=1
-# (posixtest -v: check durations in $RWRES/*.out).
+# (posixtest -v: check durations in $RWRES/*.out); lib.sh's FUSEPT_WORK
+# (default /tmp/fpt) holds everything.
 
 TESTS=$(cd "$(dirname "$0")" && pwd)
 . "$TESTS/lib.sh"
 
-RW=${FUSEPT_RW_WORK:-/tmp/fpt-rw}
-RWLOWER=$RW/lower
-RWMNT=$RW/mnt
-RWRES=$RW/res
+# Mount points below lib.sh's $MNTROOT, so that run.sh's clean-up after a
+# group (abort, umount -l) covers them too.
+RWLOWER=$WORK/rwlower
+RWMNT=$MNTROOT
+RWRES=$WORK/rwres
 PT_TIMEOUT=${FUSEPT_RW_TIMEOUT:-600}
 DAEMONS=${FUSEPT_RW_DAEMONS:-passthrough_ll passthrough_fh passthrough}
 MODES=${FUSEPT_RW_MODES:-dp nodp}
@@ -93,14 +98,31 @@ daemon_args() {
 
 # --------------------------------------------------------- one posixtest
 
-# umount_run MNT PID: unmount, abort and detach if that does not work
-umount_run() {
-	if ! timeout 20 umount "$1" 2>/dev/null; then
-		echo "# rw: umount $1 failed, aborting the connection"
-		abort_conn "$1" 2>/dev/null
-		timeout 10 umount -l "$1" 2>/dev/null
+# rw_abort IMPL MNT: write 1 to the connection's abort file (IMPL is fuse
+# or fusept: each has its own control directory, maybe to be mounted)
+rw_abort() {
+	local dir=/sys/fs/$1/connections id t
+	[ -d "$dir" ] || return 1
+	if ! is_mounted "$dir"; then
+		for t in "${1}ctl" fusectl; do
+			grep -qw "$t" /proc/filesystems || continue
+			[ "$1" = fuse ] || [ "$t" != fusectl ] || continue
+			mount -t "$t" none "$dir" 2>/dev/null
+			break
+		done
 	fi
-	wait_gone "$2" 10 || kill -9 "$2" 2>/dev/null
+	id=$(conn_id "$2") || return 1
+	[ -e "$dir/$id/abort" ] && echo 1 >"$dir/$id/abort"
+}
+
+# umount_run IMPL MNT PID: unmount, abort and detach if that does not work
+umount_run() {
+	if ! timeout 20 umount "$2" 2>/dev/null; then
+		echo "# rw: umount $2 failed, aborting the connection"
+		rw_abort "$1" "$2" 2>/dev/null
+		timeout 10 umount -l "$2" 2>/dev/null
+	fi
+	wait_gone "$3" 10 || kill -9 "$3" 2>/dev/null
 }
 
 # run_one IMPL DAEMON MODE: posixtest's lines in $RWRES/IMPL-TAG.out
@@ -108,7 +130,7 @@ run_one() {
 	local impl=$1 d=$2 mode=$3 tag dev m low out pid target rc t0 t1
 	tag=$(short "$d")-$mode
 	dev=/dev/$impl
-	m=$RWMNT/$impl-$tag
+	m=$RWMNT/rw-$impl-$tag
 	low=$RWLOWER/$impl-$tag
 	out=$RWRES/$impl-$tag.out
 	: >"$out"
@@ -129,14 +151,19 @@ run_one() {
 	*) target=$m$low ;;
 	esac
 	t0=$(date +%s)
-	timeout -k 5 "$PT_TIMEOUT" posixtest -l "$low" ${FUSEPT_RW_VERBOSE:+-v} \
+	# -k: the scratch tree is removed below, on the tmpfs, much faster
+	timeout -k 5 "$PT_TIMEOUT" posixtest -k -l "$low" ${FUSEPT_RW_VERBOSE:+-v} \
 		${FUSEPT_RW_ONLY:+-o "$FUSEPT_RW_ONLY"} "$target" \
 		>>"$out" 2>"$RWRES/$impl-$tag.err"
 	rc=$?
 	t1=$(date +%s)
 	[ $rc = 0 ] || echo "FAIL posixtest: exit status $rc ($(tail -1 \
 		"$RWRES/$impl-$tag.err"))" >>"$out"
-	umount_run "$m" "$pid"
+	alive "$pid" || echo "FAIL daemon: $d exited while mounted: $(grep -v \
+		'^ *unique:' "$RWRES/$impl-$tag.daemon" | tail -2 | tr '\n' ' ')" \
+		>>"$out"
+	umount_run "$impl" "$m" "$pid"
+	rm -rf "$low"
 	echo "# rw: $impl $tag: posixtest $((t1 - t0)) s, umount" \
 		"$(($(date +%s) - t1)) s"
 	return 0
