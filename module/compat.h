@@ -267,6 +267,41 @@ static inline struct folio *fusept_ra_next(struct readahead_control *rac)
 {
 	return readahead_folio(rac);
 }
+
+/* The locked folio at index, created if missing; NULL on failure */
+static inline struct folio *fusept_pg_grab(struct address_space *m,
+					   pgoff_t index)
+{
+	struct folio *pg = __filemap_get_folio(m, index, FGP_LOCK |
+					       FGP_ACCESSED | FGP_CREAT,
+					       mapping_gfp_mask(m));
+
+	return IS_ERR_OR_NULL(pg) ? NULL : pg;
+}
+
+/* The cached folio at index with a reference, or NULL */
+static inline struct folio *fusept_pg_find(struct address_space *m,
+					   pgoff_t index)
+{
+	struct folio *pg = filemap_get_folio(m, index);
+
+	return IS_ERR_OR_NULL(pg) ? NULL : pg;
+}
+
+static inline bool fusept_pg_uptodate(struct folio *pg)
+{
+	return folio_test_uptodate(pg);
+}
+
+static inline void fusept_pg_mark_uptodate(struct folio *pg)
+{
+	folio_mark_uptodate(pg);
+}
+
+static inline void fusept_pg_put(struct folio *pg)
+{
+	folio_put(pg);
+}
 #else
 #define fusept_pg page
 #define FUSEPT_AOPS_READ(fn)	.readpage = (fn)
@@ -340,6 +375,33 @@ static inline struct page *fusept_ra_next(struct readahead_control *rac)
 	if (pg)
 		put_page(pg);
 	return pg;
+}
+
+static inline struct page *fusept_pg_grab(struct address_space *m,
+					  pgoff_t index)
+{
+	return find_or_create_page(m, index, mapping_gfp_mask(m));
+}
+
+static inline struct page *fusept_pg_find(struct address_space *m,
+					  pgoff_t index)
+{
+	return find_get_page(m, index);
+}
+
+static inline bool fusept_pg_uptodate(struct page *pg)
+{
+	return PageUptodate(pg);
+}
+
+static inline void fusept_pg_mark_uptodate(struct page *pg)
+{
+	SetPageUptodate(pg);
+}
+
+static inline void fusept_pg_put(struct page *pg)
+{
+	put_page(pg);
 }
 #endif
 
@@ -437,6 +499,20 @@ fusept_write_cache(struct address_space *m, struct writeback_control *wbc,
 
 	return write_cache_pages(m, wbc, fusept_wcp_page, &a);
 }
+#endif
+
+/* struct file_lock: the fields locks share moved into ->c in 6.9 */
+#ifdef FUSEPT_HAVE_FILE_LOCK_CORE
+#include <linux/filelock.h>
+#define fusept_fl_owner(fl)	((fl)->c.flc_owner)
+#define fusept_fl_flags(fl)	((fl)->c.flc_flags)
+#define fusept_fl_type(fl)	((fl)->c.flc_type)
+#define fusept_fl_pid(fl)	((fl)->c.flc_pid)
+#else
+#define fusept_fl_owner(fl)	((fl)->fl_owner)
+#define fusept_fl_flags(fl)	((fl)->fl_flags)
+#define fusept_fl_type(fl)	((fl)->fl_type)
+#define fusept_fl_pid(fl)	((fl)->fl_pid)
 #endif
 
 #endif /* FUSEPT_COMPAT_H */

@@ -21,6 +21,7 @@
 			   FUSE_DO_READDIRPLUS | FUSE_AUTO_INVAL_DATA | \
 			   FUSE_MAX_PAGES | FUSE_NO_OPEN_SUPPORT | \
 			   FUSE_NO_OPENDIR_SUPPORT | FUSE_PARALLEL_DIROPS | \
+			   FUSE_POSIX_LOCKS | FUSE_FLOCK_LOCKS | \
 			   FUSE_INIT_EXT)
 
 struct fusept_conn *fusept_conn_new(void)
@@ -39,6 +40,7 @@ struct fusept_conn *fusept_conn_new(void)
 	INIT_LIST_HEAD(&fc->interrupts);
 	INIT_LIST_HEAD(&fc->forgets);
 	idr_init(&fc->backing_idr);
+	xa_init_flags(&fc->polled, XA_FLAGS_ALLOC1);
 	atomic_set(&fc->num_waiting, 0);
 	atomic64_set(&fc->attr_version, 1);
 	get_random_bytes(&fc->lock_key, sizeof(fc->lock_key));
@@ -62,6 +64,8 @@ void fusept_conn_put(struct fusept_conn *fc)
 		return;
 	WARN_ON(!list_empty(&fc->pending) || !list_empty(&fc->processing));
 	idr_destroy(&fc->backing_idr);
+	WARN_ON(!xa_empty(&fc->polled));
+	xa_destroy(&fc->polled);
 	put_pid_ns(fc->pid_ns);
 	put_user_ns(fc->user_ns);
 	kfree(fc);
@@ -76,7 +80,7 @@ void fusept_req_put(struct fusept_req *req)
 {
 	if (!refcount_dec_and_test(&req->ref))
 		return;
-	kfree(req->in);
+	kvfree(req->in);
 	kvfree(req->reply);
 	fusept_backing_put(req->backing);
 	fusept_conn_put(req->fc);
@@ -116,7 +120,7 @@ static struct fusept_req *fusept_req_new(struct fusept_conn *fc,
 	req = kzalloc(sizeof(*req), GFP_KERNEL);
 	if (!req)
 		return NULL;
-	req->in = kzalloc(len, GFP_KERNEL);
+	req->in = kvzalloc(len, GFP_KERNEL);
 	if (!req->in) {
 		kfree(req);
 		return NULL;
@@ -137,8 +141,10 @@ static struct fusept_req *fusept_req_new(struct fusept_conn *fc,
 		memcpy(p, args->in[i].value, args->in[i].size);
 		p += args->in[i].size;
 	}
-	if (args->opcode == FUSE_FORGET)
+	/* FORGET and NOTIFY_REPLY are not answered */
+	if (args->opcode == FUSE_FORGET || args->opcode == FUSE_NOTIFY_REPLY)
 		__set_bit(FUSEPT_R_NOREPLY, &req->flags);
+	req->unique = args->unique;
 	return req;
 }
 

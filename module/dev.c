@@ -68,8 +68,10 @@ void fusept_queue_req(struct fusept_conn *fc, struct fusept_req *req)
 		fusept_req_end(req);
 		return;
 	}
-	fc->reqctr += FUSEPT_REQ_ID_STEP;
-	req->unique = fc->reqctr;
+	if (!req->unique) {
+		fc->reqctr += FUSEPT_REQ_ID_STEP;
+		req->unique = fc->reqctr;
+	}
 	((struct fuse_in_header *)req->in)->unique = req->unique;
 	set_bit(FUSEPT_R_QUEUED, &req->flags);
 	list_add_tail(&req->list, &fc->pending);
@@ -150,6 +152,7 @@ void fusept_conn_end(struct fusept_conn *fc, bool farewell)
 	list_for_each_entry_safe(f, fnext, &forgets, list)
 		kfree(f);
 	fusept_pt_conn_end(fc);
+	fusept_poll_wake_all(fc);
 	wake_up_all(&fc->waitq);
 	wake_up_all(&fc->blocked_waitq);
 }

@@ -68,6 +68,10 @@ static void fusept_send_release(struct fusept_file *ff)
 	ra = kzalloc(sizeof(*ra), GFP_KERNEL | __GFP_NOFAIL);
 	ra->in.fh = ff->fh;
 	ra->in.flags = ff->flags;
+	if (ff->flock) {
+		ra->in.release_flags |= FUSE_RELEASE_FLOCK_UNLOCK;
+		ra->in.lock_owner = ff->flock_owner;
+	}
 	ra->args.opcode = ff->dir ? FUSE_RELEASEDIR : FUSE_RELEASE;
 	ra->args.nodeid = ff->nodeid;
 	ra->args.in_numargs = 1;
@@ -105,6 +109,7 @@ struct fusept_file *fusept_file_new(struct inode *inode, struct file *file,
 	ff->fc = fusept_i_conn(inode);
 	ff->dir = dir;
 	INIT_LIST_HEAD(&ff->write_entry);
+	init_waitqueue_head(&ff->poll_wait);
 	fusept_conn_get(ff->fc);
 	return ff;
 }
@@ -198,6 +203,7 @@ int fusept_release_common(struct inode *inode, struct file *file, bool dir)
 		fusept_pt_release(inode, ff);
 	if (ff->cached)
 		fusept_cached_open_put(inode);
+	fusept_poll_release(ff);
 	fusept_file_put(ff);
 	return 0;
 }
@@ -464,7 +470,7 @@ static ssize_t fusept_perform_write(struct fusept_file *ff, loff_t pos,
 }
 
 /* After a write the kernel's idea of size and times is stale */
-static void fusept_write_done(struct inode *inode, loff_t end)
+void fusept_write_done(struct inode *inode, loff_t end)
 {
 	struct fusept_inode *fi = fusept_i(inode);
 
@@ -881,6 +887,9 @@ const struct file_operations fusept_file_fops = {
 	.flush		= fusept_flush,
 	.release	= fusept_file_release,
 	.fsync		= fusept_file_fsync,
+	.lock		= fusept_file_lock,
+	.flock		= fusept_file_flock,
+	.poll		= fusept_file_poll,
 	.fallocate	= fusept_fallocate,
 	.copy_file_range = fusept_copy_file_range,
 	.splice_read	= fusept_file_splice_read,

@@ -15,6 +15,7 @@
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
+#include <linux/xarray.h>
 #include <uapi/linux/fusept.h>
 
 #include "compat.h"
@@ -75,6 +76,7 @@ struct fusept_args {
 	u32 out_len;		/* size of the reply received */
 	void *reply;		/* with take_reply */
 	struct fusept_backing *backing;	/* OPEN/CREATE: passthrough, pinned */
+	u64 unique;		/* NOTIFY_REPLY: the daemon's notify_unique */
 	void (*end)(struct fusept_conn *fc, struct fusept_args *args,
 		    int error);
 };
@@ -155,9 +157,11 @@ struct fusept_conn {
 	bool no_fallocate;
 	bool no_lseek;
 	bool no_copy_file_range;
+	bool no_poll;
 	enum fusept_pt_mode pt_mode;
 	int max_stack_depth;
 	struct idr backing_idr;		/* writers: lock; readers: RCU */
+	struct xarray polled;		/* kernel handle -> fusept_file */
 
 	/* mount options */
 	kuid_t user_id;
@@ -201,6 +205,10 @@ struct fusept_file {
 	bool cached;			/* counted in cached_opens */
 	struct file *backing_file;	/* passthrough */
 	const struct cred *backing_cred;
+	bool flock;			/* holds a daemon's flock lock */
+	u64 flock_owner;
+	u32 kh;				/* poll handle; 0: none yet */
+	wait_queue_head_t poll_wait;
 };
 
 static inline struct fusept_inode *fusept_i(struct inode *inode)
@@ -301,9 +309,18 @@ struct fusept_file *fusept_file_new(struct inode *inode, struct file *file,
 void fusept_file_attach(struct inode *inode, struct file *file,
 			struct fusept_file *ff);
 void fusept_file_put(struct fusept_file *ff);
+void fusept_write_done(struct inode *inode, loff_t end);
 int fusept_fsync_common(struct file *file, loff_t start, loff_t end,
 			int datasync, bool dir);
 int fusept_release_common(struct inode *inode, struct file *file, bool dir);
+
+/* lock.c */
+int fusept_file_lock(struct file *file, int cmd, struct file_lock *fl);
+int fusept_file_flock(struct file *file, int cmd, struct file_lock *fl);
+__poll_t fusept_file_poll(struct file *file, struct poll_table_struct *wait);
+void fusept_poll_release(struct fusept_file *ff);
+int fusept_poll_wakeup(struct fusept_conn *fc, u64 kh);
+void fusept_poll_wake_all(struct fusept_conn *fc);
 
 /* notify.c */
 ssize_t fusept_notify(struct fusept_conn *fc, int code, struct iov_iter *from,

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * fusept: notifications the daemon sends unasked (unique 0): drop cached
- * data, attributes or names that changed behind the kernel's back.
+ * data, attributes or names that changed behind the kernel's back, push
+ * data into the page cache or ask what it holds, wake pollers.
  */
 #include <linux/dcache.h>
 #include <linux/namei.h>
@@ -136,6 +137,185 @@ static int fusept_notify_entry(struct fusept_conn *fc, int code,
 	return fusept_inval_entry(fc, parent, child, name, len, expire_only);
 }
 
+/* Copy len bytes of the daemon's data into the page cache at pos */
+static int fusept_store_page(struct inode *inode, loff_t pos, size_t len,
+			     loff_t end, struct iov_iter *from)
+{
+	size_t off = offset_in_page(pos);
+	struct fusept_pg *pg;
+	char *addr;
+	int err = 0;
+
+	pg = fusept_pg_grab(inode->i_mapping, pos >> PAGE_SHIFT);
+	if (!pg)
+		return -ENOMEM;
+	addr = fusept_pg_map(pg);
+	if (copy_from_iter(addr + off, len, from) != len)
+		err = -EFAULT;
+	/* a page wholly known (or known up to the end of file) is valid */
+	if (!err && !fusept_pg_uptodate(pg) && !off &&
+	    (len == PAGE_SIZE || pos + len == end)) {
+		memset(addr + len, 0, PAGE_SIZE - len);
+		fusept_pg_mark_uptodate(pg);
+	}
+	fusept_pg_unmap(pg, addr);
+	fusept_pg_unlock(pg);
+	fusept_pg_put(pg);
+	return err;
+}
+
+/* STORE: the daemon pushes file data into the kernel's page cache */
+static int fusept_notify_store(struct fusept_conn *fc, struct iov_iter *from,
+			       size_t size)
+{
+	struct fuse_notify_store_out out;
+	struct inode *inode;
+	loff_t pos, end;
+	size_t len;
+	int err = 0;
+
+	if (size < sizeof(out))
+		return -EINVAL;
+	if (!copy_from_iter_full(&out, sizeof(out), from))
+		return -EFAULT;
+	if (out.size != size - sizeof(out) || out.offset > MAX_LFS_FILESIZE ||
+	    out.size > MAX_LFS_FILESIZE - out.offset)
+		return -EINVAL;
+	inode = fusept_ilookup(fc, out.nodeid);
+	if (!inode)
+		return -ENOENT;
+	if (!S_ISREG(inode->i_mode)) {
+		err = -EINVAL;
+		goto out_iput;
+	}
+	pos = out.offset;
+	end = pos + out.size;
+	if (end > i_size_read(inode))
+		fusept_write_done(inode, end);
+	for (; pos < end && !err; pos += len) {
+		len = min_t(loff_t, PAGE_SIZE - offset_in_page(pos), end - pos);
+		err = fusept_store_page(inode, pos, len, i_size_read(inode),
+					from);
+	}
+out_iput:
+	iput(inode);
+	return err;
+}
+
+struct fusept_retrieve {
+	struct fusept_args args;
+	struct fuse_notify_retrieve_in in;
+	char data[];
+};
+
+static void fusept_retrieve_end(struct fusept_conn *fc,
+				struct fusept_args *args, int error)
+{
+	kvfree(container_of(args, struct fusept_retrieve, args));
+}
+
+/* Copy the cached, valid pages from pos on (up to len bytes) into buf */
+static size_t fusept_retrieve_copy(struct inode *inode, loff_t pos,
+				   size_t len, char *buf)
+{
+	size_t done = 0, n, off;
+	struct fusept_pg *pg;
+	char *addr;
+
+	while (done < len) {
+		off = offset_in_page(pos + done);
+		n = min_t(size_t, PAGE_SIZE - off, len - done);
+		pg = fusept_pg_find(inode->i_mapping, (pos + done) >> PAGE_SHIFT);
+		if (!pg)
+			break;
+		if (!fusept_pg_uptodate(pg)) {
+			fusept_pg_put(pg);
+			break;
+		}
+		addr = fusept_pg_map(pg);
+		memcpy(buf + done, addr + off, n);
+		fusept_pg_unmap(pg, addr);
+		fusept_pg_put(pg);
+		done += n;
+	}
+	return done;
+}
+
+/*
+ * RETRIEVE: the daemon asks for what the page cache holds of a range; it
+ * gets a NOTIFY_REPLY message carrying its notify_unique and the data.
+ */
+static int fusept_notify_retrieve(struct fusept_conn *fc, const void *buf,
+				  size_t size)
+{
+	const struct fuse_notify_retrieve_out *out = buf;
+	struct fusept_retrieve *r;
+	struct inode *inode;
+	loff_t isize;
+	size_t len = 0;
+	int err;
+
+	if (size != sizeof(*out))
+		return -EINVAL;
+	inode = fusept_ilookup(fc, out->nodeid);
+	if (!inode)
+		return -ENOENT;
+	isize = i_size_read(inode);
+	if (S_ISREG(inode->i_mode) && out->offset < isize)
+		len = min_t(u64, min_t(u32, out->size, fc->max_write),
+			    isize - out->offset);
+	r = kvzalloc(struct_size(r, data, len), GFP_KERNEL);
+	if (!r) {
+		iput(inode);
+		return -ENOMEM;
+	}
+	len = fusept_retrieve_copy(inode, out->offset, len, r->data);
+	iput(inode);
+	r->in.offset = out->offset;
+	r->in.size = len;
+	r->args.opcode = FUSE_NOTIFY_REPLY;
+	r->args.nodeid = out->nodeid;
+	r->args.unique = out->notify_unique;
+	r->args.in_numargs = 2;
+	r->args.in[0].value = &r->in;
+	r->args.in[0].size = sizeof(r->in);
+	r->args.in[1].value = r->data;
+	r->args.in[1].size = len;
+	r->args.force = true;
+	r->args.background = true;
+	r->args.end = fusept_retrieve_end;
+	err = fusept_send(fc, &r->args);
+	if (err)
+		kvfree(r);
+	return err;
+}
+
+static int fusept_notify_poll(struct fusept_conn *fc, const void *buf,
+			      size_t size)
+{
+	const struct fuse_notify_poll_wakeup_out *out = buf;
+
+	if (size != sizeof(*out))
+		return -EINVAL;
+	return fusept_poll_wakeup(fc, out->kh);
+}
+
+/* The small notifications: read whole, then acted on */
+static int fusept_notify_small(struct fusept_conn *fc, int code,
+			       const void *buf, size_t size)
+{
+	switch (code) {
+	case FUSE_NOTIFY_POLL:
+		return fusept_notify_poll(fc, buf, size);
+	case FUSE_NOTIFY_INVAL_INODE:
+		return fusept_notify_inval_inode(fc, buf, size);
+	case FUSE_NOTIFY_RETRIEVE:
+		return fusept_notify_retrieve(fc, buf, size);
+	default:
+		return fusept_notify_entry(fc, code, buf, size);
+	}
+}
+
 /* A notification: code is the out header's error field, payload follows */
 ssize_t fusept_notify(struct fusept_conn *fc, int code, struct iov_iter *from,
 		      size_t size)
@@ -143,8 +323,15 @@ ssize_t fusept_notify(struct fusept_conn *fc, int code, struct iov_iter *from,
 	void *buf;
 	int err;
 
+	if (code == FUSE_NOTIFY_STORE) {
+		down_read(&fc->killsb);
+		err = fusept_notify_store(fc, from, size);
+		up_read(&fc->killsb);
+		return err;
+	}
 	if (code != FUSE_NOTIFY_INVAL_INODE && code != FUSE_NOTIFY_INVAL_ENTRY &&
-	    code != FUSE_NOTIFY_DELETE)
+	    code != FUSE_NOTIFY_DELETE && code != FUSE_NOTIFY_POLL &&
+	    code != FUSE_NOTIFY_RETRIEVE)
 		return -EINVAL;
 	if (size > sizeof(struct fuse_notify_delete_out) + FUSEPT_NAME_MAX + 1)
 		return -EINVAL;
@@ -156,10 +343,7 @@ ssize_t fusept_notify(struct fusept_conn *fc, int code, struct iov_iter *from,
 		return -EFAULT;
 	}
 	down_read(&fc->killsb);
-	if (code == FUSE_NOTIFY_INVAL_INODE)
-		err = fusept_notify_inval_inode(fc, buf, size);
-	else
-		err = fusept_notify_entry(fc, code, buf, size);
+	err = fusept_notify_small(fc, code, buf, size);
 	up_read(&fc->killsb);
 	kfree(buf);
 	return err;

@@ -14,7 +14,8 @@ src=$(cd "$here/../.." && pwd)
 examples=/usr/share/doc/libfuse3-dev/examples
 CC=${CC:-gcc}
 CFLAGS="-std=gnu11 -O2 -Wall -Wextra -Werror -I$src/include/uapi"
-FUSE_EXAMPLES="hello_ll passthrough_ll hello passthrough passthrough_fh null"
+FUSE_EXAMPLES="hello_ll passthrough_ll hello passthrough passthrough_fh null
+poll poll_client notify_store_retrieve"
 
 mkdir -p "$dest/bin" "$dest/tests"
 dest=$(cd "$dest" && pwd)
@@ -90,6 +91,8 @@ prog fusept-rawmount "$here/rawmount.c"
 prog fusept-probe "$here/probe.c"
 prog fusept-ptioctl "$here/ptioctl.c"
 fuse_prog fusept-passthrough "$src/tools/fusept-passthrough.c"
+fuse_prog fusept-lockfs "$here/lockfs.c"
+prog fusept-locktest "$here/locktest.c"
 for e in $FUSE_EXAMPLES; do
 	example "$e"
 done

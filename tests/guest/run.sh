@@ -669,6 +669,56 @@ raw_group() {
 test_raw_devtest() { raw_group devtest 100; }
 test_raw_lie() { raw_group lie 280; }
 
+# File locks kept by the daemon (fusept-lockfs): POSIX and flock semantics,
+# and the daemon's lock table shows them.
+test_locks() {
+	local m
+	m=$(mnt locks)
+	start_fs "$m" "" fusept-lockfs -f
+	timeout -k 2 60 fusept-locktest "$m" locks >"$RES/locktest.out" 2>&1
+	grep -E '^(PASS|FAIL|SKIP) ' "$RES/locktest.out" >>"$SUB"
+	grep -q . "$SUB" ||
+		fatal "fusept-locktest printed nothing: $(tail -3 "$RES/locktest.out")"
+	stop_fs locks-umount "$m"
+	# without the daemon's lock support, locks are the kernel's own
+	m=$(mnt locks-local)
+	start_fs "$m" "" hello_ll -f
+	timeout -k 2 30 fusept-locktest -l "$m/hello" locks-local \
+		>"$RES/locktest.out" 2>&1
+	grep -E '^(PASS|FAIL|SKIP) ' "$RES/locktest.out" >>"$SUB"
+	stop_fs locks-local-umount "$m"
+}
+
+# poll(2)/select(2) answered by the daemon and woken by NOTIFY_POLL: the
+# libfuse poll example and its client, unmodified.
+test_poll() {
+	local m
+	m=$(mnt poll)
+	start_fs "$m" "" poll -f
+	(cd "$m" && timeout -k 2 60 poll_client) >"$RES/poll.out" 2>&1
+	ok poll-client test $? = 0
+	expect poll-client-rounds "$(grep -c ':' "$RES/poll.out")" 16
+	ok poll-client-ready grep -q '[0-9A-F]:[0-9]' "$RES/poll.out"
+	# who still uses the mount, should umount find it busy
+	ls -l /proc/[0-9]*/fd /proc/[0-9]*/cwd 2>/dev/null | grep "$m"
+	stop_fs poll-umount "$m"
+}
+
+# NOTIFY_STORE and NOTIFY_RETRIEVE: the libfuse example pushes the time into
+# the page cache every second and reads it back (it aborts on a mismatch).
+test_store() {
+	local m a b
+	m=$(mnt store)
+	start_fs "$m" "" notify_store_retrieve -f --update-interval=1
+	a=$(cat "$m/current_time" 2>&1)
+	sleep 2.2
+	b=$(cat "$m/current_time" 2>&1)
+	ok store-read rw_sh "echo '$a' | grep -q 'The current time is'"
+	ok store-updated test "$a" != "$b"
+	sleep 1.2
+	stop_fs store-umount "$m"
+}
+
 test_rmmod_busy() {
 	local m
 	is_fusept || skip "the kernel's FUSE is not a module under test"
@@ -812,6 +862,9 @@ group umount-hung 60
 group mountopt 120
 group raw-devtest 120
 group raw-lie 300
+group locks 120
+group poll 90
+group store 60
 group rmmod-busy 60
 group rmmod 60
 group dmesg-clean 30

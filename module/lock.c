@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fusept: file locks and poll.
+ *
+ * POSIX record locks and flock(2) locks go to the daemon when it asked for
+ * them in INIT (FUSE_POSIX_LOCKS, FUSE_FLOCK_LOCKS); otherwise the kernel
+ * keeps them locally, as for any local filesystem.  poll(2) asks the daemon
+ * with FUSE_POLL; a daemon that wants to wake a poller later sends
+ * NOTIFY_POLL with the file's kernel handle.
+ */
+#include <linux/pid_namespace.h>
+#include <linux/poll.h>
+#include <linux/sched/signal.h>
+
+#include "fusept_i.h"
+
+/* Fill a LK request for fl; pid is the lock holder in the daemon's view */
+static void fusept_lk_fill(struct fusept_args *args, struct fuse_lk_in *in,
+			   struct file *file, struct file_lock *fl, u32 opcode,
+			   pid_t pid, bool flock)
+{
+	struct fusept_file *ff = file->private_data;
+	struct fusept_conn *fc = ff->fc;
+
+	memset(in, 0, sizeof(*in));
+	in->fh = ff->fh;
+	in->owner = fusept_lock_owner(fc, fusept_fl_owner(fl));
+	in->lk.start = fl->fl_start;
+	in->lk.end = fl->fl_end;
+	in->lk.type = fusept_fl_type(fl);
+	in->lk.pid = pid;
+	if (flock)
+		in->lk_flags |= FUSE_LK_FLOCK;
+	memset(args, 0, sizeof(*args));
+	args->opcode = opcode;
+	args->nodeid = ff->nodeid;
+	args->in_numargs = 1;
+	args->in[0].value = in;
+	args->in[0].size = sizeof(*in);
+}
+
+/* The daemon's answer to GETLK, checked, into fl */
+static int fusept_lk_convert(struct fusept_conn *fc,
+			     const struct fuse_file_lock *ffl,
+			     struct file_lock *fl)
+{
+	switch (ffl->type) {
+	case F_UNLCK:
+		break;
+	case F_RDLCK:
+	case F_WRLCK:
+		if (ffl->start > OFFSET_MAX || ffl->end > OFFSET_MAX ||
+		    ffl->end < ffl->start)
+			return -EIO;
+		fl->fl_start = ffl->start;
+		fl->fl_end = ffl->end;
+		/* the holder, as a pid of the initial namespace */
+		rcu_read_lock();
+		fusept_fl_pid(fl) = pid_nr_ns(find_pid_ns(ffl->pid, fc->pid_ns),
+					      &init_pid_ns);
+		rcu_read_unlock();
+		break;
+	default:
+		return -EIO;
+	}
+	fusept_fl_type(fl) = ffl->type;
+	return 0;
+}
+
+static int fusept_getlk(struct file *file, struct file_lock *fl)
+{
+	struct fusept_file *ff = file->private_data;
+	struct fusept_args args;
+	struct fuse_lk_in in;
+	struct fuse_lk_out out;
+	int err;
+
+	fusept_lk_fill(&args, &in, file, fl, FUSE_GETLK, 0, false);
+	args.out = &out;
+	args.out_size = sizeof(out);
+	err = fusept_send(ff->fc, &args);
+	if (!err)
+		err = fusept_lk_convert(ff->fc, &out.lk, fl);
+	return err;
+}
+
+static int fusept_setlk(struct file *file, struct file_lock *fl, bool flock)
+{
+	struct fusept_file *ff = file->private_data;
+	struct fusept_conn *fc = ff->fc;
+	bool sleep = fusept_fl_flags(fl) & FL_SLEEP;
+	struct pid *pid = NULL;
+	struct fusept_args args;
+	struct fuse_lk_in in;
+	pid_t nr;
+	int err;
+
+	/* lock managers (NFS) would need an asynchronous grant */
+	if (fl->fl_lmops && fl->fl_lmops->lm_grant)
+		return -ENOLCK;
+	if (fusept_fl_type(fl) != F_UNLCK)
+		pid = task_tgid(current);
+	nr = pid_nr_ns(pid, fc->pid_ns);
+	if (pid && !nr)
+		return -EOVERFLOW;	/* not visible to the daemon */
+	fusept_lk_fill(&args, &in, file, fl, sleep ? FUSE_SETLKW : FUSE_SETLK,
+		       nr, flock);
+	err = fusept_send(fc, &args);
+	/* a wait for a lock is restarted after a signal handler */
+	if (err == -EINTR)
+		err = -ERESTARTSYS;
+	return err;
+}
+
+/* fcntl(2) F_GETLK/F_SETLK/F_SETLKW and the OFD variants */
+int fusept_file_lock(struct file *file, int cmd, struct file_lock *fl)
+{
+	struct fusept_file *ff = file->private_data;
+	struct fusept_conn *fc = ff->fc;
+
+	if (cmd == F_CANCELLK)
+		return 0;
+	if (!fusept_has(fc, FUSE_POSIX_LOCKS)) {
+		if (IS_GETLK(cmd)) {
+			posix_test_lock(file, fl);
+			return 0;
+		}
+		return posix_lock_file(file, fl, NULL);
+	}
+	if (IS_GETLK(cmd))
+		return fusept_getlk(file, fl);
+	return fusept_setlk(file, fl, false);
+}
+
+/* flock(2); the daemon's flock lock is dropped when the file is released */
+int fusept_file_flock(struct file *file, int cmd, struct file_lock *fl)
+{
+	struct fusept_file *ff = file->private_data;
+	int err;
+
+	if (!fusept_has(ff->fc, FUSE_FLOCK_LOCKS))
+		return locks_lock_file_wait(file, fl);
+	err = fusept_setlk(file, fl, true);
+	if (!err && fusept_fl_type(fl) != F_UNLCK && !ff->flock) {
+		ff->flock_owner = fusept_lock_owner(ff->fc,
+						    fusept_fl_owner(fl));
+		WRITE_ONCE(ff->flock, true);
+	}
+	return err;
+}
+
+/* ------------------------------------------------------------- poll */
+
+/* Give ff a kernel handle the daemon can name in NOTIFY_POLL */
+static int fusept_poll_register(struct fusept_file *ff)
+{
+	u32 id;
+	int err;
+
+	if (READ_ONCE(ff->kh))
+		return 0;
+	err = xa_alloc(&ff->fc->polled, &id, ff, xa_limit_31b, GFP_KERNEL);
+	if (err)
+		return err;
+	/* two pollers at once: the first handle wins */
+	if (cmpxchg(&ff->kh, 0, id))
+		xa_erase(&ff->fc->polled, id);
+	return 0;
+}
+
+/* The file is released: NOTIFY_POLL must not find it any more */
+void fusept_poll_release(struct fusept_file *ff)
+{
+	if (ff->kh)
+		xa_erase(&ff->fc->polled, ff->kh);
+}
+
+__poll_t fusept_file_poll(struct file *file, poll_table *wait)
+{
+	struct fusept_file *ff = file->private_data;
+	struct fusept_conn *fc = ff->fc;
+	struct fuse_poll_in in = { .fh = ff->fh };
+	struct fuse_poll_out out;
+	struct fusept_args args = {
+		.opcode = FUSE_POLL,
+		.nodeid = ff->nodeid,
+		.in_numargs = 1,
+		.in[0] = { &in, sizeof(in) },
+		.out = &out,
+		.out_size = sizeof(out),
+	};
+	int err;
+
+	if (READ_ONCE(fc->no_poll))
+		return DEFAULT_POLLMASK;
+	poll_wait(file, &ff->poll_wait, wait);
+	in.events = mangle_poll(poll_requested_events(wait));
+	/* someone will sleep on this file: let the daemon wake them */
+	if (waitqueue_active(&ff->poll_wait) && !fusept_poll_register(ff)) {
+		in.flags |= FUSE_POLL_SCHEDULE_NOTIFY;
+		in.kh = READ_ONCE(ff->kh);
+	}
+	err = fusept_send(fc, &args);
+	if (!err)
+		return demangle_poll(out.revents);
+	if (err == -ENOSYS) {
+		WRITE_ONCE(fc->no_poll, true);
+		return DEFAULT_POLLMASK;
+	}
+	return EPOLLERR;
+}
+
+/* NOTIFY_POLL: the daemon says a polled file may be ready */
+int fusept_poll_wakeup(struct fusept_conn *fc, u64 kh)
+{
+	struct fusept_file *ff;
+
+	if (kh > U32_MAX)
+		return -EINVAL;
+	xa_lock(&fc->polled);
+	ff = xa_load(&fc->polled, kh);
+	if (ff)
+		wake_up_interruptible_sync(&ff->poll_wait);
+	xa_unlock(&fc->polled);
+	return 0;
+}
+
+/* The connection ended: pollers call poll again and see the error */
+void fusept_poll_wake_all(struct fusept_conn *fc)
+{
+	struct fusept_file *ff;
+	unsigned long kh;
+
+	xa_lock(&fc->polled);
+	xa_for_each(&fc->polled, kh, ff)
+		wake_up_interruptible_all(&ff->poll_wait);
+	xa_unlock(&fc->polled);
+}
