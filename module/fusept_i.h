@@ -168,6 +168,7 @@ struct fusept_conn {
 	kgid_t group_id;
 	bool default_permissions;
 	bool allow_other;
+	u32 opt_max_read;		/* as given, for /proc/mounts */
 
 	struct user_namespace *user_ns;
 	struct pid_namespace *pid_ns;

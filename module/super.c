@@ -143,8 +143,8 @@ static int fusept_show_options(struct seq_file *m, struct dentry *root)
 		seq_puts(m, ",default_permissions");
 	if (fc->allow_other)
 		seq_puts(m, ",allow_other");
-	if (fc->max_read != UINT_MAX)
-		seq_printf(m, ",max_read=%u", fc->max_read);
+	if (fc->opt_max_read)
+		seq_printf(m, ",max_read=%u", fc->opt_max_read);
 	if (root->d_sb->s_blocksize != PAGE_SIZE)
 		seq_printf(m, ",blksize=%lu", root->d_sb->s_blocksize);
 	return 0;
@@ -191,8 +191,10 @@ static void fusept_apply_opts(struct fusept_conn *fc,
 	fc->group_id = o->group_id;
 	fc->default_permissions = o->default_permissions;
 	fc->allow_other = o->allow_other;
-	if (o->max_read)
+	if (o->max_read) {
 		fc->max_read = max_t(unsigned int, o->max_read, PAGE_SIZE);
+		fc->opt_max_read = o->max_read;
+	}
 }
 
 static void fusept_init_sb(struct super_block *sb,

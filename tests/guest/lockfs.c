@@ -11,6 +11,10 @@
  *   flock OWNER TYPE
  * so a test can see that locks taken on "f" reached the daemon.  Blocking
  * requests wait in the daemon and give up with EINTR when interrupted.
+ * Reading a third file, "badnotify", makes the daemon write malformed
+ * notifications to its device and returns one PASS or FAIL line for each
+ * (the kernel must refuse each with the right errno); "f" must have been
+ * looked up before.
  */
 #define FUSE_USE_VERSION 317
 #define _GNU_SOURCE
@@ -22,10 +26,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #define INO_F		2
 #define INO_LOCKS	3
+#define INO_BAD		4
 #define F_SIZE		65536
 #define MAX_LOCKS	256
 #define TO_EOF		INT64_MAX
@@ -39,6 +45,7 @@ struct lk {
 	pid_t pid;
 };
 
+static struct fuse_session *session;
 static struct lk locks[MAX_LOCKS];
 static pthread_mutex_t mtx = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t changed = PTHREAD_COND_INITIALIZER;
@@ -249,6 +256,8 @@ static void lfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		e.ino = INO_F;
 	else if (!strcmp(name, "locks"))
 		e.ino = INO_LOCKS;
+	else if (!strcmp(name, "badnotify"))
+		e.ino = INO_BAD;
 	else {
 		fuse_reply_err(req, ENOENT);
 		return;
@@ -269,9 +278,70 @@ static void lfs_getattr(fuse_req_t req, fuse_ino_t ino,
 
 static void lfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	if (ino == INO_LOCKS)
+	if (ino != INO_F)
 		fi->direct_io = 1;
 	fuse_reply_open(req, fi);
+}
+
+/* Write one notification; the errno of the write, 0 if it succeeded */
+static int notify(int code, const void *payload, size_t len)
+{
+	struct fuse_out_header oh = {
+		.len = sizeof(oh) + len, .error = code, .unique = 0,
+	};
+	struct iovec iov[2] = {
+		{ &oh, sizeof(oh) }, { (void *)payload, len },
+	};
+
+	return writev(fuse_session_fd(session), iov, 2) < 0 ? errno : 0;
+}
+
+static size_t check(char *buf, size_t size, const char *name, int got,
+		    int want)
+{
+	if (got == want)
+		return snprintf(buf, size, "PASS %s\n", name);
+	return snprintf(buf, size, "FAIL %s: got %s, want %s\n", name,
+			strerrorname_np(got) ?: "0", strerrorname_np(want) ?: "0");
+}
+
+/* Malformed notifications, each with the errno the kernel must give */
+static size_t bad_notifications(char *buf, size_t size)
+{
+	struct {
+		struct fuse_notify_store_out o;
+		char data[16];
+	} st = { { .nodeid = INO_F, .size = 32 } };
+	struct fuse_notify_retrieve_out rt = { .nodeid = 999, .size = 10 };
+	struct fuse_notify_poll_wakeup_out pw = { .kh = 12345 };
+	size_t n = 0;
+
+	n += check(buf + n, size - n, "notify-store-short",
+		   notify(FUSE_NOTIFY_STORE, &st, sizeof(st)), EINVAL);
+	st.o.size = sizeof(st.data);
+	st.o.offset = INT64_MAX;
+	n += check(buf + n, size - n, "notify-store-overflow",
+		   notify(FUSE_NOTIFY_STORE, &st, sizeof(st)), EINVAL);
+	st.o.offset = 0;
+	st.o.nodeid = 999;
+	n += check(buf + n, size - n, "notify-store-unknown",
+		   notify(FUSE_NOTIFY_STORE, &st, sizeof(st)), ENOENT);
+	st.o.nodeid = FUSE_ROOT_ID;
+	n += check(buf + n, size - n, "notify-store-dir",
+		   notify(FUSE_NOTIFY_STORE, &st, sizeof(st)), EINVAL);
+	n += check(buf + n, size - n, "notify-store-headless",
+		   notify(FUSE_NOTIFY_STORE, &st, 8), EINVAL);
+	n += check(buf + n, size - n, "notify-retrieve-unknown",
+		   notify(FUSE_NOTIFY_RETRIEVE, &rt, sizeof(rt)), ENOENT);
+	n += check(buf + n, size - n, "notify-retrieve-size",
+		   notify(FUSE_NOTIFY_RETRIEVE, &rt, 8), EINVAL);
+	n += check(buf + n, size - n, "notify-poll-size",
+		   notify(FUSE_NOTIFY_POLL, &pw, 4), EINVAL);
+	n += check(buf + n, size - n, "notify-poll-unknown-kh",
+		   notify(FUSE_NOTIFY_POLL, &pw, sizeof(pw)), 0);
+	n += check(buf + n, size - n, "notify-unknown-code",
+		   notify(99, &pw, sizeof(pw)), EINVAL);
+	return n < size ? n : size;
 }
 
 /* The lock table as text */
@@ -314,7 +384,10 @@ static void lfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		fuse_reply_buf(req, data + off, len < size ? len : size);
 		return;
 	}
-	len = list_locks(text, sizeof(text));
+	if (ino == INO_BAD)
+		len = off ? 0 : bad_notifications(text, sizeof(text));
+	else
+		len = list_locks(text, sizeof(text));
 	len = (size_t)off < len ? len - off : 0;
 	fuse_reply_buf(req, text + off, len < size ? len : size);
 }
@@ -409,6 +482,7 @@ int main(int argc, char *argv[])
 	se = fuse_session_new(&args, &lfs_ops, sizeof(lfs_ops), NULL);
 	if (!se)
 		goto out_args;
+	session = se;
 	if (fuse_set_signal_handlers(se))
 		goto out_session;
 	if (fuse_session_mount(se, opts.mountpoint))

@@ -249,6 +249,7 @@ test_hello() {
 	expect hello-stat-root "$(stat -c '%a %F %h' "$m" 2>&1)" \
 		"755 directory 2"
 	expect hello-enoent "$(errno_of stat "$m/nope")" ENOENT
+	expect hello-no-max-read "$(mount_opts "$m" | grep -c max_read)" 0
 	id=$(conn_id "$m")
 	ok hello-ctl-dir test -d "$CTLDIR/$id"
 	stop_fs hello-umount "$m"
@@ -679,6 +680,10 @@ test_locks() {
 	grep -E '^(PASS|FAIL|SKIP) ' "$RES/locktest.out" >>"$SUB"
 	grep -q . "$SUB" ||
 		fatal "fusept-locktest printed nothing: $(tail -3 "$RES/locktest.out")"
+	# malformed notifications from the same daemon: refused with an errno
+	stat "$m/f" >/dev/null
+	timeout 20 cat "$m/badnotify" | grep -E '^(PASS|FAIL) ' >>"$SUB"
+	expect locks-badnotify-checks "$(timeout 20 cat "$m/badnotify" | grep -c .)" 10
 	stop_fs locks-umount "$m"
 	# without the daemon's lock support, locks are the kernel's own
 	m=$(mnt locks-local)
