@@ -20,6 +20,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fuse_lowlevel.h>
+#include <linux/fusept.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -311,7 +312,7 @@ static size_t bad_notifications(char *buf, size_t size)
 	struct {
 		struct fuse_notify_store_out o;
 		char data[16];
-	} st = { { .nodeid = INO_F, .size = 32 } };
+	} st = { .o = { .nodeid = INO_F, .size = 32 } };
 	struct fuse_notify_retrieve_out rt = { .nodeid = 999, .size = 10 };
 	struct fuse_notify_poll_wakeup_out pw = { .kh = 12345 };
 	size_t n = 0;
