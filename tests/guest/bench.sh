@@ -15,8 +15,8 @@
 # fadvise(DONTNEED) would empty the lower file's cache for "lower" but only
 # the FUSE inode's for the mounts; --fadvise_hint=0 likewise, as the hint
 # would change the lower file's readahead only for "lower"); each
-# repetition mounts every
-# configuration once, in a rotating order, and runs every workload on it.
+# repetition mounts every configuration once, in a rotating order, and runs
+# every workload on it.
 #
 # Prints one line per job:
 #   BENCH cfg=CFG wl=WORKLOAD rep=N value=V unit=U
@@ -146,8 +146,9 @@ drop_caches() {
 run_fio() {
 	local name=$1 dir=$2 field=$3 out
 	shift 3
-	out=$(fio --name="$name" --minimal --ioengine=psync --time_based --invalidate=0 --fadvise_hint=0 \
-		--runtime="$RUNTIME" --size="${MIB}m" "$@" 2>"$WORK/fio.err") ||
+	out=$(fio --name="$name" --minimal --ioengine=psync --time_based \
+		--invalidate=0 --fadvise_hint=0 --runtime="$RUNTIME" \
+		--size="${MIB}m" "$@" 2>"$WORK/fio.err") ||
 		{ echo "fio failed: $(tail -2 "$WORK/fio.err")" >&2; return 1; }
 	echo "$out" | tail -1 | cut -d';' -f"$field"
 }
