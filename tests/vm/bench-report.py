@@ -93,6 +93,9 @@ def main():
     w("tests/vm/bench-report.sh) on %s. Do not edit: run `make bench` again."
       % host.get("date", "?"))
     w("")
+    if os.environ.get("BENCH_NOTE"):
+        w("Note: %s" % os.environ["BENCH_NOTE"])
+        w("")
     w("## Machine")
     w("")
     w("- Host: %s, %s CPUs (`nproc`), shared with other jobs while it ran"

@@ -3,7 +3,8 @@
 # medians and ratios, the machine, the kernel, the targets of issue #4) and
 # OUTDIR/benchmarks.png (bar chart, gnuplot). Installs gnuplot-nox from
 # Debian's archive when gnuplot is missing.
-# Env: FUSEPT_SMP, FUSEPT_MEM (as given to boot.sh, for the text)
+# Env: FUSEPT_SMP, FUSEPT_MEM (as given to boot.sh, for the text),
+#      BENCH_NOTE (a line of text added under the title)
 # Usage: bench-report.sh OUTDIR CONSOLE.LOG...
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
