@@ -98,8 +98,9 @@ def main():
         w("")
     w("## Machine")
     w("")
-    w("- Host: %s, %s CPUs (`nproc`), shared with other jobs while it ran"
-      % (host.get("cpu", "?"), host.get("nproc", "?")))
+    w("- Host: %s, %s CPUs (`nproc`), shared with other jobs while it ran "
+      "(load average 1/5/15 min when the report was written: %s)"
+      % (host.get("cpu", "?"), host.get("nproc", "?"), host.get("load", "?")))
     w("- Guest: **QEMU TCG** (software emulation, no KVM), %s, `-cpu max -smp %s -m %s`"
       % (host.get("qemu", "?"), host.get("smp", "?"), host.get("mem", "?")))
     for info, _, _ in runs:

@@ -29,6 +29,7 @@ trap 'rm -f "$hostinfo" "$out/.benchmarks.dat" "$out/.benchmarks.gp"' EXIT
 	echo "smp: ${FUSEPT_SMP:-2}"
 	echo "mem: ${FUSEPT_MEM:-2G}"
 	echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+	echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
 } >"$hostinfo"
 /usr/bin/python3 "$VM_DIR/bench-report.py" "$out" "$hostinfo" "$@"
 gnuplot "$out/.benchmarks.gp"
