@@ -208,7 +208,7 @@ main() {
 	note "reps=$REPS runtime=$RUNTIME mib=$MIB small=$NSMALL cfgs=$(echo $cfgs | tr ' ' ,) wls=$(echo $WLS | tr ' ' ,)"
 	note "fio=$(fio --version) lower=ext4-on-brd"
 	setup_lower
-	note "setup_seconds=$(($(date +%s) - t0))"
+	note "setup_seconds=$(($(date +%s) - t0)) ram0_read_ahead_kb=$(cat /sys/block/ram0/queue/read_ahead_kb 2>/dev/null)"
 	# warm-up round, discarded: TCG translates the code paths once
 	for cfg in $cfgs; do
 		mount_cfg "$cfg"
