@@ -3,6 +3,8 @@
 #   make check           build + boot the kernel matrix in QEMU (root, Debian 12)
 #                        make check KERNELS=6.1   (subset, by version prefix)
 #   make demo            boot the host-headers kernel and run the demo
+#   make bench           passthrough benchmark -> docs/benchmarks.md (+ .png)
+#                        make bench KERNELS="6.12 7"   (default: 7)
 #   make clean           remove build artefacts from the tree
 #   make vm-clean        remove the VM cache ($(FUSEPT_CACHE))
 # The VM harness lives in tests/vm/ (see tests/vm/README.md).
@@ -27,6 +29,12 @@ check:
 demo:
 	@FUSEPT_CACHE="$(FUSEPT_CACHE)" bash tests/vm/check.sh --demo
 
+# Not part of check: about 15-20 minutes in QEMU TCG.
+bench:
+	@KERNELS="$(if $(filter file,$(origin KERNELS)),7,$(KERNELS))" \
+		FUSEPT_CACHE="$(FUSEPT_CACHE)" \
+		bash tests/vm/bench.sh
+
 clean:
 	-$(MAKE) -C module KVER=$(KVER) KDIR=$(KDIR) clean
 	-[ ! -f tools/Makefile ] || $(MAKE) -C tools clean
@@ -35,4 +43,4 @@ vm-clean:
 	@for p in $(FUSEPT_CACHE)/chroot/*/proc; do ! mountpoint -q $$p || umount -l $$p; done
 	rm -rf --one-file-system $(FUSEPT_CACHE)
 
-.PHONY: all module check demo clean vm-clean
+.PHONY: all module check demo bench clean vm-clean

@@ -90,16 +90,18 @@ prog fusept-rawd "$here/rawd.c"
 prog fusept-rawmount "$here/rawmount.c"
 prog fusept-probe "$here/probe.c"
 prog fusept-ptioctl "$here/ptioctl.c"
+prog fusept-smallfiles "$here/smallfiles.c"
 fuse_prog fusept-passthrough "$src/tools/fusept-passthrough.c"
 fuse_prog fusept-lockfs "$here/lockfs.c"
 prog fusept-locktest "$here/locktest.c"
 for e in $FUSE_EXAMPLES; do
 	example "$e"
 done
-for s in run.sh demo.sh lib.sh pt-daemon.sh; do
+for s in run.sh demo.sh lib.sh pt-daemon.sh bench.sh; do
 	if ! cmp -s "$here/$s" "$dest/tests/$s"; then
 		cp "$here/$s" "$dest/tests/$s"
 	fi
 done
-chmod 755 "$dest/tests/run.sh" "$dest/tests/demo.sh" "$dest/tests/pt-daemon.sh"
+chmod 755 "$dest/tests/run.sh" "$dest/tests/demo.sh" "$dest/tests/pt-daemon.sh" \
+	"$dest/tests/bench.sh"
 echo "guest userland in $dest"
