@@ -23,23 +23,24 @@ TESTS=$(cd "$(dirname "$0")" && pwd)
 . "$TESTS/lib.sh"
 
 # Default fsx budget: 100000 operations, shared out (percent) over the
-# runs below: most of them on the passthrough file of fusept-passthrough
-# (500-600 operations a second under QEMU TCG with a loaded host), the
-# rest over the libfuse examples, where every operation is one or more
-# round trips to the daemon (70-100 a second).  With the defaults the
-# fsx steps take about 6 min on a loaded 2-core host, the stress steps
-# 3 x (stress_secs + ~2 s).  fusept.fsx_ops=N scales all of them.
+# runs below: nearly all of them on the passthrough file of
+# fusept-passthrough (450-600 operations a second under QEMU TCG on a
+# loaded 2-core host: 95000 in about 3.5 min), the rest over the libfuse
+# examples, where every operation is one or more round trips to the
+# daemon (35-100 a second).  With the defaults the fsx steps take about
+# 5 min on a loaded host, the stress steps 3 x (stress_secs + ~3 s).
+# fusept.fsx_ops=N scales all of them (N=1000000: about 50 min).
 DEFAULT_OPS=100000
-PCT_LL_AUTO=6
-PCT_LL_NEVER=3
-PCT_LL_WB=3
-PCT_FH=3
-PCT_PTD=85
+PCT_LL_AUTO=2
+PCT_LL_NEVER=1
+PCT_LL_WB=1
+PCT_FH=1
+PCT_PTD=95
 # the kernel's FUSE before 6.9 has no passthrough: the file goes through
 # the daemon there, as slowly as the others
 KV=$(uname -r | awk -F. '{ print $1 * 100 + $2 }')
 if ! is_fusept && [ "$KV" -lt 609 ]; then
-	PCT_PTD=6
+	PCT_PTD=2
 fi
 
 knob() { # knob ENVVAR CMDLINE-NAME DEFAULT
