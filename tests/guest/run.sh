@@ -836,7 +836,7 @@ group rw-smoke 120
 group pt-daemon 600
 group ptioctl 120
 group rw-posix 900
-group rw-fsx 1500
+group rw-fsx 1800
 group rw-stress 600
 group kill 60
 group kill-lazy 60
