@@ -271,6 +271,7 @@ static ssize_t fusept_read_forgets(struct fusept_conn *fc, struct iov_iter *to)
 	ssize_t ret;
 	size_t len;
 	void *msg;
+	u64 unique;
 
 	if (fc->minor < 16)
 		max = 1;
@@ -282,10 +283,14 @@ static ssize_t fusept_read_forgets(struct fusept_conn *fc, struct iov_iter *to)
 	}
 	fc->num_forgets -= count;
 	fc->reqctr += FUSEPT_REQ_ID_STEP;
-	msg = fusept_forget_msg(fc, &list, count, &len);
-	((struct fuse_in_header *)msg)->unique = fc->reqctr;
+	unique = fc->reqctr;
 	spin_unlock(&fc->lock);
 
+	/* a sleeping allocation: not under fc->lock (reclaim may evict one
+	 * of our inodes, whose FORGET takes fc->lock)
+	 */
+	msg = fusept_forget_msg(fc, &list, count, &len);
+	((struct fuse_in_header *)msg)->unique = unique;
 	ret = copy_to_iter(msg, len, to) == len ? len : -EFAULT;
 	kfree(msg);
 	list_for_each_entry_safe(f, next, &list, list)

@@ -52,20 +52,32 @@ static int fusept_send_open(struct inode *inode, struct file *file, bool dir,
 struct fusept_release_args {
 	struct fusept_args args;
 	struct fuse_release_in in;
+	struct inode *inode;
 };
 
 static void fusept_release_end(struct fusept_conn *fc,
 			       struct fusept_args *args, int error)
 {
-	kfree(container_of(args, struct fusept_release_args, args));
+	struct fusept_release_args *ra =
+		container_of(args, struct fusept_release_args, args);
+
+	iput(ra->inode);
+	kfree(ra);
 }
 
-/* RELEASE goes out in the background: close(2) does not wait for it */
+/*
+ * RELEASE goes out in the background: close(2) does not wait for it.  The
+ * inode stays referenced until the reply, so that its FORGET cannot reach
+ * the daemon before the RELEASE (a multi-threaded daemon could handle the
+ * two at once and drop the node the RELEASE names).
+ */
 static void fusept_send_release(struct fusept_file *ff)
 {
 	struct fusept_release_args *ra;
 
 	ra = kzalloc(sizeof(*ra), GFP_KERNEL | __GFP_NOFAIL);
+	ra->inode = ff->release_inode;
+	ff->release_inode = NULL;
 	ra->in.fh = ff->fh;
 	ra->in.flags = ff->flags;
 	if (ff->flock) {
@@ -80,8 +92,10 @@ static void fusept_send_release(struct fusept_file *ff)
 	ra->args.force = true;
 	ra->args.background = true;
 	ra->args.end = fusept_release_end;
-	if (fusept_send(ff->fc, &ra->args))
+	if (fusept_send(ff->fc, &ra->args)) {
+		iput(ra->inode);
 		kfree(ra);
+	}
 }
 
 /* The last user of an open file is gone: tell the daemon */
@@ -91,6 +105,7 @@ void fusept_file_put(struct fusept_file *ff)
 		return;
 	if (ff->opened)
 		fusept_send_release(ff);
+	iput(ff->release_inode);
 	fusept_conn_put(ff->fc);
 	kfree(ff);
 }
@@ -204,6 +219,8 @@ int fusept_release_common(struct inode *inode, struct file *file, bool dir)
 	if (ff->cached)
 		fusept_cached_open_put(inode);
 	fusept_poll_release(ff);
+	if (ff->opened)
+		ff->release_inode = igrab(inode);
 	fusept_file_put(ff);
 	return 0;
 }

@@ -204,6 +204,7 @@ struct fusept_file {
 	bool opened;			/* OPEN was sent (not no_open) */
 	bool dir;
 	bool cached;			/* counted in cached_opens */
+	struct inode *release_inode;	/* held until RELEASE is answered */
 	struct file *backing_file;	/* passthrough */
 	const struct cred *backing_cred;
 	bool flock;			/* holds a daemon's flock lock */

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Build the guest userland into DESTDIR (run in the trixie chroot):
 #   DESTDIR/bin    fusept-mount, the test programs, libfuse example daemons
-#   DESTDIR/tests  run.sh, demo.sh, lib.sh
+#   DESTDIR/tests  run.sh, demo.sh, lib.sh, pt-daemon.sh, rw.sh, rw-stress.sh
 # Everything is linked statically, so the guest needs no shared libraries.
 # Only what changed is rebuilt.
 # Usage: build.sh DESTDIR
@@ -16,6 +16,11 @@ CC=${CC:-gcc}
 CFLAGS="-std=gnu11 -O2 -Wall -Wextra -Werror -I$src/include/uapi"
 FUSE_EXAMPLES="hello_ll passthrough_ll hello passthrough passthrough_fh null
 poll poll_client notify_store_retrieve"
+# What libfuse's own build (meson, config.h) defines on Linux with glibc:
+# without them the examples leave out utimens, xattrs, fallocate and
+# copy_file_range.  The sources stay unmodified.
+EXAMPLE_DEFS="-DHAVE_UTIMENSAT -DHAVE_SETXATTR -DHAVE_POSIX_FALLOCATE
+	-DHAVE_FALLOCATE -DHAVE_COPY_FILE_RANGE -DHAVE_FSTATAT -DHAVE_FDATASYNC"
 
 mkdir -p "$dest/bin" "$dest/tests"
 dest=$(cd "$dest" && pwd)
@@ -63,7 +68,7 @@ example_src() {
 example() {
 	local srcf tmp f
 	srcf=$(example_src "$1") || return 1
-	stale "$dest/bin/$1" "$srcf" || return 0
+	stale "$dest/bin/$1" "$srcf" "$here/build.sh" || return 0
 	echo "  CC      $1 (libfuse example)"
 	tmp=$(mktemp -d)
 	for f in "$srcf" "$examples"/*.h "$examples"/*.h.gz; do
@@ -74,7 +79,7 @@ example() {
 		esac
 	done
 	# shellcheck disable=SC2046
-	if ! $CC -O2 -w $(pkg-config fuse3 --cflags) -static \
+	if ! $CC -O2 -w $EXAMPLE_DEFS $(pkg-config fuse3 --cflags) -static \
 		-o "$dest/bin/$1.tmp" "$tmp/$1.c" \
 		$(pkg-config fuse3 --static --libs) 2>"$tmp/log"; then
 		cat "$tmp/log" >&2
@@ -91,17 +96,20 @@ prog fusept-rawmount "$here/rawmount.c"
 prog fusept-probe "$here/probe.c"
 prog fusept-ptioctl "$here/ptioctl.c"
 prog fusept-smallfiles "$here/smallfiles.c"
+prog posixtest "$here/posixtest.c"
+prog fsxcheck "$here/fsxcheck.c"
+prog fusept-stress "$here/stress.c"
 fuse_prog fusept-passthrough "$src/tools/fusept-passthrough.c"
 fuse_prog fusept-lockfs "$here/lockfs.c"
 prog fusept-locktest "$here/locktest.c"
 for e in $FUSE_EXAMPLES; do
 	example "$e"
 done
-for s in run.sh demo.sh lib.sh pt-daemon.sh bench.sh; do
+for s in run.sh demo.sh lib.sh pt-daemon.sh bench.sh rw.sh rw-stress.sh; do
 	if ! cmp -s "$here/$s" "$dest/tests/$s"; then
 		cp "$here/$s" "$dest/tests/$s"
 	fi
 done
 chmod 755 "$dest/tests/run.sh" "$dest/tests/demo.sh" "$dest/tests/pt-daemon.sh" \
-	"$dest/tests/bench.sh"
+	"$dest/tests/bench.sh" "$dest/tests/rw.sh" "$dest/tests/rw-stress.sh"
 echo "guest userland in $dest"

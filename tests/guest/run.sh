@@ -177,20 +177,22 @@ cleanup_group() {
 
 # group NAME SECS: run test_NAME in its own shell, report
 group() {
-	local name=$1 secs=$2 rc line
+	local name=$1 secs=$2 rc line t0
 	selected "$name" || return 0
 	rm -rf "$RES"
 	mkdir -p "$RES"
 	: >"$SUB"
+	t0=$(date +%s)
 	timeout -k 5 "$secs" sh "$TESTS/run.sh" --one "$name" \
 		>"$RES/log" 2>&1 </dev/null
 	rc=$?
+	t0=$(($(date +%s) - t0))
 	cleanup_group
 	while read -r line; do
 		count_line "$line"
 	done <"$SUB"
 	case $rc in
-	0) [ -s "$SUB" ] || count_line "PASS $name" ;;
+	0) grep -qE '^(PASS|FAIL|SKIP) ' "$SUB" || count_line "PASS $name" ;;
 	77) count_line "SKIP $name: $(cat "$RES/reason" 2>/dev/null)" ;;
 	*)
 		if [ -s "$RES/reason" ]; then
@@ -202,6 +204,7 @@ group() {
 		fi
 		;;
 	esac
+	echo "    # $name: $t0 s"
 	if [ $rc != 0 ] && [ $rc != 77 ] || grep -q '^FAIL' "$SUB"; then
 		tail -n 20 "$RES/log" | sed 's/^/    | /'
 		for f in daemon.log raw.err; do
@@ -835,6 +838,34 @@ test_ptioctl() {
 	umount "$l" "$s"
 }
 
+# The differential POSIX run (tests/guest/rw.sh): posixtest with the
+# unmodified libfuse examples, on the kernel's FUSE and on fusept.
+test_rw_posix() {
+	is_fusept || skip "rw.sh runs the kernel's FUSE itself, beside fusept"
+	sh "$TESTS/rw.sh" >"$RES/rw.log" 2>&1
+	grep -E '^(PASS|FAIL|SKIP) ' "$RES/rw.log" >>"$SUB"
+	grep -E '^# (rw|expected)' "$RES/rw.log" | sed 's/^/    /' >>"$SUB"
+	grep -q '^PASS diff-' "$RES/rw.log" ||
+		failc rw-posix-ran "$(tail -3 "$RES/rw.log" | tr '\n' ' ')"
+}
+
+# rw_stress GROUP REGEX: the steps of tests/guest/rw-stress.sh matching
+rw_stress() {
+	FUSEPT_RW_ONLY=$2 sh "$TESTS/rw-stress.sh" >"$RES/$1.log" 2>&1
+	grep -E '^(PASS|FAIL|SKIP) ' "$RES/$1.log" |
+		grep -v '^PASS rw-setup-modules$' >>"$SUB"
+	grep '^    # ' "$RES/$1.log" >>"$SUB"
+}
+
+# fsxcheck against a model of the file (fusept.fsx_ops=N operations in
+# all, default 100000): passthrough_ll in three cache modes,
+# passthrough_fh, fusept-passthrough with passthrough on.
+test_rw_fsx() { rw_stress rw-fsx '^fsx-'; }
+
+# Processes doing mixed I/O and renames; the daemon killed in the middle;
+# umount -l with files open; no fusept_inode left after each umount.
+test_rw_stress() { rw_stress rw-stress '^(stress-|dmesg-clean)'; }
+
 # ------------------------------------------------------------------ main
 
 if [ "$1" = --one ]; then
@@ -864,6 +895,9 @@ group pt-access 60
 group rw-smoke 120
 group pt-daemon 600
 group ptioctl 120
+group rw-posix 900
+group rw-fsx 1800
+group rw-stress 600
 group kill 60
 group kill-lazy 60
 group abort 60

@@ -3,11 +3,14 @@
 # rw.sh: POSIX conformance of the read-write paths, and the differential
 # run against the kernel's own FUSE (guest, root, busybox sh).
 #
-# For each libfuse example daemon (passthrough_ll, passthrough_fh,
-# passthrough: unmodified) and each mount mode (dp: allow_other +
-# default_permissions, nodp: allow_other only), posixtest runs over a
-# fresh tmpfs directory once through the kernel's FUSE (/dev/fuse, type
-# fuse: the reference) and once through fusept.  Printed:
+# For each daemon (the unmodified libfuse examples passthrough_ll,
+# passthrough_fh, passthrough, and tools/fusept-passthrough with
+# --no-passthrough) and mount mode (dp: allow_other +
+# default_permissions, nodp: allow_other only, posixtest as root; udp and
+# unodp: the same, posixtest as the unprivileged user 1000) selected,
+# posixtest runs over a fresh tmpfs directory once through the kernel's
+# FUSE (/dev/fuse, type fuse: the reference) and once through fusept.
+# Printed:
 #   PASS|FAIL|SKIP TAG/posix-NAME[: detail]   fusept's results (TAG is
 #                                              ll-dp, fh-nodp, hl-dp, ...)
 #   # ref TAG: FAIL|SKIP posix-NAME...        the reference's non-PASS lines
@@ -15,13 +18,15 @@
 # and FAIL TAG/setup: ... when a run could not happen at all, FAIL
 # TAG/posixtest: ... when posixtest stopped early, FAIL TAG/daemon: ...
 # when the daemon died while mounted (with the end of its log).
-# Each posixtest run takes 15-40 s on TCG (12 runs: about 5 min on 6.12).
+# Each posixtest run takes 5-40 s on TCG (all 24: about 10 min on 6.12).
 # Differences listed in EXPECTED_DIFFS (explained in DIFFERENCES.md) do
 # not fail the diff; they are printed as "# expected difference".
 #
 # fusept.ko is normally loaded by run.sh; standalone, this script loads it
 # from $FUSEPT_MODULE (/lib/fusept/fusept.ko) and the kernel's FUSE.
-# Environment: FUSEPT_RW_DAEMONS, FUSEPT_RW_MODES (subsets),
+# Environment (or kernel command line, commas for spaces):
+# FUSEPT_RW_RUNS (fusept.rw_runs): DAEMON:MODE pairs to run, or "full"
+# for every daemon in every mode (default: CI_RUNS below),
 # FUSEPT_RW_TIMEOUT (seconds per posixtest run, default 600),
 # FUSEPT_RW_ONLY (regex passed to posixtest -o), FUSEPT_RW_VERBOSE=1
 # (posixtest -v: check durations in $RWRES/*.out); lib.sh's FUSEPT_WORK
@@ -36,8 +41,32 @@ RWLOWER=$WORK/rwlower
 RWMNT=$MNTROOT
 RWRES=$WORK/rwres
 PT_TIMEOUT=${FUSEPT_RW_TIMEOUT:-600}
-DAEMONS=${FUSEPT_RW_DAEMONS:-passthrough_ll passthrough_fh passthrough}
-MODES=${FUSEPT_RW_MODES:-dp nodp}
+
+# knob ENVVAR CMDLINE-NAME DEFAULT: the environment, else the kernel
+# command line (commas for spaces there), else DEFAULT
+knob() {
+	local v
+	eval "v=\${$1:-}"
+	[ -n "$v" ] || v=$(cmdline_arg "$2" | tr , ' ') || v=
+	echo "${v:-$3}"
+}
+ALL_DAEMONS="passthrough_ll passthrough_fh passthrough fusept-passthrough"
+ALL_MODES="dp nodp udp unodp"
+# What make check runs (about 4 min on a loaded host): one run for each
+# of root / the user with / without default_permissions: passthrough_ll
+# as root with it, passthrough as root without it, passthrough_fh as the
+# user without it, and fusept-passthrough as the user with it (it creates
+# files as the caller; the libfuse examples make them root's, so that as
+# the user with default_permissions almost nothing could be done).
+# FUSEPT_RW_RUNS=full (fusept.rw_runs=full) runs all sixteen.
+CI_RUNS="passthrough_ll:dp passthrough:nodp passthrough_fh:unodp
+	fusept-passthrough:udp"
+RUNS=$(knob FUSEPT_RW_RUNS fusept.rw_runs "$CI_RUNS")
+if [ "$RUNS" = full ]; then
+	RUNS=$(for d in $ALL_DAEMONS; do for m in $ALL_MODES; do
+		echo "$d:$m"; done; done)
+fi
+RUNS=$(echo $RUNS)
 
 # Expected differences between the kernel's FUSE and fusept, one per line:
 # shell patterns matched against "DAEMON MODE CHECK KERNEL-RELEASE".
@@ -68,15 +97,24 @@ short() {
 	passthrough_ll) echo ll ;;
 	passthrough_fh) echo fh ;;
 	passthrough) echo hl ;;
+	fusept-passthrough) echo ptd ;;
 	*) echo "$1" ;;
 	esac
 }
 
-# mount_opts MODE
+# mode_opts MODE: the mount options of a mode (dp, nodp: posixtest runs
+# as root; udp, unodp: as the unprivileged user 1000)
 mode_opts() {
 	case $1 in
-	dp) echo allow_other,default_permissions ;;
+	dp | udp) echo allow_other,default_permissions ;;
 	*) echo allow_other ;;
+	esac
+}
+
+# as_user MODE: posixtest's option that makes it run as user 1000
+as_user() {
+	case $1 in
+	u*) echo "-U 1000" ;;
 	esac
 }
 
@@ -92,6 +130,8 @@ daemon_args() {
 			echo "-f -o source=$2"
 		fi
 		;;
+	# plain FUSE I/O: the kernel's FUSE before 6.9 has no passthrough
+	fusept-passthrough) echo "-f --no-passthrough $2" ;;
 	*) echo "-f" ;;
 	esac
 }
@@ -134,7 +174,11 @@ run_one() {
 	low=$RWLOWER/$impl-$tag
 	out=$RWRES/$impl-$tag.out
 	: >"$out"
-	mkdir -p "$m" "$low" && chmod 755 "$low"
+	mkdir -p "$m" "$low"
+	case $mode in
+	u*) chmod 1777 "$low" ;;
+	*) chmod 755 "$low" ;;
+	esac
 	# shellcheck disable=SC2046 # the arguments are split on purpose
 	timeout -k 5 $((PT_TIMEOUT + 60)) fusept-mount -d "$dev" -t "$impl" \
 		-o "$(mode_opts "$mode")" "$m" "$d" $(daemon_args "$d" "$low") \
@@ -147,12 +191,14 @@ run_one() {
 		return 1
 	fi
 	case $d in
-	passthrough_ll) target=$m ;;
+	passthrough_ll | fusept-passthrough) target=$m ;;
 	*) target=$m$low ;;
 	esac
 	t0=$(date +%s)
 	# -k: the scratch tree is removed below, on the tmpfs, much faster
-	timeout -k 5 "$PT_TIMEOUT" posixtest -k -l "$low" ${FUSEPT_RW_VERBOSE:+-v} \
+	# shellcheck disable=SC2046
+	timeout -k 5 "$PT_TIMEOUT" posixtest -k -l "$low" $(as_user "$mode") \
+		${FUSEPT_RW_VERBOSE:+-v} \
 		${FUSEPT_RW_ONLY:+-o "$FUSEPT_RW_ONLY"} "$target" \
 		>>"$out" 2>"$RWRES/$impl-$tag.err"
 	rc=$?
@@ -220,10 +266,18 @@ differ() {
 		}' "$RWRES/ref.st" "$RWRES/fpt.st" | sort
 }
 
-# diff_daemon DAEMON: one PASS/FAIL diff-DAEMON line over all modes
+# modes_of DAEMON: the modes RUNS has for DAEMON
+modes_of() {
+	local r
+	for r in $RUNS; do
+		[ "${r%%:*}" != "$1" ] || echo "${r#*:}"
+	done
+}
+
+# diff_daemon DAEMON: one PASS/FAIL diff-DAEMON line over all its modes
 diff_daemon() {
 	local d=$1 mode name ref got bad='' missing=0
-	for mode in $MODES; do
+	for mode in $(modes_of "$d"); do
 		differ "$d" "$mode" >"$RWRES/differ"
 		while read -r name ref got; do
 			if expected "$d" "$mode" "$name"; then
@@ -257,9 +311,10 @@ main() {
 		echo "FAIL rw-setup: cannot mount the lower tmpfs"
 		return 1
 	fi
-	echo "# rw: kernel $(uname -r), daemons: $DAEMONS, modes: $MODES"
-	for d in $DAEMONS; do
-		for mode in $MODES; do
+	echo "# rw: kernel $(uname -r), runs: $RUNS"
+	for d in $ALL_DAEMONS; do
+		[ -n "$(modes_of "$d")" ] || continue
+		for mode in $(modes_of "$d"); do
 			tag=$(short "$d")-$mode
 			for impl in fuse fusept; do
 				run_one "$impl" "$d" "$mode"

@@ -2,7 +2,7 @@
 # Boot a Debian kernel with the test initramfs in QEMU (TCG, no KVM) and
 # capture the serial console in LOG. The guest runs /tests/SCRIPT.sh.
 # With FUSEPT_LIVE=1 the console is also shown as it comes.
-# Env: FUSEPT_TIMEOUT (s, default 600), FUSEPT_MEM (2G), FUSEPT_SMP (2),
+# Env: FUSEPT_TIMEOUT (s, default 2700), FUSEPT_MEM (2G), FUSEPT_SMP (2),
 #      FUSEPT_APPEND (extra kernel command line).
 # Usage: boot.sh KVER INITRD LOG [SCRIPT]
 set -euo pipefail
@@ -11,7 +11,7 @@ kver=${1:?usage: boot.sh KVER INITRD LOG [SCRIPT]}
 initrd=${2:?}
 logf=${3:?}
 script=${4:-run}
-timeout=${FUSEPT_TIMEOUT:-600}
+timeout=${FUSEPT_TIMEOUT:-2700}
 vmlinuz=$FUSEPT_CACHE/kernel/$kver/vmlinuz
 [ -e "$vmlinuz" ] || die "no kernel image $vmlinuz"
 

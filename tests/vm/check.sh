@@ -9,7 +9,7 @@
 # Env: KERNELS        kernels to run, by version prefix (default "5.10 6.1 6.12 7")
 #      FUSEPT_CACHE   cache directory (default /var/cache/fusept)
 #      FUSEPT_RESULTS results directory (default $FUSEPT_CACHE/results)
-#      FUSEPT_TIMEOUT per-boot timeout in seconds (default 600)
+#      FUSEPT_TIMEOUT per-boot timeout in seconds (default 2700)
 #      FUSEPT_APPEND  extra kernel command line
 # Usage: check.sh [--demo]   (--demo: host kernel only, run demo.sh, live)
 set -euo pipefail
