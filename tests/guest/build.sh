@@ -89,6 +89,7 @@ prog fusept-rawd "$here/rawd.c"
 prog fusept-rawmount "$here/rawmount.c"
 prog fusept-probe "$here/probe.c"
 prog fusept-ptioctl "$here/ptioctl.c"
+prog fusept-ptcheck "$here/ptcheck.c"
 fuse_prog fusept-passthrough "$src/tools/fusept-passthrough.c"
 for e in $FUSE_EXAMPLES; do
 	example "$e"
