@@ -874,7 +874,7 @@ meminfo_kb() { awk -v n="$1:" '$1 == n { print $2 }' /proc/meminfo; }
 files_nr() { cut -f1 /proc/sys/fs/file-nr; }
 
 # 100,000 open/close cycles of a passthrough file: no file, slab or
-# backing ID left behind. The loop stops after FUSEPT_PT_CYCLE_SECS (90)
+# backing ID left behind. The loop stops after FUSEPT_PT_CYCLE_SECS (45)
 # seconds on a slow machine; the line "# pt-cycles: ..." says how many ran.
 test_pt_cycles() {
 	local n=${FUSEPT_PT_CYCLES:-100000} c out f0 f1 s0 s1 p0 p1 ms done
@@ -886,7 +886,7 @@ test_pt_cycles() {
 	s0=$(meminfo_kb Slab)
 	p0=$(slab_active filp)
 	c=$(ptl_counters)
-	out=$(fusept-ptcheck loop "$M/small" "$n" "${FUSEPT_PT_CYCLE_SECS:-90}" 2>&1)
+	out=$(fusept-ptcheck loop "$M/small" "$n" "${FUSEPT_PT_CYCLE_SECS:-45}" 2>&1)
 	case $out in
 	n=*) pass pt-cycles-run ;;
 	*) fatal "open/close loop: $out" ;;
