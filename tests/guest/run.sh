@@ -918,7 +918,23 @@ test_pt_cycles() {
 	fi
 	echo "# pt-cycles: files $f0->$f1 Slab $s0->$s1 kB filp $p0->$p1" >>"$SUB"
 	stop_fs pt-cycles-umount "$M"
+	pt_cycles_kfuse
 	umount "$L"
+}
+
+# For comparison: the same daemon and loop on the kernel's own FUSE
+# passthrough (6.9+), 10 seconds; one "# pt-cycles:" line, no check.
+pt_cycles_kfuse() {
+	local m out
+	is_fusept && [ -c /dev/fuse ] || return 0
+	[ "$(uname -r | awk -F. '{ print $1 * 100 + $2 }')" -ge 609 ] || return 0
+	m=$(mnt ptl-cycles-kfuse)
+	spawn fusept-mount -d /dev/fuse -t fuse -o allow_other,default_permissions \
+		"$m" fusept-passthrough -f "$L" >>"$RES/kfuse.log" 2>&1
+	wait_mounted "$m" 10 "$BGPID" || return 0
+	out=$(fusept-ptcheck loop "$m/small" 1000000 10 2>&1)
+	echo "# pt-cycles: kernel FUSE, same daemon: $out" >>"$SUB"
+	umount "$m"
 }
 
 # Daemon SIGKILLed while a passthrough file is open and mapped: the
