@@ -515,4 +515,59 @@ fusept_write_cache(struct address_space *m, struct writeback_control *wbc,
 #define fusept_fl_pid(fl)	((fl)->fl_pid)
 #endif
 
+/*
+ * Write access to a backing file's superblock: vfs_iter_write() and
+ * vfs_iocb_iter_write() take it themselves from 6.8 on. For an async
+ * write that the backing filesystem queued, it is held until the write
+ * completes (lockdep is told it left this task, as aio does).
+ */
+static inline void fusept_backing_start_write(struct file *file)
+{
+#ifndef FUSEPT_HAVE_FILE_WRITE_STARTED
+	file_start_write(file);
+#endif
+}
+
+static inline void fusept_backing_end_write(struct file *file)
+{
+#ifndef FUSEPT_HAVE_FILE_WRITE_STARTED
+	file_end_write(file);
+#endif
+}
+
+static inline void fusept_aio_start_write(struct file *file)
+{
+#ifndef FUSEPT_HAVE_FILE_WRITE_STARTED
+	file_start_write(file);
+	__sb_writers_release(file_inode(file)->i_sb, SB_FREEZE_WRITE);
+#endif
+}
+
+/* queued: the write completed through ->ki_complete() */
+static inline void fusept_aio_end_write(struct file *file, bool queued)
+{
+#ifdef FUSEPT_HAVE_FILE_WRITE_STARTED
+	if (!queued)
+		return;
+#endif
+	__sb_writers_acquired(file_inode(file)->i_sb, SB_FREEZE_WRITE);
+	file_end_write(file);
+}
+
+/* ->ki_complete() lost its second result in 5.16 */
+#ifdef FUSEPT_HAVE_KI_COMPLETE_RES2
+#define FUSEPT_DECLARE_KI_COMPLETE(fn) \
+	void fn(struct kiocb *iocb, long res, long res2)
+static inline void fusept_ki_complete(struct kiocb *iocb, long res)
+{
+	iocb->ki_complete(iocb, res, 0);
+}
+#else
+#define FUSEPT_DECLARE_KI_COMPLETE(fn) void fn(struct kiocb *iocb, long res)
+static inline void fusept_ki_complete(struct kiocb *iocb, long res)
+{
+	iocb->ki_complete(iocb, res);
+}
+#endif
+
 #endif /* FUSEPT_COMPAT_H */

@@ -350,6 +350,8 @@ int fusept_pt_fsync(struct file *file, loff_t start, loff_t end, int datasync);
 long fusept_pt_fallocate(struct file *file, int mode, loff_t offset,
 			 loff_t len);
 loff_t fusept_pt_llseek(struct file *file, loff_t offset, int whence);
+int fusept_pt_init(void);
+void fusept_pt_exit(void);
 
 /* readdir.c */
 int fusept_readdir(struct file *file, struct dir_context *ctx);

@@ -29,9 +29,12 @@ static int __init fusept_init(void)
 						fusept_inode_init_once);
 	if (!fusept_inode_cachep)
 		return -ENOMEM;
-	err = fusept_sysfs_init();
+	err = fusept_pt_init();
 	if (err)
 		goto out_destroy_cache;
+	err = fusept_sysfs_init();
+	if (err)
+		goto out_pt_exit;
 	err = fusept_fs_register();
 	if (err)
 		goto out_sysfs_exit;
@@ -46,6 +49,8 @@ out_fs_unregister:
 	fusept_fs_unregister();
 out_sysfs_exit:
 	fusept_sysfs_exit();
+out_pt_exit:
+	fusept_pt_exit();
 out_destroy_cache:
 	kmem_cache_destroy(fusept_inode_cachep);
 	return err;
@@ -56,6 +61,7 @@ static void __exit fusept_exit(void)
 	fusept_dev_unregister();
 	fusept_fs_unregister();
 	fusept_sysfs_exit();
+	fusept_pt_exit();
 	rcu_barrier();	/* inodes freed after an RCU grace period */
 	kmem_cache_destroy(fusept_inode_cachep);
 }

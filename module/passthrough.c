@@ -21,6 +21,7 @@
 #include <linux/splice.h>
 #include <linux/uio.h>
 #include <linux/falloc.h>
+#include <linux/workqueue.h>
 
 #include "fusept_i.h"
 
@@ -381,17 +382,124 @@ static rwf_t fusept_iocb_rwf(struct kiocb *iocb)
 	return flags;
 }
 
+/*
+ * Asynchronous I/O (aio, io_uring): the request goes on to the backing
+ * file with a kiocb of its own, and the caller's kiocb completes when that
+ * one does. Two references: the submitter's, and the completion's, which
+ * is dropped at once when the backing filesystem did not queue the I/O.
+ * A write completes in fusept's workqueue, where the inode's size and
+ * times are updated in process context.
+ */
+struct fusept_aio {
+	struct kiocb iocb;		/* on the backing file */
+	struct kiocb *orig;		/* on the fusept file */
+	refcount_t ref;
+	long res;
+	struct work_struct work;
+};
+
+static struct workqueue_struct *fusept_aio_wq;
+
+static void fusept_aio_put(struct fusept_aio *aio)
+{
+	if (!refcount_dec_and_test(&aio->ref))
+		return;
+	fput(aio->iocb.ki_filp);
+	kfree(aio);
+}
+
+/* The backing I/O is over: what the caller's kiocb needs, then a put */
+static void fusept_aio_end(struct fusept_aio *aio, bool queued)
+{
+	struct file *bf = aio->iocb.ki_filp;
+
+	aio->orig->ki_pos = aio->iocb.ki_pos;
+	if (aio->iocb.ki_flags & IOCB_WRITE) {
+		fusept_aio_end_write(bf, queued);
+		fusept_pt_copy_attr(file_inode(aio->orig->ki_filp), bf);
+	}
+	fusept_aio_put(aio);
+}
+
+static void fusept_aio_work(struct work_struct *work)
+{
+	struct fusept_aio *aio = container_of(work, struct fusept_aio, work);
+	struct kiocb *orig = aio->orig;
+	long res = aio->res;
+
+	fusept_aio_end(aio, true);
+	fusept_ki_complete(orig, res);
+}
+
+static FUSEPT_DECLARE_KI_COMPLETE(fusept_aio_complete)
+{
+	struct fusept_aio *aio = container_of(iocb, struct fusept_aio, iocb);
+	struct kiocb *orig = aio->orig;
+
+	if (aio->iocb.ki_flags & IOCB_WRITE) {
+		aio->res = res;
+		INIT_WORK(&aio->work, fusept_aio_work);
+		queue_work(fusept_aio_wq, &aio->work);
+		return;
+	}
+	fusept_aio_end(aio, true);
+	fusept_ki_complete(orig, res);
+}
+
+static struct fusept_aio *fusept_aio_new(struct kiocb *iocb, struct file *bf)
+{
+	struct fusept_aio *aio = kzalloc(sizeof(*aio), GFP_KERNEL);
+
+	if (!aio)
+		return NULL;
+	aio->orig = iocb;
+	kiocb_clone(&aio->iocb, iocb, get_file(bf));
+	/* the backing filesystem must complete this kiocb by itself */
+#ifdef IOCB_DIO_CALLER_COMP
+	aio->iocb.ki_flags &= ~IOCB_DIO_CALLER_COMP;
+#endif
+#ifdef IOCB_AIO_RW
+	aio->iocb.ki_flags &= ~IOCB_AIO_RW;
+#endif
+	aio->iocb.ki_complete = fusept_aio_complete;
+	refcount_set(&aio->ref, 2);
+	return aio;
+}
+
+/* Submit; the caller's kiocb completes later if the I/O was queued */
+static ssize_t fusept_aio_submit(struct fusept_aio *aio, struct iov_iter *iter)
+{
+	struct file *bf = aio->iocb.ki_filp;
+	ssize_t ret;
+
+	if (aio->iocb.ki_flags & IOCB_WRITE)
+		ret = vfs_iocb_iter_write(bf, &aio->iocb, iter);
+	else
+		ret = vfs_iocb_iter_read(bf, &aio->iocb, iter);
+	if (ret != -EIOCBQUEUED)
+		fusept_aio_end(aio, false);
+	fusept_aio_put(aio);
+	return ret;
+}
+
 ssize_t fusept_pt_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct fusept_file *ff = iocb->ki_filp->private_data;
+	struct file *bf = ff->backing_file;
 	const struct cred *old;
+	struct fusept_aio *aio;
 	ssize_t ret;
 
 	if (!iov_iter_count(to))
 		return 0;
 	old = override_creds(ff->backing_cred);
-	ret = vfs_iter_read(ff->backing_file, to, &iocb->ki_pos,
-			    fusept_iocb_rwf(iocb));
+	if (is_sync_kiocb(iocb)) {
+		ret = vfs_iter_read(bf, to, &iocb->ki_pos,
+				    fusept_iocb_rwf(iocb));
+	} else {
+		aio = fusept_aio_new(iocb, bf);
+		ret = aio ? fusept_aio_submit(aio, to) : -ENOMEM;
+	}
 	revert_creds(old);
 	return ret;
 }
@@ -403,6 +511,7 @@ ssize_t fusept_pt_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	struct fusept_file *ff = file->private_data;
 	struct file *bf = ff->backing_file;
 	const struct cred *old;
+	struct fusept_aio *aio;
 	ssize_t ret;
 
 	if (!iov_iter_count(from))
@@ -411,14 +520,40 @@ ssize_t fusept_pt_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	if (iocb->ki_flags & IOCB_APPEND)
 		iocb->ki_pos = i_size_read(file_inode(bf));
 	old = override_creds(ff->backing_cred);
-	file_start_write(bf);
-	ret = vfs_iter_write(bf, from, &iocb->ki_pos,
-			     fusept_iocb_rwf(iocb) & ~RWF_APPEND);
-	file_end_write(bf);
+	if (is_sync_kiocb(iocb)) {
+		fusept_backing_start_write(bf);
+		ret = vfs_iter_write(bf, from, &iocb->ki_pos,
+				     fusept_iocb_rwf(iocb) & ~RWF_APPEND);
+		fusept_backing_end_write(bf);
+		fusept_pt_copy_attr(inode, bf);
+	} else {
+		aio = fusept_aio_new(iocb, bf);
+		if (aio) {
+			aio->iocb.ki_flags |= IOCB_WRITE;
+			aio->iocb.ki_flags &= ~IOCB_APPEND;
+			fusept_aio_start_write(bf);
+			ret = fusept_aio_submit(aio, from);
+		} else {
+			ret = -ENOMEM;
+		}
+	}
 	revert_creds(old);
-	fusept_pt_copy_attr(inode, bf);
 	inode_unlock(inode);
 	return ret;
+}
+
+int fusept_pt_init(void)
+{
+	/* unbound: 7.x wants WQ_UNBOUND or WQ_PERCPU said */
+	fusept_aio_wq = alloc_workqueue("fusept-aio",
+					WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+	return fusept_aio_wq ? 0 : -ENOMEM;
+}
+
+/* After the last mount is gone: no completion can still be queued */
+void fusept_pt_exit(void)
+{
+	destroy_workqueue(fusept_aio_wq);
 }
 
 ssize_t fusept_pt_splice_read(struct file *in, loff_t *ppos,

@@ -1,0 +1,868 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fusept-ptcheck - passthrough checks that need a program of their own.
+ *
+ *   fusept-ptcheck raw mainline|android MOUNTPOINT LOWERDIR
+ *	Mounts fusept (allow_other, no default_permissions) with a daemon
+ *	written here against the wire protocol, serving LOWERDIR's files a, b
+ *	and secret (made by the caller: secret root-owned, mode 0600), and
+ *	checks: an ID closed right after the OPEN reply, a closed ID named
+ *	again, the daemon's credentials (a user who may not open the lower
+ *	file reads it through passthrough; what changes once the daemon drops
+ *	its privileges), and the Android UAPI (INIT bit 31,
+ *	FUSE_DEV_IOC_PASSTHROUGH_OPEN, passthrough_fh, the ID used up by the
+ *	open). One line per check: "PASS name" or "FAIL name: detail".
+ *   fusept-ptcheck hold FILE
+ *	Opens FILE, maps it, then runs the commands read from stdin, one a
+ *	line, printing one result line each: "map" (read every mapped byte:
+ *	"map OK", "map SIGBUS" or "map DIFF"), "read" (pread the whole file:
+ *	"read OK", "read DIFF" or "read ERRNO"), "unmap", "close", "quit".
+ *   fusept-ptcheck loop FILE N [SECS]
+ *	open, read one byte, close, N times or until SECS seconds passed;
+ *	prints "n=CYCLES ms=M".
+ *   fusept-ptcheck aio FILE PREFIX [direct]
+ *	io_submit with 8 writes in flight, then 8 reads, on FILE (O_DIRECT
+ *	with "direct"); prints PASS/FAIL lines named PREFIX-...
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/aio_abi.h>
+
+#include <linux/fusept.h>
+
+static int failures;
+static const char *dev_path = "/dev/fusept";
+
+static void result(int ok, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void result(int ok, const char *name, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ok) {
+		printf("PASS %s\n", name);
+		return;
+	}
+	failures++;
+	printf("FAIL %s: ", name);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+}
+
+static const char *ename(int err)
+{
+	static char buf[32];
+
+	switch (err) {
+	case 0: return "OK";
+	case EPERM: return "EPERM";
+	case EACCES: return "EACCES";
+	case EIO: return "EIO";
+	case ENOENT: return "ENOENT";
+	case EINVAL: return "EINVAL";
+	case ENOTCONN: return "ENOTCONN";
+	case EBADF: return "EBADF";
+	}
+	snprintf(buf, sizeof(buf), "errno %d", err);
+	return buf;
+}
+
+/* ------------------------------------------------------------ raw daemon */
+
+enum {
+	P_PT = 1,	/* answer OPEN with passthrough */
+	P_CLOSE = 2,	/* BACKING_CLOSE the ID right after the reply */
+	P_USE_ID = 4,	/* name ctl->use_id, register nothing */
+	P_KEEP = 8,	/* reuse the node's kept ID, else register and keep */
+	P_DROP = 16,	/* drop to uid/gid 65534 first (once) */
+	P_FLAG7 = 32,	/* open_flags bit 7, backing_id 0 */
+};
+
+#define NNODES 5
+static const char *const node_names[NNODES] = {
+	NULL, NULL, "a", "b", "secret"
+};
+
+struct ctl {
+	int plan;
+	int use_id;
+	int last_id;
+	int reg_err;
+	int close_ret;
+	int keep_id[NNODES];
+	unsigned int reads, writes, opens;
+	int dropped;
+};
+
+static struct ctl *ctl;
+static int android;
+
+struct conn {
+	int fd;
+	int lower[NNODES];
+	char buf[FUSE_MIN_READ_BUFFER + 131072];
+};
+
+static int send_reply(struct conn *c, uint64_t unique, int error,
+		      const void *arg, size_t len)
+{
+	struct fuse_out_header h = {
+		.len = sizeof(h) + (error ? 0 : len),
+		.error = error,
+		.unique = unique,
+	};
+	char out[sizeof(h) + 131072];
+
+	if (error)
+		len = 0;
+	memcpy(out, &h, sizeof(h));
+	if (len)
+		memcpy(out + sizeof(h), arg, len);
+	return write(c->fd, out, sizeof(h) + len) == (ssize_t)(sizeof(h) + len) ?
+		0 : -errno;
+}
+
+static void fill_attr(struct conn *c, uint64_t nodeid, struct fuse_attr *a)
+{
+	struct stat st;
+
+	memset(a, 0, sizeof(*a));
+	a->ino = nodeid;
+	a->nlink = 1;
+	a->blksize = 4096;
+	if (nodeid == FUSE_ROOT_ID) {
+		a->mode = S_IFDIR | 0755;
+		a->nlink = 2;
+		return;
+	}
+	fstat(c->lower[nodeid], &st);
+	a->mode = S_IFREG | 0644;	/* the daemon grants access */
+	a->size = st.st_size;
+	a->blocks = st.st_blocks;
+	a->mtime = st.st_mtim.tv_sec;
+	a->ctime = st.st_ctim.tv_sec;
+	a->atime = st.st_atim.tv_sec;
+}
+
+static int do_register(struct conn *c, uint64_t node)
+{
+	struct fuse_backing_map map = { .fd = c->lower[node] };
+	uint32_t fd = c->lower[node];
+	int id;
+
+	if (android)
+		id = ioctl(c->fd, FUSE_DEV_IOC_PASSTHROUGH_OPEN, &fd);
+	else
+		id = ioctl(c->fd, FUSE_DEV_IOC_BACKING_OPEN, &map);
+	ctl->reg_err = id < 0 ? errno : 0;
+	return id < 0 ? -errno : id;
+}
+
+static void do_open(struct conn *c, struct fuse_in_header *in)
+{
+	struct fuse_open_out o = { 0 };
+	uint64_t node = in->nodeid;
+	int plan = ctl->plan, id = 0;
+
+	ctl->opens++;
+	if (node < 2 || node >= NNODES) {
+		send_reply(c, in->unique, -ENOENT, NULL, 0);
+		return;
+	}
+	if ((plan & P_DROP) && !ctl->dropped) {
+		if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534))
+			perror("drop privileges");
+		ctl->dropped = 1;
+	}
+	if (plan & P_USE_ID) {
+		id = ctl->use_id;
+	} else if ((plan & P_KEEP) && ctl->keep_id[node]) {
+		id = ctl->keep_id[node];
+	} else if (plan & P_PT) {
+		id = do_register(c, node);
+		if (id < 0) {
+			send_reply(c, in->unique, id, NULL, 0);
+			return;
+		}
+		if (plan & P_KEEP)
+			ctl->keep_id[node] = id;
+	}
+	ctl->last_id = id;
+	if (plan & P_FLAG7) {
+		o.open_flags = 1 << 7;
+	} else if (id) {
+		o.backing_id = id;
+		if (!android)
+			o.open_flags = FOPEN_PASSTHROUGH;
+	}
+	send_reply(c, in->unique, 0, &o, sizeof(o));
+	if ((plan & P_CLOSE) && id > 0) {
+		uint32_t u = id;
+
+		ctl->close_ret = ioctl(c->fd, FUSE_DEV_IOC_BACKING_CLOSE, &u) ?
+			-errno : 0;
+	}
+}
+
+static void serve(struct conn *c)
+{
+	for (;;) {
+		ssize_t n = read(c->fd, c->buf, sizeof(c->buf));
+		struct fuse_in_header *in = (void *)c->buf;
+		void *arg = in + 1;
+
+		if (n < 0 && (errno == EINTR || errno == ENOENT))
+			continue;
+		if (n < (ssize_t)sizeof(*in))
+			return;		/* ENODEV after umount */
+		switch (in->opcode) {
+		case FUSE_INIT: {
+			struct fuse_init_out o = {
+				.major = FUSE_KERNEL_VERSION,
+				.minor = FUSE_KERNEL_MINOR_VERSION,
+				.max_write = 131072,
+				.max_readahead = 131072,
+			};
+
+			if (android) {
+				o.flags = FUSE_PASSTHROUGH_ANDROID;
+			} else {
+				o.flags = FUSE_INIT_EXT;
+				o.flags2 = FUSE_PASSTHROUGH >> 32;
+				o.max_stack_depth = 1;
+			}
+			send_reply(c, in->unique, 0, &o, sizeof(o));
+			break;
+		}
+		case FUSE_LOOKUP: {
+			struct fuse_entry_out e = { 0 };
+			uint64_t i;
+
+			for (i = 2; i < NNODES; i++)
+				if (!strcmp(arg, node_names[i]))
+					break;
+			if (in->nodeid != FUSE_ROOT_ID || i == NNODES) {
+				send_reply(c, in->unique, -ENOENT, NULL, 0);
+				break;
+			}
+			e.nodeid = i;
+			e.entry_valid = 1;
+			e.attr_valid = 1;
+			fill_attr(c, i, &e.attr);
+			send_reply(c, in->unique, 0, &e, sizeof(e));
+			break;
+		}
+		case FUSE_GETATTR:
+		case FUSE_SETATTR: {
+			struct fuse_attr_out a = { .attr_valid = 1 };
+
+			if (in->nodeid >= NNODES) {
+				send_reply(c, in->unique, -ENOENT, NULL, 0);
+				break;
+			}
+			fill_attr(c, in->nodeid, &a.attr);
+			send_reply(c, in->unique, 0, &a, sizeof(a));
+			break;
+		}
+		case FUSE_OPEN:
+			do_open(c, in);
+			break;
+		case FUSE_READ: {
+			struct fuse_read_in *r = arg;
+			static char data[131072];
+			ssize_t got;
+
+			ctl->reads++;
+			got = pread(c->lower[in->nodeid], data,
+				    r->size > sizeof(data) ? sizeof(data) :
+				    r->size, r->offset);
+			send_reply(c, in->unique, got < 0 ? -errno : 0, data,
+				   got < 0 ? 0 : got);
+			break;
+		}
+		case FUSE_WRITE: {
+			struct fuse_write_in *w = arg;
+			struct fuse_write_out o = { 0 };
+			ssize_t got;
+
+			ctl->writes++;
+			got = pwrite(c->lower[in->nodeid], w + 1, w->size,
+				     w->offset);
+			o.size = got < 0 ? 0 : got;
+			send_reply(c, in->unique, got < 0 ? -errno : 0, &o,
+				   sizeof(o));
+			break;
+		}
+		case FUSE_FLUSH:
+		case FUSE_RELEASE:
+		case FUSE_FSYNC:
+		case FUSE_OPENDIR:
+		case FUSE_RELEASEDIR:
+			send_reply(c, in->unique, 0, NULL, 0);
+			break;
+		case FUSE_FORGET:
+		case FUSE_BATCH_FORGET:
+		case FUSE_INTERRUPT:
+			break;
+		case FUSE_DESTROY:
+			send_reply(c, in->unique, 0, NULL, 0);
+			return;
+		default:
+			send_reply(c, in->unique, -ENOSYS, NULL, 0);
+		}
+	}
+}
+
+static char mnt[512], lower_dir[512];
+
+static void path_of(char *buf, size_t size, const char *dir, const char *f)
+{
+	snprintf(buf, size, "%s/%s", dir, f);
+}
+
+/* open a file of the mount (as uid when uid >= 0): fd or -errno */
+static int open_as(const char *name, int flags, int uid)
+{
+	char p[600];
+	int fds[2], fd, r;
+	pid_t pid;
+
+	path_of(p, sizeof(p), mnt, name);
+	if (uid < 0) {
+		fd = open(p, flags);
+		return fd < 0 ? -errno : fd;
+	}
+	/* a child with the uid opens the file and passes it back */
+	if (pipe(fds))
+		return -errno;
+	pid = fork();
+	if (pid == 0) {
+		if (setgroups(0, NULL) || setresgid(uid, uid, uid) ||
+		    setresuid(uid, uid, uid))
+			_exit(1);
+		fd = open(p, flags);
+		r = fd < 0 ? -errno : 0;
+		if (!r) {
+			char b[64];
+			ssize_t n = read(fd, b, sizeof(b));
+
+			r = n < 0 ? -errno : (int)n;
+		}
+		if (write(fds[1], &r, sizeof(r)) != sizeof(r))
+			_exit(1);
+		_exit(0);
+	}
+	close(fds[1]);
+	if (read(fds[0], &r, sizeof(r)) != sizeof(r))
+		r = -EPIPE;
+	close(fds[0]);
+	waitpid(pid, NULL, 0);
+	return r;
+}
+
+/* the first n bytes of the lower file */
+static int lower_bytes(const char *name, char *buf, size_t n)
+{
+	char p[600];
+	int fd;
+	ssize_t got;
+
+	path_of(p, sizeof(p), lower_dir, name);
+	fd = open(p, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	got = pread(fd, buf, n, 0);
+	close(fd);
+	return got == (ssize_t)n ? 0 : -1;
+}
+
+/* fd's first 4096 bytes equal the lower file's */
+static int same_as_lower(int fd, const char *name)
+{
+	char a[4096], b[4096];
+
+	if (pread(fd, a, sizeof(a), 0) != sizeof(a))
+		return 0;
+	if (lower_bytes(name, b, sizeof(b)))
+		return 0;
+	return !memcmp(a, b, sizeof(a));
+}
+
+static char listing_path[256];
+
+/* lines in the connection's backing_files listing */
+static int listed_ids(void)
+{
+	char buf[4096];
+	int fd = open(listing_path, O_RDONLY), n = 0;
+	ssize_t got;
+
+	if (fd < 0)
+		return -1;
+	got = read(fd, buf, sizeof(buf));
+	close(fd);
+	for (ssize_t i = 0; i < got; i++)
+		n += buf[i] == '\n';
+	return n;
+}
+
+static int set_unprivileged(int on)
+{
+	int fd = open("/sys/module/fusept/parameters/passthrough_unprivileged",
+		      O_WRONLY);
+	int ok;
+
+	if (fd < 0)
+		return -1;
+	ok = write(fd, on ? "1" : "0", 1) == 1;
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+static void checks_mainline(void)
+{
+	unsigned int r0, w0;
+	int fd, fd2, id1, e;
+	char b[4096];
+
+	/* the ID closed right after the OPEN reply */
+	r0 = ctl->reads;
+	w0 = ctl->writes;
+	ctl->plan = P_PT | P_CLOSE;
+	ctl->close_ret = 1;
+	fd = open_as("a", O_RDWR, -1);
+	result(fd >= 0, "ptraw-early-close-open", "open: %s", ename(-fd));
+	if (fd < 0)
+		return;
+	result(ctl->close_ret == 0, "ptraw-early-close-ioctl",
+	       "BACKING_CLOSE after the reply: %s", ename(-ctl->close_ret));
+	result(listed_ids() == 0, "ptraw-early-close-unlisted",
+	       "%d IDs listed in %s", listed_ids(), listing_path);
+	result(same_as_lower(fd, "a"), "ptraw-early-close-read",
+	       "data differs from the lower file");
+	result(pwrite(fd, "early", 5, 100) == 5 && !lower_bytes("a", b, 105) &&
+	       !memcmp(b + 100, "early", 5), "ptraw-early-close-write",
+	       "the write did not reach the lower file");
+	result(ctl->reads == r0 && ctl->writes == w0,
+	       "ptraw-early-close-no-requests", "READ %u WRITE %u reached the daemon",
+	       ctl->reads - r0, ctl->writes - w0);
+	close(fd);
+	fd = open_as("a", O_RDONLY, -1);
+	result(fd >= 0 && same_as_lower(fd, "a"), "ptraw-early-close-reopen",
+	       "open again: %s", ename(fd < 0 ? -fd : 0));
+	if (fd >= 0)
+		close(fd);
+
+	/* a closed ID named again */
+	ctl->plan = P_PT | P_CLOSE;
+	fd = open_as("a", O_RDONLY, -1);
+	id1 = ctl->last_id;
+	ctl->plan = P_PT;
+	fd2 = open_as("b", O_RDONLY, -1);
+	result(fd >= 0 && fd2 >= 0 && ctl->last_id != id1,
+	       "ptraw-id-not-reused-at-once", "IDs %d then %d", id1,
+	       ctl->last_id);
+	result(fd2 >= 0 && same_as_lower(fd2, "b"), "ptraw-id-new-file",
+	       "the new ID does not read b");
+	result(fd >= 0 && same_as_lower(fd, "a"), "ptraw-id-closed-open-file",
+	       "the file opened with the closed ID does not read a");
+	ctl->plan = P_USE_ID;
+	ctl->use_id = id1;
+	e = open_as("b", O_RDONLY, -1);
+	result(e == -EIO, "ptraw-id-closed-eio", "open naming a closed ID: %s",
+	       e < 0 ? ename(-e) : "OK");
+	if (e >= 0)
+		close(e);
+	ctl->use_id = 999999;
+	e = open_as("secret", O_RDONLY, -1);
+	result(e == -EIO, "ptraw-id-unknown-eio", "open naming an unknown ID: %s",
+	       e < 0 ? ename(-e) : "OK");
+	if (e >= 0)
+		close(e);
+	if (fd >= 0)
+		close(fd);
+	if (fd2 >= 0)
+		close(fd2);
+
+	/* credentials: uid 1000 may not open the lower file */
+	path_of(b, sizeof(b), lower_dir, "secret");
+	ctl->plan = P_PT | P_KEEP;
+	e = open_as("secret", O_RDONLY, 1000);
+	result(e > 0, "ptraw-creds-user-reads", "uid 1000 through passthrough: %s",
+	       e < 0 ? ename(-e) : "no data");
+	fd = fork();
+	if (fd == 0) {
+		if (setresgid(1000, 1000, 1000) || setresuid(1000, 1000, 1000))
+			_exit(2);
+		_exit(open(b, O_RDONLY) < 0 && errno == EACCES ? 0 : 1);
+	}
+	waitpid(fd, &e, 0);
+	result(WIFEXITED(e) && WEXITSTATUS(e) == 0, "ptraw-creds-lower-eacces",
+	       "uid 1000 could open the lower file directly");
+	/* the daemon drops its privileges: a kept ID still works */
+	ctl->plan = P_PT | P_KEEP | P_DROP;
+	e = open_as("secret", O_RDONLY, 1000);
+	result(e > 0 && ctl->dropped, "ptraw-creds-dropped-kept-id",
+	       "kept ID after the daemon dropped privileges: %s",
+	       e < 0 ? ename(-e) : "no data");
+	/* ... but it may not register new files */
+	ctl->plan = P_PT;
+	e = open_as("secret", O_RDONLY, 1000);
+	result(e == -EPERM && ctl->reg_err == EPERM, "ptraw-creds-dropped-eperm",
+	       "BACKING_OPEN %s, open %s", ename(ctl->reg_err),
+	       e < 0 ? ename(-e) : "OK");
+	/* with passthrough_unprivileged=1 it may, with its own credentials */
+	if (set_unprivileged(1)) {
+		result(0, "ptraw-creds-unprivileged", "cannot set the parameter");
+		return;
+	}
+	/* the fd it opened while privileged: no new permission check */
+	e = open_as("secret", O_RDONLY, 1000);
+	result(e > 0 && ctl->reg_err == 0, "ptraw-creds-unprivileged-registers",
+	       "BACKING_OPEN %s, open %s", ename(ctl->reg_err),
+	       e < 0 ? ename(-e) : "no data");
+	set_unprivileged(0);
+}
+
+static void checks_android(void)
+{
+	unsigned int r0 = ctl->reads, w0 = ctl->writes;
+	int fd, e, id;
+	char b[4096];
+
+	ctl->plan = P_PT;
+	fd = open_as("a", O_RDWR, -1);
+	id = ctl->last_id;
+	result(fd >= 0 && id > 0, "ptraw-android-open",
+	       "open with passthrough_fh %d: %s", id, ename(fd < 0 ? -fd : 0));
+	if (fd < 0)
+		return;
+	result(same_as_lower(fd, "a"), "ptraw-android-read",
+	       "data differs from the lower file");
+	result(pwrite(fd, "droid", 5, 200) == 5 && !lower_bytes("a", b, 205) &&
+	       !memcmp(b + 200, "droid", 5), "ptraw-android-write",
+	       "the write did not reach the lower file");
+	result(ctl->reads == r0 && ctl->writes == w0,
+	       "ptraw-android-no-requests", "READ %u WRITE %u reached the daemon",
+	       ctl->reads - r0, ctl->writes - w0);
+	result(listed_ids() == 0, "ptraw-android-id-consumed-unlisted",
+	       "%d IDs still listed", listed_ids());
+	ctl->plan = P_USE_ID;
+	ctl->use_id = id;
+	e = open_as("b", O_RDONLY, -1);
+	result(e == -EIO, "ptraw-android-id-consumed-eio",
+	       "second open naming a used ID: %s", e < 0 ? ename(-e) : "OK");
+	if (e >= 0)
+		close(e);
+	close(fd);
+
+	/* open-flag bit 7 is not passthrough in Android mode */
+	r0 = ctl->reads;
+	ctl->plan = P_FLAG7;
+	fd = open_as("b", O_RDONLY, -1);
+	result(fd >= 0 && same_as_lower(fd, "b") && ctl->reads > r0,
+	       "ptraw-android-flag7-cached", "open %s, %u READs",
+	       ename(fd < 0 ? -fd : 0), ctl->reads - r0);
+	if (fd >= 0)
+		close(fd);
+
+	/* Android daemons lack CAP_SYS_ADMIN: the module parameter */
+	ctl->plan = P_PT | P_DROP;
+	e = open_as("a", O_RDONLY, -1);
+	result(e == -EPERM, "ptraw-android-unprivileged-eperm",
+	       "without passthrough_unprivileged: %s", e < 0 ? ename(-e) : "OK");
+	if (e >= 0)
+		close(e);
+	if (set_unprivileged(1) == 0) {
+		fd = open_as("a", O_RDONLY, -1);
+		result(fd >= 0 && same_as_lower(fd, "a"),
+		       "ptraw-android-unprivileged", "open: %s",
+		       ename(fd < 0 ? -fd : 0));
+		if (fd >= 0)
+			close(fd);
+		set_unprivileged(0);
+	}
+}
+
+static int cmd_raw(const char *mode, const char *m, const char *l)
+{
+	struct conn *c = malloc(sizeof(*c));
+	char opts[256], p[600];
+	struct stat st;
+	pid_t pid;
+	int i, status;
+
+	android = !strcmp(mode, "android");
+	snprintf(mnt, sizeof(mnt), "%s", m);
+	snprintf(lower_dir, sizeof(lower_dir), "%s", l);
+	ctl = mmap(NULL, sizeof(*ctl), PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (!c || ctl == MAP_FAILED)
+		return 2;
+	for (i = 2; i < NNODES; i++) {
+		path_of(p, sizeof(p), l, node_names[i]);
+		c->lower[i] = open(p, O_RDWR);
+		if (c->lower[i] < 0) {
+			perror(p);
+			return 2;
+		}
+	}
+	c->fd = open(dev_path, O_RDWR);
+	if (c->fd < 0) {
+		perror(dev_path);
+		return 2;
+	}
+	snprintf(opts, sizeof(opts),
+		 "fd=%d,rootmode=40000,user_id=0,group_id=0,allow_other", c->fd);
+	if (mount("ptraw", m, "fusept", 0, opts)) {
+		perror("mount");
+		return 2;
+	}
+	pid = fork();
+	if (pid == 0) {
+		serve(c);
+		_exit(0);
+	}
+	if (stat(m, &st)) {
+		perror("stat");
+		umount2(m, MNT_DETACH);
+		return 2;
+	}
+	snprintf(listing_path, sizeof(listing_path),
+		 "/sys/fs/fusept/connections/%u/backing_files",
+		 major(st.st_dev) << 20 | minor(st.st_dev));
+	if (android)
+		checks_android();
+	else
+		checks_mainline();
+	result(umount(m) == 0, android ? "ptraw-android-umount" :
+	       "ptraw-umount", "umount: %s", strerror(errno));
+	waitpid(pid, &status, 0);
+	return failures ? 1 : 0;
+}
+
+/* ----------------------------------------------------------- the holder */
+
+static sigjmp_buf bus_jmp;
+
+static void on_bus(int sig)
+{
+	(void)sig;
+	siglongjmp(bus_jmp, 1);
+}
+
+static __attribute__((noinline)) uint64_t sum_of(const unsigned char *p,
+						  size_t n)
+{
+	uint64_t s = 1469598103934665603ULL;
+
+	for (size_t i = 0; i < n; i++)
+		s = (s ^ p[i]) * 1099511628211ULL;
+	return s;
+}
+
+static int cmd_hold(const char *file)
+{
+	struct sigaction sa = { .sa_handler = on_bus };
+	unsigned char *map = NULL, *buf;
+	volatile uint64_t got;
+	uint64_t want;
+	struct stat st;
+	char line[64];
+	int fd;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	fd = open(file, O_RDONLY);
+	if (fd < 0 || fstat(fd, &st) || !st.st_size) {
+		printf("hold %s\n", ename(errno));
+		return 1;
+	}
+	map = mmap(NULL, st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	buf = malloc(st.st_size);
+	if (map == MAP_FAILED || !buf) {
+		printf("hold mmap %s\n", ename(errno));
+		return 1;
+	}
+	want = sum_of(map, st.st_size);
+	sigaction(SIGBUS, &sa, NULL);
+	printf("hold OK\n");
+	while (fgets(line, sizeof(line), stdin)) {
+		if (!strncmp(line, "map", 3)) {
+			if (sigsetjmp(bus_jmp, 1)) {
+				printf("map SIGBUS\n");
+				continue;
+			}
+			got = sum_of(map, st.st_size);
+			printf("map %s\n", got == want ? "OK" : "DIFF");
+		} else if (!strncmp(line, "read", 4)) {
+			ssize_t n = pread(fd, buf, st.st_size, 0);
+
+			if (n < 0)
+				printf("read %s\n", ename(errno));
+			else
+				printf("read %s\n", n == st.st_size &&
+				       sum_of(buf, n) == want ? "OK" : "DIFF");
+		} else if (!strncmp(line, "unmap", 5)) {
+			printf("unmap %s\n", munmap(map, st.st_size) ?
+			       ename(errno) : "OK");
+		} else if (!strncmp(line, "close", 5)) {
+			printf("close %s\n", close(fd) ? ename(errno) : "OK");
+		} else if (!strncmp(line, "quit", 4)) {
+			break;
+		}
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- loop */
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* stops after secs seconds if given: prints "n=DONE ms=M" */
+static int cmd_loop(const char *file, long n, long secs)
+{
+	long t0 = now_ms(), i;
+	char c;
+
+	for (i = 0; i < n; i++) {
+		int fd = open(file, O_RDONLY);
+
+		if (fd < 0 || read(fd, &c, 1) < 0) {
+			printf("loop failed at %ld: %s\n", i, ename(errno));
+			return 1;
+		}
+		close(fd);
+		if (secs && !(i & 255) && now_ms() - t0 > secs * 1000) {
+			i++;
+			break;
+		}
+	}
+	printf("n=%ld ms=%ld\n", i, now_ms() - t0);
+	return 0;
+}
+
+/* ----------------------------------------------------------------- aio */
+
+#define NAIO 8
+#define AIO_BS 65536
+
+static int cmd_aio(const char *file, const char *prefix, int direct)
+{
+	struct iocb cbs[NAIO], *list[NAIO];
+	struct io_event ev[NAIO];
+	aio_context_t ctx = 0;
+	unsigned char *wbuf, *rbuf;
+	char name[128];
+	int fd, i, n, bad;
+	long r;
+
+	fd = open(file, O_RDWR | O_CREAT | (direct ? O_DIRECT : 0), 0644);
+	snprintf(name, sizeof(name), "%s-open", prefix);
+	result(fd >= 0, name, "open: %s", strerror(errno));
+	if (fd < 0)
+		return 1;
+	if (posix_memalign((void **)&wbuf, 4096, NAIO * AIO_BS) ||
+	    posix_memalign((void **)&rbuf, 4096, NAIO * AIO_BS))
+		return 2;
+	for (i = 0; i < NAIO * AIO_BS; i++)
+		wbuf[i] = (unsigned char)(i * 7 + i / 4096);
+	if (syscall(SYS_io_setup, NAIO, &ctx)) {
+		perror("io_setup");
+		return 2;
+	}
+	for (int pass = 0; pass < 2; pass++) {
+		memset(cbs, 0, sizeof(cbs));
+		memset(rbuf, 0, NAIO * AIO_BS);
+		for (i = 0; i < NAIO; i++) {
+			/* out of order, so that the completions interleave */
+			int k = (i * 3) % NAIO;
+
+			cbs[i].aio_fildes = fd;
+			cbs[i].aio_lio_opcode = pass ? IOCB_CMD_PREAD :
+				IOCB_CMD_PWRITE;
+			cbs[i].aio_buf = (uintptr_t)(pass ? rbuf : wbuf) +
+				(uint64_t)k * AIO_BS;
+			cbs[i].aio_nbytes = AIO_BS;
+			cbs[i].aio_offset = (uint64_t)k * AIO_BS;
+			cbs[i].aio_data = k;
+			list[i] = &cbs[i];
+		}
+		r = syscall(SYS_io_submit, ctx, NAIO, list);
+		snprintf(name, sizeof(name), "%s-%s-submit", prefix,
+			 pass ? "read" : "write");
+		result(r == NAIO, name, "io_submit: %ld (%s)", r,
+		       r < 0 ? strerror(errno) : "short");
+		if (r != NAIO)
+			break;
+		for (n = 0; n < NAIO;) {
+			r = syscall(SYS_io_getevents, ctx, 1, NAIO - n, ev + n,
+				    NULL);
+			if (r <= 0)
+				break;
+			n += r;
+		}
+		bad = 0;
+		for (i = 0; i < n; i++)
+			bad += ev[i].res != AIO_BS;
+		snprintf(name, sizeof(name), "%s-%s-complete", prefix,
+			 pass ? "read" : "write");
+		result(n == NAIO && !bad, name, "%d events, %d not %d bytes",
+		       n, bad, AIO_BS);
+	}
+	snprintf(name, sizeof(name), "%s-data", prefix);
+	result(!memcmp(wbuf, rbuf, NAIO * AIO_BS), name,
+	       "read back differs from what was written");
+	syscall(SYS_io_destroy, ctx);
+	close(fd);
+	return failures ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (getenv("FUSEPT_DEV"))
+		dev_path = getenv("FUSEPT_DEV");
+	if (argc == 5 && !strcmp(argv[1], "raw"))
+		return cmd_raw(argv[2], argv[3], argv[4]);
+	if (argc == 3 && !strcmp(argv[1], "hold"))
+		return cmd_hold(argv[2]);
+	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "loop"))
+		return cmd_loop(argv[2], atol(argv[3]),
+				argc == 5 ? atol(argv[4]) : 0);
+	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "aio"))
+		return cmd_aio(argv[2], argv[3], argc == 5);
+	fprintf(stderr, "usage: fusept-ptcheck raw mainline|android MNT LOWERDIR\n"
+		"       fusept-ptcheck hold FILE\n"
+		"       fusept-ptcheck loop FILE N [SECS]\n"
+		"       fusept-ptcheck aio FILE PREFIX [direct]\n");
+	return 2;
+}
