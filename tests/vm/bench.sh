@@ -25,15 +25,6 @@ export FUSEPT_TIMEOUT=${FUSEPT_TIMEOUT:-2400}
 BENCH_OUT=${BENCH_OUT:-$REPO/docs}
 LOGS=()
 
-lock() {
-	mkdir -p "$FUSEPT_CACHE"
-	exec 9>"$FUSEPT_CACHE/lock"
-	if ! flock -n 9; then
-		log "waiting for another fusept VM run to finish"
-		flock 9
-	fi
-}
-
 # bench_kernel KEY SUITE GUESTDIR
 bench_kernel() {
 	local key=$1 suite=$2 guest=$3 kver res

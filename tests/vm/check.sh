@@ -29,15 +29,6 @@ TOTAL_FAILED=0
 SUMMARY=()
 GUEST=
 
-lock() {
-	mkdir -p "$FUSEPT_CACHE"
-	exec 9>"$FUSEPT_CACHE/lock"
-	if ! flock -n 9; then
-		log "waiting for another fusept VM run to finish"
-		flock 9
-	fi
-}
-
 # debootstrap the missing chroots, in parallel.
 setup_chroots() {
 	local suite pids=() rc=0 pid

@@ -34,6 +34,16 @@ HOST_PKGS="qemu-system-x86 debootstrap dkms kmod cpio gzip xz-utils zstd \
 export DEBIAN_FRONTEND=noninteractive
 
 log() { printf '==> %s\n' "$*" >&2; }
+# lock: one VM run at a time on this machine (held until the script exits)
+lock() {
+	mkdir -p "$FUSEPT_CACHE"
+	exec 9>"$FUSEPT_CACHE/lock"
+	if ! flock -n 9; then
+		log "waiting for another fusept VM run to finish"
+		flock 9
+	fi
+}
+
 warn() { printf 'warning: %s\n' "$*" >&2; }
 die() {
 	printf 'error: %s\n' "$*" >&2
