@@ -132,6 +132,31 @@ abort_conn() {
 	echo 1 >"$CTLDIR/$id/abort"
 }
 
+# kill_leftovers PIDFILE: kill the processes listed in PIDFILE, then abort
+# and detach every mount below $MNTROOT
+kill_leftovers() {
+	local p m
+	for p in $(cat "$1" 2>/dev/null); do
+		kill -9 "$p" 2>/dev/null
+	done
+	for m in $(awk -v r="$MNTROOT/" 'index($2, r) == 1 { print $2 }' \
+		/proc/mounts); do
+		abort_conn "$m" 2>/dev/null
+		umount -l "$m" 2>/dev/null
+	done
+}
+
+# daemon_counters PID FILE: ask fusept-passthrough (PID, started with
+# --stats FILE) for its request counters (SIGUSR1), print them
+daemon_counters() {
+	rm -f "$2"
+	kill -USR1 "$1" 2>/dev/null
+	wait_file "$2" 5 && cat "$2"
+}
+
+# field LINE NAME: the value of NAME=N in a counters LINE
+field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+
 # lower_init: a tmpfs for lower directories
 lower_init() {
 	mkdir -p "$LOWER" "$MNTROOT"

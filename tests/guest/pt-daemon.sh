@@ -135,15 +135,8 @@ ptd_umount() {
 	fi
 }
 
-# counters: ask the daemon for its counters (SIGUSR1), print them
-counters() {
-	rm -f "$ST"
-	kill -USR1 "$DPID" 2>/dev/null
-	wait_file "$ST" 5 && cat "$ST"
-}
-
-# field LINE NAME: the value of NAME=N in LINE
-field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+# counters: the daemon's request counters now
+counters() { daemon_counters "$DPID" "$ST"; }
 
 # errcmp NAME CMD: run the shell command CMD with @ standing for the lower
 # directory and for the mount; exit status and message must be the same

@@ -163,17 +163,7 @@ selected() {
 }
 
 # Kill what a group left behind, abort and detach its mounts.
-cleanup_group() {
-	local p m
-	for p in $(cat "$PIDS" 2>/dev/null); do
-		kill -9 "$p" 2>/dev/null
-	done
-	for m in $(awk -v r="$MNTROOT/" 'index($2, r) == 1 { print $2 }' \
-		/proc/mounts); do
-		abort_conn "$m" 2>/dev/null
-		umount -l "$m" 2>/dev/null
-	done
-}
+cleanup_group() { kill_leftovers "$PIDS"; }
 
 # group NAME SECS: run test_NAME in its own shell, report
 group() {
@@ -885,15 +875,8 @@ ptl_mount() {
 		--stats "$RES/stats" "$L"
 }
 
-# ptl_counters: the reference daemon's counters now (SIGUSR1)
-ptl_counters() {
-	rm -f "$RES/stats"
-	kill -USR1 "$DPID" 2>/dev/null
-	wait_file "$RES/stats" 5 && cat "$RES/stats"
-}
-
-# ptl_field LINE NAME: the value of NAME=N in LINE
-ptl_field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+# ptl_counters: the reference daemon's counters now
+ptl_counters() { daemon_counters "$DPID" "$RES/stats"; }
 
 # hold_start FILE: fusept-ptcheck hold FILE, driven through a fifo on fd 7
 hold_start() {
@@ -981,13 +964,13 @@ test_pt_cycles() {
 	n=*) pass pt-cycles-run ;;
 	*) fatal "open/close loop: $out" ;;
 	esac
-	done=$(ptl_field "$out" n)
-	ms=$(ptl_field "$out" ms)
+	done=$(field "$out" n)
+	ms=$(field "$out" ms)
 	echo "# pt-cycles: $done of $n open/read/close cycles in $ms ms" >>"$SUB"
 	out=$(ptl_counters)
-	expect pt-cycles-opens "$(($(ptl_field "$out" open) - $(ptl_field "$c" open))) $(($(ptl_field "$out" passthrough_open) - $(ptl_field "$c" passthrough_open)))" \
+	expect pt-cycles-opens "$(($(field "$out" open) - $(field "$c" open))) $(($(field "$out" passthrough_open) - $(field "$c" passthrough_open)))" \
 		"$done $done"
-	expect pt-cycles-no-read "$(ptl_field "$out" read)" 0
+	expect pt-cycles-no-read "$(field "$out" read)" 0
 	sleep 1
 	sync
 	echo 2 >/proc/sys/vm/drop_caches
@@ -1111,7 +1094,7 @@ test_pt_aio() {
 	expect ptaio-lower "$(sha256sum <"$l/direct") $(sha256sum <"$l/buffered")" \
 		"$(sha256sum <"$M/direct") $(sha256sum <"$M/buffered")"
 	c=$(ptl_counters)
-	expect ptaio-no-requests "read=$(ptl_field "$c" read) write=$(ptl_field "$c" write)" \
+	expect ptaio-no-requests "read=$(field "$c" read) write=$(field "$c" write)" \
 		"read=0 write=0"
 	stop_fs ptaio-umount "$M"
 	umount "$l"

@@ -305,17 +305,7 @@ count_line() {
 	echo "$1"
 }
 
-cleanup_step() {
-	local p m
-	for p in $(cat "$RES/pids" 2>/dev/null); do
-		kill -9 "$p" 2>/dev/null
-	done
-	for m in $(awk -v r="$MNTROOT/" 'index($2, r) == 1 { print $2 }' \
-		/proc/mounts); do
-		abort_conn "$m" 2>/dev/null
-		umount -l "$m" 2>/dev/null
-	done
-}
+cleanup_step() { kill_leftovers "$RES/pids"; }
 
 # step NAME SECS: run step_NAME in its own shell under timeout, report
 step() {
