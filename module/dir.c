@@ -219,7 +219,7 @@ static struct dentry *fusept_new_entry(struct inode *dir, struct dentry *entry,
 		fusept_forget_one(fc, out->nodeid);
 		return ERR_PTR(-ENOMEM);
 	}
-	fusept_invalidate_attr(dir);
+	fusept_dir_changed(dir);
 	d_drop(entry);
 	alias = d_splice_alias(inode, entry);
 	if (IS_ERR(alias))
@@ -342,7 +342,7 @@ static void fusept_entry_unlinked(struct inode *dir, struct dentry *entry,
 		drop_nlink(inode);
 	spin_unlock(&fi->lock);
 	fusept_invalidate_attr(inode);
-	fusept_invalidate_attr(dir);
+	fusept_dir_changed(dir);
 }
 
 static int fusept_remove(struct inode *dir, struct dentry *entry, u32 opcode)
@@ -359,7 +359,7 @@ static int fusept_remove(struct inode *dir, struct dentry *entry, u32 opcode)
 	if (!err)
 		fusept_entry_unlinked(dir, entry, opcode == FUSE_RMDIR);
 	else if (err == -EINTR)
-		fusept_invalidate_attr(dir);
+		fusept_dir_changed(dir);
 	return err;
 }
 
@@ -413,9 +413,9 @@ static FUSEPT_DECLARE_RENAME(fusept_rename)
 	if (err)
 		return err;
 	fusept_invalidate_attr(d_inode(oldent));
-	fusept_invalidate_attr(olddir);
+	fusept_dir_changed(olddir);
 	if (newdir != olddir)
-		fusept_invalidate_attr(newdir);
+		fusept_dir_changed(newdir);
 	if (target && (flags & RENAME_EXCHANGE))
 		fusept_invalidate_attr(target);
 	else if (target)

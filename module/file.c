@@ -495,7 +495,7 @@ void fusept_write_done(struct inode *inode, loff_t end)
 	if (end > i_size_read(inode))
 		i_size_write(inode, end);
 	spin_unlock(&fi->lock);
-	fusept_invalidate_attr(inode);
+	fusept_data_changed(inode);
 }
 
 /*
@@ -616,7 +616,7 @@ static int fusept_writepages(struct address_space *mapping,
 		return -EIO;
 	err = fusept_write_cache(mapping, wbc, fusept_writepage, ff);
 	fusept_file_put(ff);
-	fusept_invalidate_attr(mapping->host);
+	fusept_data_changed(mapping->host);
 	return err;
 }
 

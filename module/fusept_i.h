@@ -184,6 +184,7 @@ struct fusept_inode {
 	u64 nlookup;
 	u64 attr_version;
 	u64 attr_expire;		/* jiffies64; 0: always refresh */
+	u32 inval_mask;			/* STATX_* known stale since then */
 	spinlock_t lock;		/* nlookup, attributes */
 	bool bad;
 	struct fusept_forget *forget;
@@ -266,6 +267,10 @@ int fusept_send_init(struct fusept_conn *fc);
 void fusept_forget_one(struct fusept_conn *fc, u64 nodeid);
 u64 fusept_lock_owner(struct fusept_conn *fc, fl_owner_t id);
 void fusept_invalidate_attr(struct inode *inode);
+void fusept_invalidate_attr_mask(struct inode *inode, u32 mask);
+void fusept_dir_changed(struct inode *dir);
+void fusept_data_changed(struct inode *inode);
+bool fusept_attr_stale(struct inode *inode, u32 mask);
 
 /* super.c */
 int fusept_fs_register(void);

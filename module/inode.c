@@ -27,6 +27,7 @@ struct inode *fusept_alloc_inode(struct super_block *sb)
 	fi->nlookup = 0;
 	fi->attr_version = 0;
 	fi->attr_expire = 0;
+	fi->inval_mask = 0;
 	fi->bad = false;
 	spin_lock_init(&fi->lock);
 	INIT_LIST_HEAD(&fi->write_files);
@@ -160,6 +161,7 @@ void fusept_apply_attr(struct inode *inode, const struct fuse_attr *attr,
 	}
 	fi->attr_version = atomic64_inc_return(&fc->attr_version);
 	fi->attr_expire = expire;
+	fi->inval_mask = 0;
 	mtime_changed = fusept_attr_to_inode(inode, attr);
 	oldsize = i_size_read(inode);
 	i_size_write(inode, attr->size);
@@ -182,6 +184,50 @@ void fusept_invalidate_attr(struct inode *inode)
 	fi->attr_version = atomic64_inc_return(&fusept_i_conn(inode)->attr_version);
 	fi->attr_expire = 0;
 	spin_unlock(&fi->lock);
+}
+
+/* Only the attributes in mask changed: the others stay cached */
+void fusept_invalidate_attr_mask(struct inode *inode, u32 mask)
+{
+	struct fusept_inode *fi = fusept_i(inode);
+
+	spin_lock(&fi->lock);
+	fi->attr_version = atomic64_inc_return(&fusept_i_conn(inode)->attr_version);
+	fi->inval_mask |= mask;
+	spin_unlock(&fi->lock);
+}
+
+/*
+ * An entry was added to or removed from dir: its size, times and link count
+ * changed, its mode and owner did not, so permission checks need no GETATTR.
+ */
+void fusept_dir_changed(struct inode *dir)
+{
+	fusept_invalidate_attr_mask(dir, STATX_SIZE | STATX_BLOCKS |
+				    STATX_MTIME | STATX_CTIME | STATX_NLINK);
+}
+
+/*
+ * The data of a file changed: its size and times did; its mode too when
+ * the daemon may have cleared setuid or setgid.
+ */
+void fusept_data_changed(struct inode *inode)
+{
+	u32 mask = STATX_SIZE | STATX_BLOCKS | STATX_MTIME | STATX_CTIME;
+
+	if (inode->i_mode & (S_ISUID | S_ISGID))
+		mask |= STATX_MODE;
+	fusept_invalidate_attr_mask(inode, mask);
+}
+
+/* Must the attributes in mask be asked for again? */
+bool fusept_attr_stale(struct inode *inode, u32 mask)
+{
+	struct fusept_inode *fi = fusept_i(inode);
+	u64 expire = READ_ONCE(fi->attr_expire);
+
+	return !expire || time_after_eq64(get_jiffies_64(), expire) ||
+	       (READ_ONCE(fi->inval_mask) & mask);
 }
 
 void fusept_init_inode(struct inode *inode, const struct fuse_attr *attr)
@@ -319,12 +365,9 @@ static int fusept_do_getattr(struct inode *inode, struct file *file)
 /* Refresh the attributes if they timed out (or always, with force) */
 int fusept_update_attr(struct inode *inode, struct file *file, bool force)
 {
-	struct fusept_inode *fi = fusept_i(inode);
-	u64 expire = READ_ONCE(fi->attr_expire);
-
-	if (fi->bad)
+	if (fusept_i(inode)->bad)
 		return -EIO;
-	if (!force && expire && time_before64(get_jiffies_64(), expire))
+	if (!force && !fusept_attr_stale(inode, STATX_BASIC_STATS))
 		return 0;
 	return fusept_do_getattr(inode, file);
 }
@@ -387,9 +430,8 @@ FUSEPT_DECLARE_PERMISSION(fusept_permission)
 
 	if (fc->default_permissions ||
 	    ((mask & MAY_EXEC) && S_ISREG(inode->i_mode))) {
-		u64 expire = READ_ONCE(fusept_i(inode)->attr_expire);
-
-		if (!expire || time_after_eq64(get_jiffies_64(), expire)) {
+		if (fusept_attr_stale(inode, STATX_MODE | STATX_UID |
+					     STATX_GID)) {
 			if (rcu)
 				return -ECHILD;
 			err = fusept_update_attr(inode, NULL, false);

@@ -29,10 +29,11 @@
  * the caller; other operations run as root and rely on the kernel's
  * permission checks (mount with default_permissions).
  *
- * Counters: READ and WRITE requests received, OPEN+CREATE requests, and
- * the opens that got a passthrough backing ID.  With --stats FILE they
- * are written to FILE as "read=N write=N open=N passthrough_open=N" on
- * SIGUSR1 and at exit (written to FILE.tmp, then renamed).
+ * Counters: READ and WRITE requests received, OPEN+CREATE requests, the
+ * opens that got a passthrough backing ID, and GETATTR requests.  With
+ * --stats FILE they are written to FILE as "read=N write=N open=N
+ * passthrough_open=N getattr=N" on SIGUSR1 and at exit (written to
+ * FILE.tmp, then renamed).
  *
  * Daemon options (also as -o NAME):
  *   --no-passthrough, -o no_passthrough   plain FUSE I/O for every file
@@ -124,7 +125,7 @@ static struct pt_fs fs = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 };
 
-static atomic_ulong n_read, n_write, n_open, n_pt_open;
+static atomic_ulong n_read, n_write, n_open, n_pt_open, n_getattr;
 static atomic_int pt_fail_logged;
 
 static void logmsg(const char *fmt, ...)
@@ -178,6 +179,8 @@ static void stats_write(void)
 	p = put_ulong(p, atomic_load(&n_open));
 	p = put_str(p, " passthrough_open=");
 	p = put_ulong(p, atomic_load(&n_pt_open));
+	p = put_str(p, " getattr=");
+	p = put_ulong(p, atomic_load(&n_getattr));
 	*p++ = '\n';
 	fd = open(fs.stats_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd >= 0) {
@@ -514,6 +517,7 @@ static void pt_getattr(fuse_req_t req, fuse_ino_t ino,
 	struct stat st;
 	int res;
 
+	atomic_fetch_add(&n_getattr, 1);
 	if (fi)
 		res = fstat(file_of(fi)->fd, &st);
 	else

@@ -297,6 +297,24 @@ more"
 	expect ptd-readdirplus "$(ls -ln "$M/many" | md5sum)" \
 		"$(ls -ln "$L/many" | md5sum)"
 
+	# entries made and removed in a directory change its size, times and
+	# link count, not its mode or owner: the permission checks of the
+	# next entry need no GETATTR (one per op before, as many as the
+	# attribute timeout allows now), and stat sees the new values
+	mkdir "$M/dirops"
+	a=$(field "$(counters)" getattr)
+	(cd "$M/dirops" && for n in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 \
+		17 18 19 20; do : >"f$n"; done && unlink f1 && unlink f2 &&
+		unlink f3 && unlink f4 && unlink f5 && mkdir sub)
+	b=$(field "$(counters)" getattr)
+	if [ -n "$a" ] && [ -n "$b" ] && [ $((b - a)) -lt 12 ]; then
+		pass ptd-dirops-getattr
+	else
+		failc ptd-dirops-getattr "$((b - a)) GETATTRs for 26 entry ops"
+	fi
+	expect ptd-dirops-stat "$(stat -c '%h %s %Y' "$M/dirops")" \
+		"$(stat -c '%h %s %Y' "$L/dirops")"
+
 	# attributes
 	echo a >"$M/attr"
 	chmod 4751 "$M/attr"
