@@ -78,6 +78,9 @@ proc_state() {
 	sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1
 }
 
+# in_state PID STATE: PID's scheduler state is STATE
+in_state() { [ "$(proc_state "$1")" = "$2" ]; }
+
 # wait_gone PID SECS: wait until PID has exited, false on timeout
 wait_gone() {
 	local n=$(($2 * 10))
@@ -87,6 +90,18 @@ wait_gone() {
 		usleep 100000
 	done
 	return 0
+}
+
+# wait_until SECS CMD...: run CMD every 100 ms until it succeeds, false
+# if it still fails after SECS
+wait_until() {
+	local n=$(($1 * 10))
+	shift
+	until "$@"; do
+		n=$((n - 1))
+		[ $n -gt 0 ] || return 1
+		usleep 100000
+	done
 }
 
 is_mounted() { grep -q " $1 " /proc/mounts; }

@@ -164,17 +164,50 @@ static int child_shared(void *arg)
 	return lk(fd, F_SETLK, F_RDLCK, 150, 10);
 }
 
-/* SETLKW: wait for the parent's unlock, report how long it took */
+/* SETLKW: wait for the parent's unlock, report how long it took.  arg is
+ * the write end of a pipe: one byte there once the file is open. */
 static int child_wait(void *arg)
 {
-	int fd = open_f();
-	long long t0 = now_ms();
-	int err = lk(fd, F_SETLKW, F_WRLCK, 0, 10);
+	int fd = open_f(), ready = *(int *)arg;
+	long long t0;
+	int err;
 
-	(void)arg;
+	if (write(ready, "", 1) != 1)
+		return 252;
+	close(ready);
+	t0 = now_ms();
+	err = lk(fd, F_SETLKW, F_WRLCK, 0, 10);
 	if (err)
 		return err;
 	return now_ms() - t0 >= 200 ? 0 : 253;
+}
+
+/* Poll /proc/PID/stat every 20 ms, for up to 10 s, until PID sleeps ('S':
+ * in the lock wait or the FUSE request wait).  Returns the last state seen,
+ * '?' if PID is gone. */
+static char wait_sleeping(pid_t pid)
+{
+	char path[64], buf[1024], *p, st = '?';
+	ssize_t n;
+	int i, fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	for (i = 0; i < 500; i++) {
+		fd = open(path, O_RDONLY);
+		if (fd < 0)
+			return '?';
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		buf[n < 0 ? 0 : n] = 0;
+		p = strrchr(buf, ')');
+		if (!p || p[1] != ' ' || !p[2])
+			return '?';
+		st = p[2];
+		if (st == 'S' || st == 'Z' || st == 'X')
+			break;
+		usleep(20000);
+	}
+	return st;
 }
 
 /* SETLKW interrupted by a signal handler: EINTR, and no lock left */
@@ -195,7 +228,8 @@ static void posix_checks(void)
 	char line[128];
 	int fd = open_f(), err;
 	pid_t pid;
-	int st;
+	int st, ready[2];
+	char c;
 
 	err = lk(fd, F_SETLK, F_WRLCK, 0, 10);
 	snprintf(line, sizeof(line), "W 0 9 %d\n", (int)me);
@@ -213,15 +247,27 @@ static void posix_checks(void)
 		"posix-split", "daemon has: %s", table());
 	lk(fd, F_SETLK, F_WRLCK, 0, 10);
 
+	/* Unlock only once the child is asleep in its SETLKW, then some */
+	if (pipe(ready)) {
+		perror("pipe");
+		exit(1);
+	}
 	pid = fork();
-	if (!pid)
-		_exit(child_wait(NULL));
-	usleep(500000);
+	if (!pid) {
+		close(ready[0]);
+		_exit(child_wait(&ready[1]));
+	}
+	close(ready[1]);
+	if (read(ready[0], &c, 1) < 0)
+		perror("read");
+	close(ready[0]);
+	c = wait_sleeping(pid);
+	usleep(300000);
 	lk(fd, F_SETLK, F_UNLCK, 0, 10);
 	st = -1;
 	waitpid(pid, &st, 0);
 	verdict(WIFEXITED(st) && !WEXITSTATUS(st), "posix-setlkw-waits",
-		"child status %d", WEXITSTATUS(st));
+		"child status %d, state %c before unlock", WEXITSTATUS(st), c);
 
 	lk(fd, F_SETLK, F_WRLCK, 0, 10);
 	err = in_child(child_eintr, NULL);

@@ -2641,8 +2641,12 @@ static struct lockres child_lock(const char *path, int cmd, short type,
 		alarm(10);
 		r.fl = (struct flock){ .l_type = type, .l_whence = SEEK_SET,
 				       .l_start = start, .l_len = len };
-		if (readyfd >= 0 && write(readyfd, "r", 1) != 1)
-			_exit(1);
+		if (readyfd >= 0) {
+			pid_t me = getpid();
+
+			if (write(readyfd, &me, sizeof(me)) != sizeof(me))
+				_exit(1);
+		}
 		t0 = now_ms();
 		r.err = fd < 0 ? errno : err_of(fcntl(fd, cmd, &r.fl));
 		r.ms = now_ms() - t0;
@@ -2657,6 +2661,37 @@ static struct lockres child_lock(const char *path, int cmd, short type,
 	if (pid > 0)
 		waitpid(pid, NULL, 0);
 	return r;
+}
+
+/*
+ * Poll /proc/PID/stat every 20 ms, for up to 10 s, until PID sleeps ('S':
+ * in the lock wait or the FUSE request wait, both interruptible), so that
+ * a waiter is really waiting before the holder lets go.  Returns the last
+ * state seen, '?' if PID is gone.
+ */
+static char wait_sleeping(pid_t pid)
+{
+	char path[64], buf[1024], *s, st = '?';
+	ssize_t n;
+	int i, fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	for (i = 0; i < 500; i++) {
+		fd = open(path, O_RDONLY);
+		if (fd < 0)
+			return '?';
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		buf[n < 0 ? 0 : n] = 0;
+		s = strrchr(buf, ')');
+		if (!s || s[1] != ' ' || !s[2])
+			return '?';
+		st = s[2];
+		if (st == 'S' || st == 'Z' || st == 'X')
+			break;
+		msleep(20);
+	}
+	return st;
 }
 
 static int set_lock(int fd, int cmd, short type, off_t start, off_t len)
@@ -2704,8 +2739,8 @@ static void lock_wait(int fd)
 {
 	struct lockres r = { .err = EINTR };
 	int p[2], q[2];
-	char c;
-	pid_t pid;
+	char st = '?';
+	pid_t pid, waiter;
 
 	if (pipe(p) < 0 || pipe(q) < 0)
 		return fail("lock-setlkw-waits", "pipe: %s", ename(errno));
@@ -2718,8 +2753,9 @@ static void lock_wait(int fd)
 	}
 	close(p[1]);
 	close(q[1]);
-	if (read(p[0], &c, 1) == 1) {
-		msleep(500);
+	if (read(p[0], &waiter, sizeof(waiter)) == sizeof(waiter)) {
+		st = wait_sleeping(waiter);
+		msleep(300);
 		set_lock(fd, F_SETLK, F_UNLCK, 0, 100);
 	}
 	if (read(q[0], &r, sizeof(r)) != sizeof(r))
@@ -2728,8 +2764,8 @@ static void lock_wait(int fd)
 	close(p[0]);
 	close(q[0]);
 	verdict("lock-setlkw-waits", r.err == 0 && r.ms >= 200,
-		"got %s after %lld ms (want success after ~500 ms)", ename(r.err),
-		r.ms);
+		"got %s after %lld ms, waiter state %c (want success after "
+		"~300 ms)", ename(r.err), r.ms, st);
 }
 
 static void lock_checks(const char *name)
@@ -2829,8 +2865,8 @@ static void flock_wait(const char *name)
 {
 	int fd, p[2], q[2];
 	long long ms = -1;
-	char c;
-	pid_t pid;
+	char st = '?';
+	pid_t pid, waiter;
 
 	if (put_file("a", "flock", 5) < 0 || (fd = open("a", O_RDWR)) < 0 ||
 	    flock(fd, LOCK_EX) < 0 || pipe(p) < 0 || pipe(q) < 0)
@@ -2840,11 +2876,12 @@ static void flock_wait(const char *name)
 	if (pid == 0) {
 		struct sigaction sa = { .sa_handler = on_alarm };
 		int f = open("a", O_RDWR);
+		pid_t me = getpid();
 		long long t0;
 
 		sigaction(SIGALRM, &sa, NULL);
 		alarm(10);
-		if (write(p[1], "r", 1) != 1)
+		if (write(p[1], &me, sizeof(me)) != sizeof(me))
 			_exit(1);
 		t0 = now_ms();
 		ms = f >= 0 && flock(f, LOCK_EX) == 0 ? now_ms() - t0 : -1;
@@ -2852,15 +2889,17 @@ static void flock_wait(const char *name)
 	}
 	close(p[1]);
 	close(q[1]);
-	if (read(p[0], &c, 1) == 1) {
-		msleep(500);
+	if (read(p[0], &waiter, sizeof(waiter)) == sizeof(waiter)) {
+		st = wait_sleeping(waiter);
+		msleep(300);
 		flock(fd, LOCK_UN);
 	}
 	if (read(q[0], &ms, sizeof(ms)) != sizeof(ms))
 		ms = -1;
 	waitpid(pid, NULL, 0);
-	verdict(name, ms >= 200, "LOCK_EX returned after %lld ms (want ~500)",
-		ms);
+	verdict(name, ms >= 200,
+		"LOCK_EX returned after %lld ms, waiter state %c (want ~300)",
+		ms, st);
 	close(fd);
 	close(p[0]);
 	close(q[0]);

@@ -457,8 +457,8 @@ static void checks_mainline(void)
 	result(fd >= 0, "ptraw-early-close-open", "open: %s", ename(-fd));
 	if (fd < 0)
 		return;
-	/* the daemon closes the ID after its reply, so it may still be at it */
-	for (e = 0; ctl->close_ret == 1 && e < 200; e++)
+	/* the daemon closes the ID after its reply: allow it up to 10 s */
+	for (e = 0; ctl->close_ret == 1 && e < 1000; e++)
 		usleep(10000);
 	result(ctl->close_ret == 0, "ptraw-early-close-ioctl",
 	       "BACKING_CLOSE after the reply: %s", ename(-ctl->close_ret));

@@ -87,12 +87,11 @@ static int mount_dev(const char *mnt, enum init_kind kind)
 		return -1;
 	snprintf(opts, sizeof(opts),
 		 "fd=%d,rootmode=40000,user_id=0,group_id=0", dev);
+	/* the kernel applies the INIT reply within answer_init()'s write(2) */
 	if (mount("ptioctl", mnt, "fusept", 0, opts) || answer_init(dev, kind)) {
 		close(dev);
 		return -1;
 	}
-	/* INIT is answered in the background: let the kernel take it */
-	usleep(100000);
 	return dev;
 }
 

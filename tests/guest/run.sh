@@ -514,6 +514,12 @@ test_pt_access() {
 	stop_fs pt-access-umount "$M"
 }
 
+# one_thread PID: PID (a zombie) has no other thread left
+one_thread() {
+	set -- "/proc/$1/task/"*
+	[ $# -le 1 ]
+}
+
 # kill_setup PREFIX: mount, hold a file open, SIGKILL the daemon
 kill_setup() {
 	M=$(mnt "$1")
@@ -526,6 +532,12 @@ kill_setup() {
 	wait_holds "$HOLDER" "$M/small.txt" || fatal "holder did not open the file"
 	kill -9 "$DPID"
 	wait_gone "$DPID" 5 || fatal "daemon survived SIGKILL"
+	# the leader is a zombie as soon as it exits, the other threads may
+	# still hold the device open: reap it once they are all gone (wait
+	# does not return before), but never block on a thread stuck in D
+	wait_until 10 one_thread "$DPID" ||
+		fatal "daemon threads survived SIGKILL"
+	wait "$DPID"
 }
 
 test_kill() {
@@ -552,6 +564,9 @@ test_kill_lazy() {
 	ok kill-lazy-holder-exits wait_gone "$HOLDER" 5
 }
 
+# ctl_at_least ID FILE N: the connection's control FILE reads N or more
+ctl_at_least() { [ "$(cat "$CTLDIR/$1/$2" 2>/dev/null)" -ge "$3" ] 2>/dev/null; }
+
 # The daemon answers INIT, then reads requests and never answers.
 test_abort() {
 	local m id p1 p2
@@ -563,7 +578,8 @@ test_abort() {
 	p1=$BGPID
 	spawn fusept-probe stat "$m"
 	p2=$BGPID
-	sleep 2
+	# both requests sent (the daemon reads them, never answers)
+	wait_until 10 ctl_at_least "$id" waiting 2
 	ok abort-request-blocks alive "$p1"
 	kill -9 "$p2"
 	echo 1 >"$CTLDIR/$id/abort" 2>"$RES/abort.err" ||
@@ -582,12 +598,15 @@ test_abort() {
 
 # The daemon answers INIT, then never reads: a request stays pending.
 test_killable() {
-	local m p st
+	local m p st id
 	m=$(mnt killable)
 	start_raw "$m" stall
+	id=$(conn_id "$m") || fatal "no connection id for $m"
 	spawn fusept-probe stat "$m/x"
 	p=$BGPID
-	sleep 2
+	# the request is queued, then the probe must go to sleep on it
+	wait_until 10 ctl_at_least "$id" waiting 1
+	wait_until 5 in_state "$p" S
 	ok killable-blocks alive "$p"
 	st=$(proc_state "$p")
 	expect killable-not-d-state "$st" S
@@ -710,14 +729,23 @@ test_poll() {
 # NOTIFY_STORE and NOTIFY_RETRIEVE: the libfuse example pushes the time into
 # the page cache every second and reads it back (it aborts on a mismatch).
 test_store() {
-	local m a b
+	local m a b n
 	m=$(mnt store)
 	start_fs "$m" "" notify_store_retrieve -f --update-interval=1
 	a=$(cat "$m/current_time" 2>&1)
-	sleep 2.2
-	b=$(cat "$m/current_time" 2>&1)
+	# once the file is open, the daemon stores a new time every second:
+	# up to 10 s for it to show
+	b=$a
+	n=50
+	while [ "$b" = "$a" ] && [ $n -gt 0 ]; do
+		usleep 200000
+		b=$(cat "$m/current_time" 2>&1)
+		n=$((n - 1))
+	done
 	ok store-read rw_sh "echo '$a' | grep -q 'The current time is'"
 	ok store-updated test "$a" != "$b"
+	# the daemon asserts at exit that its first NOTIFY_RETRIEVE, sent
+	# right after the store, was answered
 	sleep 1.2
 	stop_fs store-umount "$m"
 }
@@ -944,6 +972,10 @@ test_pt_raw() {
 # slab_active NAME: active objects of a slab cache (empty if merged away)
 slab_active() { awk -v n="$1" '$1 == n { print $2 }' /proc/slabinfo 2>/dev/null; }
 meminfo_kb() { awk -v n="$1:" '$1 == n { print $2 }' /proc/meminfo; }
+# no_backing_ids ID: fusept lists no backing ID for connection ID
+no_backing_ids() {
+	[ "$(wc -l 2>/dev/null <"$CTLDIR/$1/backing_files")" -eq 0 ] 2>/dev/null
+}
 files_nr() { cut -f1 /proc/sys/fs/file-nr; }
 
 # 100,000 open/close cycles of a passthrough file: no file, slab or
@@ -971,6 +1003,12 @@ test_pt_cycles() {
 	expect pt-cycles-opens "$(($(field "$out" open) - $(field "$c" open))) $(($(field "$out" passthrough_open) - $(field "$c" passthrough_open)))" \
 		"$done $done"
 	expect pt-cycles-no-read "$(field "$out" read)" 0
+	# the daemon closes each backing ID in RELEASE, which goes out in
+	# the background after close(2): up to 10 s for the last ones
+	if is_fusept; then
+		wait_until 10 no_backing_ids "$(conn_id "$M")"
+	fi
+	# objects freed after an RCU grace period
 	sleep 1
 	sync
 	echo 2 >/proc/sys/vm/drop_caches
