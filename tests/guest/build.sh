@@ -38,7 +38,8 @@ stale() {
 
 # prog NAME SOURCE: one of our own programs
 prog() {
-	stale "$dest/bin/$1" "$2" "$src/include/uapi/linux/fusept.h" || return 0
+	stale "$dest/bin/$1" "$2" "$src/include/uapi/linux/fusept.h" \
+		"$here/waitsleep.h" || return 0
 	echo "  CC      $1"
 	$CC $CFLAGS -static -o "$dest/bin/$1.tmp" "$2"
 	mv "$dest/bin/$1.tmp" "$dest/bin/$1"

@@ -24,6 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "waitsleep.h"
+
 static const char *dir, *prefix, *local;
 static int failures;
 
@@ -180,34 +182,6 @@ static int child_wait(void *arg)
 	if (err)
 		return err;
 	return now_ms() - t0 >= 200 ? 0 : 253;
-}
-
-/* Poll /proc/PID/stat every 20 ms, for up to 10 s, until PID sleeps ('S':
- * in the lock wait or the FUSE request wait).  Returns the last state seen,
- * '?' if PID is gone. */
-static char wait_sleeping(pid_t pid)
-{
-	char path[64], buf[1024], *p, st = '?';
-	ssize_t n;
-	int i, fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	for (i = 0; i < 500; i++) {
-		fd = open(path, O_RDONLY);
-		if (fd < 0)
-			return '?';
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		buf[n < 0 ? 0 : n] = 0;
-		p = strrchr(buf, ')');
-		if (!p || p[1] != ' ' || !p[2])
-			return '?';
-		st = p[2];
-		if (st == 'S' || st == 'Z' || st == 'X')
-			break;
-		usleep(20000);
-	}
-	return st;
 }
 
 /* SETLKW interrupted by a signal handler: EINTR, and no lock left */

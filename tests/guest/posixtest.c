@@ -57,6 +57,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "waitsleep.h"
+
 #ifndef RENAME_NOREPLACE
 #define RENAME_NOREPLACE (1 << 0)
 #endif
@@ -2661,37 +2663,6 @@ static struct lockres child_lock(const char *path, int cmd, short type,
 	if (pid > 0)
 		waitpid(pid, NULL, 0);
 	return r;
-}
-
-/*
- * Poll /proc/PID/stat every 20 ms, for up to 10 s, until PID sleeps ('S':
- * in the lock wait or the FUSE request wait, both interruptible), so that
- * a waiter is really waiting before the holder lets go.  Returns the last
- * state seen, '?' if PID is gone.
- */
-static char wait_sleeping(pid_t pid)
-{
-	char path[64], buf[1024], *s, st = '?';
-	ssize_t n;
-	int i, fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	for (i = 0; i < 500; i++) {
-		fd = open(path, O_RDONLY);
-		if (fd < 0)
-			return '?';
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		buf[n < 0 ? 0 : n] = 0;
-		s = strrchr(buf, ')');
-		if (!s || s[1] != ' ' || !s[2])
-			return '?';
-		st = s[2];
-		if (st == 'S' || st == 'Z' || st == 'X')
-			break;
-		msleep(20);
-	}
-	return st;
 }
 
 static int set_lock(int fd, int cmd, short type, off_t start, off_t len)
