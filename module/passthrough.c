@@ -504,6 +504,32 @@ ssize_t fusept_pt_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	return ret;
 }
 
+/*
+ * The caller's write clears setuid, setgid and file capabilities of the
+ * lower file as a write of its own to that file would: the write itself
+ * runs with the daemon's credentials, which usually may keep them. A lower
+ * file with none of them is marked S_NOSEC by its filesystem and costs
+ * nothing here.
+ */
+static int fusept_pt_remove_privs(struct inode *inode, struct file *bf)
+{
+	struct inode *lower = file_inode(bf);
+	umode_t mode;
+	int err;
+
+	if (IS_NOSEC(lower))
+		return 0;
+	file_start_write(bf);
+	inode_lock(lower);
+	mode = lower->i_mode;
+	err = file_remove_privs(bf);
+	if (lower->i_mode != mode)
+		fusept_invalidate_attr_mask(inode, STATX_MODE | STATX_CTIME);
+	inode_unlock(lower);
+	file_end_write(bf);
+	return err;
+}
+
 ssize_t fusept_pt_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
 	struct file *file = iocb->ki_filp;
@@ -517,6 +543,9 @@ ssize_t fusept_pt_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	if (!iov_iter_count(from))
 		return 0;
 	inode_lock(inode);
+	ret = fusept_pt_remove_privs(inode, bf);
+	if (ret)
+		goto out_unlock;
 	if (iocb->ki_flags & IOCB_APPEND)
 		iocb->ki_pos = i_size_read(file_inode(bf));
 	old = override_creds(ff->backing_cred);
@@ -538,6 +567,7 @@ ssize_t fusept_pt_write_iter(struct kiocb *iocb, struct iov_iter *from)
 		}
 	}
 	revert_creds(old);
+out_unlock:
 	inode_unlock(inode);
 	return ret;
 }

@@ -307,13 +307,27 @@ more"
 		17 18 19 20; do : >"f$n"; done && unlink f1 && unlink f2 &&
 		unlink f3 && unlink f4 && unlink f5 && mkdir sub)
 	b=$(field "$(counters)" getattr)
-	if [ -n "$a" ] && [ -n "$b" ] && [ $((b - a)) -lt 12 ]; then
+	if ! is_fusept; then
+		# 6.12's own FUSE still asks one per op (7.x does not)
+		skipc ptd-dirops-getattr "the kernel's FUSE: $((b - a)) GETATTRs for 26 entry ops"
+	elif [ -n "$a" ] && [ -n "$b" ] && [ $((b - a)) -lt 12 ]; then
 		pass ptd-dirops-getattr
 	else
 		failc ptd-dirops-getattr "$((b - a)) GETATTRs for 26 entry ops"
 	fi
 	expect ptd-dirops-stat "$(stat -c '%h %s %Y' "$M/dirops")" \
 		"$(stat -c '%h %s %Y' "$L/dirops")"
+
+	# a user's write clears setuid and setgid as on the lower file
+	# system (the daemon's credentials would keep them); root's keeps them
+	echo a >"$M/sxid" && chmod 6777 "$M/sxid"
+	as_user "echo b >>$M/sxid"
+	expect ptd-sxid-write-user "$(stat -c %a "$L/sxid") $(stat -c %a "$M/sxid")" \
+		"777 777"
+	chmod 6777 "$M/sxid" && echo c >>"$M/sxid"
+	expect ptd-sxid-write-root "$(stat -c %a "$L/sxid") $(stat -c %a "$M/sxid")" \
+		"6777 6777"
+	expect ptd-sxid-data "$(tr '\n' ' ' <"$M/sxid")" "a b c "
 
 	# attributes
 	echo a >"$M/attr"
