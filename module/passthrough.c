@@ -77,11 +77,8 @@ static struct fusept_backing *fusept_backing_new(struct fusept_conn *fc, int fd)
 	if (!fb)
 		goto out_fput;
 	fb->file = file;
-	fb->cred = prepare_creds();
-	if (!fb->cred) {
-		kfree(fb);
-		goto out_fput;
-	}
+	/* credentials are never changed once in use: a reference will do */
+	fb->cred = get_current_cred();
 	refcount_set(&fb->count, 1);
 	return fb;
 
