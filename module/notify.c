@@ -300,7 +300,7 @@ static int fusept_notify_poll(struct fusept_conn *fc, const void *buf,
 	return fusept_poll_wakeup(fc, out->kh);
 }
 
-/* The small notifications: read whole, then acted on */
+/* The small notifications: read whole, then acted on; others are EINVAL */
 static int fusept_notify_small(struct fusept_conn *fc, int code,
 			       const void *buf, size_t size)
 {
@@ -311,9 +311,11 @@ static int fusept_notify_small(struct fusept_conn *fc, int code,
 		return fusept_notify_inval_inode(fc, buf, size);
 	case FUSE_NOTIFY_RETRIEVE:
 		return fusept_notify_retrieve(fc, buf, size);
-	default:
+	case FUSE_NOTIFY_INVAL_ENTRY:
+	case FUSE_NOTIFY_DELETE:
 		return fusept_notify_entry(fc, code, buf, size);
 	}
+	return -EINVAL;
 }
 
 /* A notification: code is the out header's error field, payload follows */
@@ -329,10 +331,6 @@ ssize_t fusept_notify(struct fusept_conn *fc, int code, struct iov_iter *from,
 		up_read(&fc->killsb);
 		return err;
 	}
-	if (code != FUSE_NOTIFY_INVAL_INODE && code != FUSE_NOTIFY_INVAL_ENTRY &&
-	    code != FUSE_NOTIFY_DELETE && code != FUSE_NOTIFY_POLL &&
-	    code != FUSE_NOTIFY_RETRIEVE)
-		return -EINVAL;
 	if (size > sizeof(struct fuse_notify_delete_out) + FUSEPT_NAME_MAX + 1)
 		return -EINVAL;
 	buf = kmalloc(size, GFP_KERNEL);
