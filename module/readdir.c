@@ -218,8 +218,16 @@ int fusept_readdir(struct file *file, struct dir_context *ctx)
 
 	if (fi->bad)
 		return -EIO;
+	/*
+	 * One request that gave entries is enough for a call, as in mainline:
+	 * going on would cost an empty request at the end of every listing.
+	 */
 	do {
+		loff_t pos = ctx->pos;
+
 		ret = fusept_readdir_once(file, ctx, &eof);
+		if (!ret && ctx->pos != pos)
+			break;
 	} while (!ret && !eof);
 	return ret < 0 ? ret : 0;
 }
