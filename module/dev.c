@@ -6,8 +6,10 @@
  * requests in order; write(2) takes replies matched by their unique ID.
  * Nothing here ever waits on the daemon with a lock held.
  */
+#include <linux/bvec.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/pipe_fs_i.h>
 #include <linux/poll.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -328,7 +330,12 @@ static void fusept_read_fail(struct fusept_conn *fc, struct fusept_req *req,
 	}
 }
 
-static ssize_t fusept_read_req(struct fusept_conn *fc, struct iov_iter *to)
+/*
+ * Called with fc->lock held; drops it. With need, a request too big for
+ * to stays queued and *need says how much room it wants (-ENOSPC).
+ */
+static ssize_t fusept_read_req(struct fusept_conn *fc, struct iov_iter *to,
+			       size_t *need)
 	__releases(fc->lock)
 {
 	struct fusept_req *req = list_first_entry(&fc->pending,
@@ -336,6 +343,11 @@ static ssize_t fusept_read_req(struct fusept_conn *fc, struct iov_iter *to)
 	bool noreply = test_bit(FUSEPT_R_NOREPLY, &req->flags);
 	size_t len = req->in_len;
 
+	if (need && len > iov_iter_count(to)) {
+		spin_unlock(&fc->lock);
+		*need = len;
+		return -ENOSPC;
+	}
 	list_del_init(&req->list);
 	clear_bit(FUSEPT_R_QUEUED, &req->flags);
 	if (len > iov_iter_count(to)) {
@@ -363,17 +375,12 @@ static ssize_t fusept_read_req(struct fusept_conn *fc, struct iov_iter *to)
 	return len;
 }
 
-static ssize_t fusept_dev_read(struct kiocb *iocb, struct iov_iter *to)
+/* The next message for the daemon, into to */
+static ssize_t fusept_dev_do_read(struct fusept_conn *fc, struct iov_iter *to,
+				  bool nonblock, size_t *need)
 {
-	struct fusept_conn *fc = fusept_dev_conn(iocb->ki_filp);
-	bool nonblock = (iocb->ki_filp->f_flags & O_NONBLOCK) ||
-			(iocb->ki_flags & IOCB_NOWAIT);
 	ssize_t ret;
 
-	if (!fc)
-		return -EPERM;
-	if (iov_iter_count(to) < fusept_dev_min_read(fc))
-		return -EINVAL;
 	do {
 		ret = fusept_dev_wait(fc, nonblock);
 		if (ret)
@@ -387,11 +394,109 @@ static ssize_t fusept_dev_read(struct kiocb *iocb, struct iov_iter *to)
 			   (list_empty(&fc->pending) || fc->num_forgets > 64)) {
 			ret = fusept_read_forgets(fc, to);
 		} else if (!list_empty(&fc->pending)) {
-			ret = fusept_read_req(fc, to);
+			ret = fusept_read_req(fc, to, need);
 		} else {
 			spin_unlock(&fc->lock);
 		}
 	} while (!ret);
+	return ret;
+}
+
+static ssize_t fusept_dev_read(struct kiocb *iocb, struct iov_iter *to)
+{
+	struct fusept_conn *fc = fusept_dev_conn(iocb->ki_filp);
+	bool nonblock = (iocb->ki_filp->f_flags & O_NONBLOCK) ||
+			(iocb->ki_flags & IOCB_NOWAIT);
+
+	if (!fc)
+		return -EPERM;
+	if (iov_iter_count(to) < fusept_dev_min_read(fc))
+		return -EINVAL;
+	return fusept_dev_do_read(fc, to, nonblock, NULL);
+}
+
+static const struct pipe_buf_operations fusept_pipe_buf_ops = {
+	.release	= generic_pipe_buf_release,
+	.get		= generic_pipe_buf_get,
+};
+
+/* Hand the first len bytes of the pages to the pipe */
+static ssize_t fusept_pipe_pages(struct pipe_inode_info *pipe,
+				 struct bio_vec *bv, size_t len)
+{
+	ssize_t done = 0, n;
+	unsigned int i;
+
+	for (i = 0; done < len; i++) {
+		struct pipe_buffer buf = {
+			.page = bv[i].bv_page,
+			.len = min_t(size_t, len - done, PAGE_SIZE),
+			.ops = &fusept_pipe_buf_ops,
+		};
+
+		get_page(buf.page);
+		n = add_to_pipe(pipe, &buf);
+		if (n < 0)
+			return done ? done : n;
+		done += n;
+	}
+	return done;
+}
+
+/* One message into fresh pages for up to room bytes, then into the pipe */
+static ssize_t fusept_splice_msg(struct fusept_conn *fc,
+				 struct pipe_inode_info *pipe, size_t room,
+				 bool nonblock, size_t *need)
+{
+	unsigned int i, npages = DIV_ROUND_UP(room, PAGE_SIZE);
+	struct iov_iter to;
+	struct bio_vec *bv;
+	ssize_t ret = -ENOMEM;
+
+	bv = kcalloc(npages, sizeof(*bv), GFP_KERNEL);
+	if (!bv)
+		return -ENOMEM;
+	for (i = 0; i < npages; i++) {
+		bv[i].bv_page = alloc_page(GFP_KERNEL);
+		if (!bv[i].bv_page)
+			goto out_put_pages;
+		bv[i].bv_len = PAGE_SIZE;
+	}
+	iov_iter_bvec(&to, READ, bv, npages, room);
+	ret = fusept_dev_do_read(fc, &to, nonblock, need);
+	if (ret > 0)
+		ret = fusept_pipe_pages(pipe, bv, ret);
+out_put_pages:
+	for (i = 0; i < npages && bv[i].bv_page; i++)
+		put_page(bv[i].bv_page);
+	kfree(bv);
+	return ret;
+}
+
+/*
+ * splice from the device, which is how libfuse reads requests: a page for
+ * the message, more only for one that needs them. (copy_splice_read()
+ * would allocate pages for all of len, a MiB and more, for every request.)
+ */
+static ssize_t fusept_dev_splice_read(struct file *in, loff_t *ppos,
+				      struct pipe_inode_info *pipe,
+				      size_t len, unsigned int flags)
+{
+	struct fusept_conn *fc = fusept_dev_conn(in);
+	/* SPLICE_F_NONBLOCK is about the pipe (libfuse's is O_NONBLOCK) */
+	bool nonblock = in->f_flags & O_NONBLOCK;
+	size_t room = PAGE_SIZE;
+	ssize_t ret;
+
+	if (!fc)
+		return -EPERM;
+	if (len < fusept_dev_min_read(fc))
+		return -EINVAL;
+	do {
+		room = min(room, len);
+		ret = fusept_splice_msg(fc, pipe, room, nonblock,
+					room < len ? &room : NULL);
+	} while (ret == -ENOSPC);
 	return ret;
 }
 
@@ -556,7 +661,7 @@ const struct file_operations fusept_dev_fops = {
 	.release	= fusept_dev_release,
 	.read_iter	= fusept_dev_read,
 	.write_iter	= fusept_dev_write,
-	.splice_read	= fusept_copy_splice_read,
+	.splice_read	= fusept_dev_splice_read,
 	.splice_write	= iter_file_splice_write,
 	.poll		= fusept_dev_poll,
 	.unlocked_ioctl	= fusept_dev_ioctl,
