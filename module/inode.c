@@ -171,7 +171,12 @@ void fusept_apply_attr(struct inode *inode, const struct fuse_attr *attr,
 		return;
 	if (attr->size < oldsize)
 		truncate_pagecache(inode, attr->size);
-	else if (mtime_changed && fusept_has(fc, FUSE_AUTO_INVAL_DATA))
+	/*
+	 * A size the kernel did not make means the data changed elsewhere,
+	 * even when the mtime did not (two writes within a clock tick).
+	 */
+	if (attr->size != oldsize ||
+	    (mtime_changed && fusept_has(fc, FUSE_AUTO_INVAL_DATA)))
 		invalidate_inode_pages2(inode->i_mapping);
 }
 
