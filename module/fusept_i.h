@@ -183,7 +183,7 @@ struct fusept_inode {
 	u64 nodeid;
 	u64 nlookup;
 	u64 attr_version;
-	u64 attr_expire;		/* jiffies64; 0: always refresh */
+	u64 attr_expire;		/* jiffies64; 0: not yet known */
 	u32 inval_mask;			/* STATX_* known stale since then */
 	spinlock_t lock;		/* nlookup, attributes */
 	bool bad;

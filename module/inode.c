@@ -180,17 +180,6 @@ void fusept_apply_attr(struct inode *inode, const struct fuse_attr *attr,
 		invalidate_inode_pages2(inode->i_mapping);
 }
 
-/* The kernel changed the node: ask the daemon next time, drop older replies */
-void fusept_invalidate_attr(struct inode *inode)
-{
-	struct fusept_inode *fi = fusept_i(inode);
-
-	spin_lock(&fi->lock);
-	fi->attr_version = atomic64_inc_return(&fusept_i_conn(inode)->attr_version);
-	fi->attr_expire = 0;
-	spin_unlock(&fi->lock);
-}
-
 /* Only the attributes in mask changed: the others stay cached */
 void fusept_invalidate_attr_mask(struct inode *inode, u32 mask)
 {
@@ -200,6 +189,12 @@ void fusept_invalidate_attr_mask(struct inode *inode, u32 mask)
 	fi->attr_version = atomic64_inc_return(&fusept_i_conn(inode)->attr_version);
 	fi->inval_mask |= mask;
 	spin_unlock(&fi->lock);
+}
+
+/* The kernel changed the node: ask the daemon next time, drop older replies */
+void fusept_invalidate_attr(struct inode *inode)
+{
+	fusept_invalidate_attr_mask(inode, STATX_BASIC_STATS);
 }
 
 /*
