@@ -1154,6 +1154,28 @@ test_kfuse_pt_daemon() {
 		failc kfuse-pt-daemon "$(tail -3 "$RES/kptd.log")"
 }
 
+# The defects of the reliability review, one fusept-reliab case each (a
+# daemon of its own against a user of the mount). fusept.reliab=A,B (or
+# FUSEPT_RELIAB) runs only those cases.
+test_reliab() {
+	local c cases rc
+	lower_init || fatal "cannot mount the lower tmpfs"
+	mkdir -p "$LOWER/rel"
+	cases=${FUSEPT_RELIAB:-$(cmdline_arg fusept.reliab)} ||
+		cases=$(fusept-reliab -l)
+	for c in $(echo "$cases" | tr , ' '); do
+		echo "fusept-tests: reliab $c" >/dev/kmsg 2>/dev/null
+		timeout -k 5 150 fusept-reliab -d "$DEV" -t "$FS" "$c" \
+			"$(mnt "rel-$c")" "$LOWER/rel" >"$RES/rel.out" \
+			2>>"$RES/raw.err"
+		rc=$?
+		grep -E '^(PASS|FAIL|SKIP) ' "$RES/rel.out" >>"$SUB"
+		[ $rc = 0 ] || grep -q '^FAIL ' "$RES/rel.out" ||
+			failc "rel-$c" "fusept-reliab exited with status $rc"
+		kill_leftovers "$PIDS"
+	done
+}
+
 # ------------------------------------------------------------------ main
 
 if [ "$1" = --one ]; then
@@ -1200,6 +1222,7 @@ group umount-hung 60
 group mountopt 120
 group raw-devtest 120
 group raw-lie 300
+group reliab 600
 group locks 120
 group poll 90
 group store 60
