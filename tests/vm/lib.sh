@@ -13,7 +13,18 @@
 #                            initrd.img, console.log
 
 FUSEPT_CACHE=${FUSEPT_CACHE:-/var/cache/fusept}
-FUSEPT_MIRROR=${FUSEPT_MIRROR:-http://deb.debian.org/debian}
+# The Debian archive the host's apt uses (the first URI of a deb822 source
+# whose suite is not a -security one), unless FUSEPT_MIRROR says otherwise.
+host_mirror() {
+	{
+		awk '/^URIs:/ { uri = $2 }
+			/^Suites:/ { if (uri != "" && $0 !~ /-security/) print uri }
+			/^$/ { uri = "" }' /etc/apt/sources.list.d/*.sources
+		awk '$1 == "deb" && $3 !~ /-security/ { print $2 }' \
+			/etc/apt/sources.list
+	} 2>/dev/null | head -1
+}
+FUSEPT_MIRROR=${FUSEPT_MIRROR:-$(host_mirror)}
 FUSEPT_RESULTS=${FUSEPT_RESULTS:-$FUSEPT_CACHE/results}
 VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$VM_DIR/../.." && pwd)
