@@ -16,15 +16,17 @@ FUSEPT_CACHE=${FUSEPT_CACHE:-/var/cache/fusept}
 # The Debian archive the host's apt uses (the first URI of a deb822 source
 # whose suite is not a -security one), unless FUSEPT_MIRROR says otherwise.
 host_mirror() {
-	{
+	local f
+	for f in /etc/apt/sources.list.d/*.sources; do
+		[ -r "$f" ] || continue
 		awk '/^URIs:/ { uri = $2 }
 			/^Suites:/ { if (uri != "" && $0 !~ /-security/) print uri }
-			/^$/ { uri = "" }' /etc/apt/sources.list.d/*.sources
-		awk '$1 == "deb" && $3 !~ /-security/ { print $2 }' \
-			/etc/apt/sources.list
-	} 2>/dev/null | head -1
+			/^$/ { uri = "" }' "$f"
+	done
+	f=/etc/apt/sources.list
+	[ ! -r "$f" ] || awk '$1 == "deb" && $3 !~ /-security/ { print $2 }' "$f"
 }
-FUSEPT_MIRROR=${FUSEPT_MIRROR:-$(host_mirror)}
+FUSEPT_MIRROR=${FUSEPT_MIRROR:-$(host_mirror | sed -n 1p)}
 FUSEPT_RESULTS=${FUSEPT_RESULTS:-$FUSEPT_CACHE/results}
 VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$VM_DIR/../.." && pwd)
