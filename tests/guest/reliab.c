@@ -286,6 +286,7 @@ static void do_lookup(struct daemon *d)
 	const char *name = arg(d);
 	uint64_t node = name_node(name);
 	struct fuse_entry_out e;
+	pid_t victim;
 
 	if (!strcmp(name, "retrieve")) {
 		reply(d, -ENOENT, NULL, 0);
@@ -300,17 +301,18 @@ static void do_lookup(struct daemon *d)
 		return;
 	}
 	entry_of(d, node, &e);
-	if (ctl->kill_pid && node >= N_BASE) {
+	victim = ctl->kill_pid;
+	if (victim > 0 && node >= N_BASE) {
 		/* the caller dies as its reply comes in, in either order */
 		unsigned int r = ctl->kill_round++;
 
 		if (r & 1)
-			kill(ctl->kill_pid, SIGKILL);
+			kill(victim, SIGKILL);
 		spin_us(r % 7 * 15);
 		if (!reply(d, 0, &e, sizeof(e)))
 			ctl->lookups[node]++;
 		if (!(r & 1))
-			kill(ctl->kill_pid, SIGKILL);
+			kill(victim, SIGKILL);
 		return;
 	}
 	if (!reply(d, 0, &e, sizeof(e)))
@@ -765,28 +767,27 @@ static void create_fails(const char *name, int flags, int want)
 	result(err == 0, n, "open of another file afterwards: %s", ename(err));
 }
 
-static void case_create_pt_keepcache(void)
+/* A CREATE reply asking for passthrough and FOPEN_KEEP_CACHE at once */
+static void create_keepcache(const char *name, int pt)
 {
 	pid_t pid;
 
-	ctl->pt = PT_MAINLINE;
+	ctl->pt = pt;
 	pid = start_daemon(NULL);
 	ctl->create_pt = 1;
 	ctl->create_flags = FOPEN_KEEP_CACHE;
-	create_fails("create-pt-keepcache", O_WRONLY, EIO);
+	create_fails(name, O_WRONLY, EIO);
 	stop_daemon(pid);
+}
+
+static void case_create_pt_keepcache(void)
+{
+	create_keepcache("create-pt-keepcache", PT_MAINLINE);
 }
 
 static void case_create_android_keepcache(void)
 {
-	pid_t pid;
-
-	ctl->pt = PT_ANDROID;
-	pid = start_daemon(NULL);
-	ctl->create_pt = 1;
-	ctl->create_flags = FOPEN_KEEP_CACHE;
-	create_fails("create-android-keepcache", O_WRONLY, EIO);
-	stop_daemon(pid);
+	create_keepcache("create-android-keepcache", PT_ANDROID);
 }
 
 /* CREATE names a node already open in passthrough, and opens it cached */
@@ -880,57 +881,48 @@ static int check_data(const unsigned char *buf, ssize_t n, int f, off_t off)
 }
 
 /*
- * A read(2) whose request the daemon has not read yet, with signals
- * coming in (SA_RESTART): the data, not EIO or EINTR.
+ * pread(2) of f0 with signals coming in (SA_RESTART): the data, not EIO
+ * or EINTR. With busy, the daemon is busy with another request, so the
+ * READ waits unread; else the daemon holds the READ itself.
  */
-static void case_sig_read_unsent(void)
+static void sig_read(const char *name, int busy)
 {
 	unsigned char buf[FILE_SIZE];
-	pid_t pid, busy;
+	pid_t pid, other = -1;
 	ssize_t n;
 	int fd, err;
 
 	pid = start_daemon(NULL);
-	ctl->hold_node = 2 + 9;
-	ctl->hold_ms = 1500;
+	ctl->hold_node = busy ? 2 + 9 : 2;
+	ctl->hold_ms = busy ? 1500 : 800;
 	fd = open(path_of("f0"), O_RDONLY);
-	busy = busy_daemon();
-	result(ctl->holding, "sig-read-unsent-setup", "the daemon never got busy");
+	if (busy) {
+		other = busy_daemon();
+		result(ctl->holding, "sig-read-busy-setup",
+		       "the daemon never got busy");
+	}
 	alarm_storm(2000);
 	n = pread(fd, buf, sizeof(buf), 0);
 	err = errno;
 	alarm_storm(0);
-	result(n == FILE_SIZE && check_data(buf, n, 0, 0), "sig-read-unsent",
+	result(n == FILE_SIZE && check_data(buf, n, 0, 0), name,
 	       "pread gave %zd (%s) after %lu signals, want %d bytes of data",
 	       n, n < 0 ? ename(err) : "short or wrong data", alarms,
 	       FILE_SIZE);
 	close(fd);
-	waitpid(busy, NULL, 0);
+	if (other > 0)
+		waitpid(other, NULL, 0);
 	stop_daemon(pid);
 }
 
-/* The same for a read the daemon has read and answers late */
+static void case_sig_read_unsent(void)
+{
+	sig_read("sig-read-unsent", 1);
+}
+
 static void case_sig_read_sent(void)
 {
-	unsigned char buf[FILE_SIZE];
-	ssize_t n;
-	pid_t pid;
-	int fd, err;
-
-	pid = start_daemon(NULL);
-	ctl->hold_node = 2;
-	ctl->hold_ms = 800;
-	fd = open(path_of("f0"), O_RDONLY);
-	alarm_storm(2000);
-	n = pread(fd, buf, sizeof(buf), 0);
-	err = errno;
-	alarm_storm(0);
-	result(n == FILE_SIZE && check_data(buf, n, 0, 0), "sig-read-sent",
-	       "pread gave %zd (%s) after %lu signals, want %d bytes of data",
-	       n, n < 0 ? ename(err) : "short or wrong data", alarms,
-	       FILE_SIZE);
-	close(fd);
-	stop_daemon(pid);
+	sig_read("sig-read-sent", 0);
 }
 
 /* A write(2) whose request waits unread: all of it written, no EINTR */
@@ -1313,6 +1305,46 @@ static unsigned char *map_file(int fd)
 	return m == MAP_FAILED ? NULL : m;
 }
 
+/* A file open read-write and mapped shared, and another file open */
+struct mapped_pair {
+	int fd, other;
+	unsigned char *m;
+};
+
+static void pair_close(struct mapped_pair *p);
+
+/* 0, or the errno of what failed (the pair is closed again then) */
+static int pair_open(struct mapped_pair *p, const char *mapped,
+		     const char *other, int flags)
+{
+	int err;
+
+	p->m = NULL;
+	p->other = -1;
+	p->fd = open(path_of(mapped), O_RDWR);
+	if (p->fd >= 0)
+		p->m = map_file(p->fd);
+	if (p->m)
+		p->other = open(path_of(other), flags);
+	if (p->other >= 0)
+		return 0;
+	err = errno;
+	pair_close(p);
+	return err;
+}
+
+static void pair_close(struct mapped_pair *p)
+{
+	if (p->m)
+		munmap(p->m, FILE_SIZE);
+	if (p->other >= 0)
+		close(p->other);
+	if (p->fd >= 0)
+		close(p->fd);
+	p->m = NULL;
+	p->fd = p->other = -1;
+}
+
 /* The lower file's byte at off */
 static int lower_byte(int f, off_t off)
 {
@@ -1350,42 +1382,36 @@ static long cfr_mismatch(const unsigned char *buf)
  */
 static void case_cfr_partial(void)
 {
-	unsigned char buf[FILE_SIZE], *m;
-	int src, dst;
-	long bad;
-	ssize_t n;
+	unsigned char buf[FILE_SIZE];
 	loff_t in = 0, out = 100;
+	struct mapped_pair p;
+	ssize_t n;
 	pid_t pid;
+	long bad;
+	int err;
 
 	pid = start_daemon(NULL);
 	ctl->open_flags = FOPEN_KEEP_CACHE;
-	dst = open(path_of("f6"), O_RDWR);
-	src = open(path_of("f7"), O_RDONLY);
-	m = dst < 0 ? NULL : map_file(dst);
-	if (!m || src < 0 || pread(dst, buf, FILE_SIZE, 0) != FILE_SIZE) {
+	err = pair_open(&p, "f6", "f7", O_RDONLY);
+	if (err || pread(p.fd, buf, FILE_SIZE, 0) != FILE_SIZE) {
 		result(0, "cfr-partial-setup", "open/mmap/read: %s",
-		       ename(errno));
+		       ename(err ? err : errno));
 		goto out;
 	}
-	n = copy_file_range(src, &in, dst, &out, 50, 0);
+	n = copy_file_range(p.other, &in, p.fd, &out, 50, 0);
 	result(n == 50, "cfr-partial-copy", "copy_file_range gave %zd (%s)", n,
 	       ename(errno));
-	n = pread(dst, buf, FILE_SIZE, 0);
+	n = pread(p.fd, buf, FILE_SIZE, 0);
 	bad = n == FILE_SIZE ? cfr_mismatch(buf) : 0;
 	result(bad < 0, "cfr-partial-read",
 	       "read(2) after the copy is wrong at byte %ld (0x%02x)", bad,
 	       bad >= 0 ? buf[bad] : 0);
-	bad = cfr_mismatch(m);
+	bad = cfr_mismatch(p.m);
 	result(bad < 0, "cfr-partial-mapping",
 	       "the mapping after the copy is wrong at byte %ld (0x%02x)", bad,
-	       bad >= 0 ? m[bad] : 0);
+	       bad >= 0 ? p.m[bad] : 0);
 out:
-	if (m)
-		munmap(m, FILE_SIZE);
-	if (src >= 0)
-		close(src);
-	if (dst >= 0)
-		close(dst);
+	pair_close(&p);
 	stop_daemon(pid);
 }
 
@@ -1393,37 +1419,30 @@ out:
 static void case_cfr_zero(void)
 {
 	loff_t in = 0, out = 0;
-	unsigned char *m;
-	int src, dst, got;
+	struct mapped_pair p;
+	int err, got;
 	ssize_t n;
 	pid_t pid;
 
 	pid = start_daemon(NULL);
 	ctl->open_flags = FOPEN_KEEP_CACHE;
 	ctl->cfr_zero = 1;
-	dst = open(path_of("f8"), O_RDWR);
-	src = open(path_of("f7"), O_RDONLY);
-	m = dst < 0 ? NULL : map_file(dst);
-	if (!m || src < 0) {
-		result(0, "cfr-zero-setup", "open/mmap: %s", ename(errno));
+	err = pair_open(&p, "f8", "f7", O_RDONLY);
+	if (err) {
+		result(0, "cfr-zero-setup", "open/mmap: %s", ename(err));
 		goto out;
 	}
-	m[5000] = 'M';
-	n = copy_file_range(src, &in, dst, &out, 10, 0);
+	p.m[5000] = 'M';
+	n = copy_file_range(p.other, &in, p.fd, &out, 10, 0);
 	result(n == 0, "cfr-zero-copy", "copy_file_range gave %zd (%s)", n,
 	       ename(errno));
-	msync(m, FILE_SIZE, MS_SYNC);
+	msync(p.m, FILE_SIZE, MS_SYNC);
 	got = lower_byte(8, 5000);
 	result(got == 'M', "cfr-zero-keeps-dirty",
 	       "a byte written through the mapping was lost (lower has 0x%02x)",
 	       got);
 out:
-	if (m)
-		munmap(m, FILE_SIZE);
-	if (src >= 0)
-		close(src);
-	if (dst >= 0)
-		close(dst);
+	pair_close(&p);
 	stop_daemon(pid);
 }
 
@@ -1435,24 +1454,21 @@ out:
  */
 static void case_append_writeback(void)
 {
+	struct mapped_pair p;
 	struct stat st;
 	char lp[4096];
-	unsigned char *m;
-	int fd, afd, got;
+	int err, got;
 	pid_t pid;
 
 	pid = start_daemon(NULL);
 	ctl->honour_append = 1;
-	fd = open(path_of("f5"), O_RDWR);
-	m = fd < 0 ? NULL : map_file(fd);
-	afd = open(path_of("f5"), O_WRONLY | O_APPEND);
-	if (!m || afd < 0) {
-		result(0, "append-writeback-setup", "open/mmap: %s",
-		       ename(errno));
+	err = pair_open(&p, "f5", "f5", O_WRONLY | O_APPEND);
+	if (err) {
+		result(0, "append-writeback-setup", "open/mmap: %s", ename(err));
 		goto out;
 	}
-	m[0] = 'Z';
-	msync(m, FILE_SIZE, MS_SYNC);
+	p.m[0] = 'Z';
+	msync(p.m, FILE_SIZE, MS_SYNC);
 	got = lower_byte(5, 0);
 	snprintf(lp, sizeof(lp), "%s/f5", lower);
 	stat(lp, &st);
@@ -1460,12 +1476,7 @@ static void case_append_writeback(void)
 	       "lower file: byte 0 is 0x%02x, size %lld (want 'Z', %d); %u writes appended",
 	       got, (long long)st.st_size, FILE_SIZE, ctl->append_writes);
 out:
-	if (m)
-		munmap(m, FILE_SIZE);
-	if (afd >= 0)
-		close(afd);
-	if (fd >= 0)
-		close(fd);
+	pair_close(&p);
 	stop_daemon(pid);
 }
 
