@@ -13,6 +13,7 @@
 #include <linux/fs.h>
 #include <linux/highmem.h>
 #include <linux/pagemap.h>
+#include <linux/splice.h>
 #include <linux/writeback.h>
 #include "compat-gen.h"
 
@@ -84,6 +85,33 @@ static inline int fusept_generic_permission(struct inode *inode, int mask)
 	return generic_permission(FUSEPT_IDMAP_NOP inode, mask);
 }
 
+/* inode_permission() of the inode at path, through its mount */
+static inline int fusept_path_permission(const struct path *path, int mask)
+{
+	struct inode *inode = d_inode(path->dentry);
+
+#if defined(FUSEPT_HAVE_MNT_IDMAP)
+	return inode_permission(mnt_idmap(path->mnt), inode, mask);
+#elif defined(FUSEPT_HAVE_USERNS_IOPS)
+	return inode_permission(mnt_user_ns(path->mnt), inode, mask);
+#else
+	return inode_permission(inode, mask);
+#endif
+}
+
+static inline bool fusept_path_owner_or_capable(const struct path *path)
+{
+	struct inode *inode = d_inode(path->dentry);
+
+#if defined(FUSEPT_HAVE_MNT_IDMAP)
+	return inode_owner_or_capable(mnt_idmap(path->mnt), inode);
+#elif defined(FUSEPT_HAVE_USERNS_IOPS)
+	return inode_owner_or_capable(mnt_user_ns(path->mnt), inode);
+#else
+	return inode_owner_or_capable(inode);
+#endif
+}
+
 static inline void fusept_fillattr(struct inode *inode, u32 mask,
 				   struct kstat *stat)
 {
@@ -103,20 +131,25 @@ static inline bool fusept_inode_is_new(struct inode *inode)
 #endif
 }
 
-/* ->d_revalidate: the wrapper calls fusept_revalidate() on every kernel */
-int fusept_revalidate(struct dentry *entry, unsigned int flags);
+/*
+ * ->d_revalidate: the wrapper calls fusept_revalidate() on every kernel,
+ * with the stable parent and name the VFS passes (6.14+), or NULL for
+ * both: fusept_revalidate() then takes a snapshot of its own.
+ */
+int fusept_revalidate(struct inode *dir, const struct qstr *name,
+		      struct dentry *entry, unsigned int flags);
 
 #ifdef FUSEPT_HAVE_D_REVALIDATE_DIR
 static inline int fusept_d_revalidate(struct inode *dir,
 				      const struct qstr *name,
 				      struct dentry *entry, unsigned int flags)
 {
-	return fusept_revalidate(entry, flags);
+	return fusept_revalidate(dir, name, entry, flags);
 }
 #else
 static inline int fusept_d_revalidate(struct dentry *entry, unsigned int flags)
 {
-	return fusept_revalidate(entry, flags);
+	return fusept_revalidate(NULL, NULL, entry, flags);
 }
 #endif
 
@@ -189,6 +222,24 @@ static inline struct timespec64 fusept_get_mtime(struct inode *inode)
 #else
 #define fusept_splice_read	generic_file_splice_read
 #endif
+
+/*
+ * splice from a passthrough file: vfs_splice_read() of the backing file
+ * (its checks: rw_verify_area, LSM), or, where that is not exported,
+ * through the file's own ->read_iter, whose vfs_iter_read() of the
+ * backing file checks the same.
+ */
+static inline ssize_t fusept_pt_splice(struct file *file, struct file *bf,
+				       loff_t *ppos,
+				       struct pipe_inode_info *pipe,
+				       size_t len, unsigned int flags)
+{
+#ifdef FUSEPT_HAVE_VFS_SPLICE_READ
+	return vfs_splice_read(bf, ppos, pipe, len, flags);
+#else
+	return generic_file_splice_read(file, ppos, pipe, len, flags);
+#endif
+}
 
 /* splice from a file that has only ->read_iter (the device) */
 #ifdef FUSEPT_HAVE_COPY_SPLICE_READ

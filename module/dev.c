@@ -41,129 +41,6 @@ int fusept_dev_attach(struct file *file, struct fusept_conn *fc)
 	return 0;
 }
 
-/* Finish a request removed from every list; drops the list's reference */
-void fusept_req_end(struct fusept_req *req)
-{
-	struct fusept_conn *fc = req->fc;
-
-	spin_lock(&fc->lock);
-	list_del_init(&req->intr_entry);
-	set_bit(FUSEPT_R_FINISHED, &req->flags);
-	spin_unlock(&fc->lock);
-
-	if (test_bit(FUSEPT_R_ABANDONED, &req->flags))
-		fusept_req_abandoned(req);
-	else if (req->bg_args)
-		fusept_req_end_background(req);
-	else
-		wake_up(&req->waitq);
-	fusept_req_put(req);
-}
-
-void fusept_queue_req(struct fusept_conn *fc, struct fusept_req *req)
-{
-	refcount_inc(&req->ref);
-	spin_lock(&fc->lock);
-	if (!fc->connected) {
-		spin_unlock(&fc->lock);
-		req->error = -ENOTCONN;
-		fusept_req_end(req);
-		return;
-	}
-	if (!req->unique) {
-		fc->reqctr += FUSEPT_REQ_ID_STEP;
-		req->unique = fc->reqctr;
-	}
-	((struct fuse_in_header *)req->in)->unique = req->unique;
-	set_bit(FUSEPT_R_QUEUED, &req->flags);
-	list_add_tail(&req->list, &fc->pending);
-	spin_unlock(&fc->lock);
-	wake_up(&fc->waitq);
-}
-
-void fusept_queue_forget(struct fusept_conn *fc, struct fusept_forget *f,
-			 u64 nodeid, u64 nlookup)
-{
-	f->nodeid = nodeid;
-	f->nlookup = nlookup;
-	spin_lock(&fc->lock);
-	if (fc->connected) {
-		list_add_tail(&f->list, &fc->forgets);
-		fc->num_forgets++;
-		f = NULL;
-	}
-	spin_unlock(&fc->lock);
-	kfree(f);
-	if (!f)
-		wake_up(&fc->waitq);
-}
-
-void fusept_queue_interrupt(struct fusept_req *req)
-{
-	struct fusept_conn *fc = req->fc;
-	bool queued = false;
-
-	spin_lock(&fc->lock);
-	if (fc->connected && !fc->no_interrupt &&
-	    !test_bit(FUSEPT_R_FINISHED, &req->flags) &&
-	    list_empty(&req->intr_entry)) {
-		set_bit(FUSEPT_R_INTERRUPTED, &req->flags);
-		list_add_tail(&req->intr_entry, &fc->interrupts);
-		queued = true;
-	}
-	spin_unlock(&fc->lock);
-	if (queued)
-		wake_up(&fc->waitq);
-}
-
-/*
- * End the connection: every request fails with ENOTCONN and the daemon's
- * reads get ENODEV, after a last DESTROY if farewell is asked for (umount
- * of a connection that was up).
- */
-void fusept_conn_end(struct fusept_conn *fc, bool farewell)
-{
-	struct fusept_forget *f, *fnext;
-	struct fusept_req *req, *next;
-	LIST_HEAD(reqs);
-	LIST_HEAD(forgets);
-
-	spin_lock(&fc->lock);
-	if (!fc->connected) {
-		spin_unlock(&fc->lock);
-		return;
-	}
-	fc->farewell = farewell && fc->initialized && !fc->conn_error;
-	WRITE_ONCE(fc->connected, false);
-	list_splice_init(&fc->pending, &reqs);
-	list_splice_init(&fc->processing, &reqs);
-	/* from here on these requests are ours alone */
-	list_for_each_entry(req, &reqs, list)
-		clear_bit(FUSEPT_R_QUEUED, &req->flags);
-	list_for_each_entry_safe(req, next, &fc->interrupts, intr_entry)
-		list_del_init(&req->intr_entry);
-	list_splice_init(&fc->forgets, &forgets);
-	fc->num_forgets = 0;
-	spin_unlock(&fc->lock);
-
-	list_for_each_entry_safe(req, next, &reqs, list) {
-		list_del_init(&req->list);
-		req->error = -ENOTCONN;
-		fusept_req_end(req);
-	}
-	list_for_each_entry_safe(f, fnext, &forgets, list)
-		kfree(f);
-	fusept_pt_conn_end(fc);
-	fusept_poll_wake_all(fc);
-	wake_up_all(&fc->waitq);
-	wake_up_all(&fc->blocked_waitq);
-}
-
-void fusept_conn_abort(struct fusept_conn *fc)
-{
-	fusept_conn_end(fc, false);
-}
-
 static bool fusept_dev_has_work(struct fusept_conn *fc)
 {
 	return !list_empty(&fc->pending) || !list_empty(&fc->interrupts) ||
@@ -182,21 +59,17 @@ static ssize_t fusept_read_interrupt(struct fusept_conn *fc,
 				     struct iov_iter *to)
 	__releases(fc->lock)
 {
-	struct fusept_req *req = list_first_entry(&fc->interrupts,
-						  struct fusept_req,
-						  intr_entry);
 	struct {
 		struct fuse_in_header h;
 		struct fuse_interrupt_in arg;
 	} msg = {};
+	u64 unique = fusept_req_take_interrupt(fc);
 
-	list_del_init(&req->intr_entry);
+	spin_unlock(&fc->lock);
 	msg.h.len = sizeof(msg);
 	msg.h.opcode = FUSE_INTERRUPT;
-	msg.h.unique = req->unique | FUSEPT_INT_REQ_BIT;
-	msg.arg.unique = req->unique;
-	spin_unlock(&fc->lock);
-
+	msg.h.unique = unique | FUSEPT_INT_REQ_BIT;
+	msg.arg.unique = unique;
 	if (copy_to_iter(&msg, sizeof(msg), to) != sizeof(msg))
 		return -EFAULT;
 	return sizeof(msg);
@@ -311,25 +184,6 @@ static int fusept_dev_wait(struct fusept_conn *fc, bool nonblock)
 			!READ_ONCE(fc->connected) || fusept_dev_has_work(fc));
 }
 
-/* Fail a request that was taken off a list by the reader */
-static void fusept_read_fail(struct fusept_conn *fc, struct fusept_req *req,
-			     int error)
-{
-	bool mine = true;
-
-	if (!test_bit(FUSEPT_R_NOREPLY, &req->flags)) {
-		spin_lock(&fc->lock);
-		mine = test_and_clear_bit(FUSEPT_R_QUEUED, &req->flags);
-		if (mine)
-			list_del_init(&req->list);
-		spin_unlock(&fc->lock);
-	}
-	if (mine) {
-		req->error = error;
-		fusept_req_end(req);
-	}
-}
-
 /*
  * Called with fc->lock held; drops it. With need, a request too big for
  * to stays queued and *need says how much room it wants (-ENOSPC).
@@ -338,41 +192,17 @@ static ssize_t fusept_read_req(struct fusept_conn *fc, struct iov_iter *to,
 			       size_t *need)
 	__releases(fc->lock)
 {
-	struct fusept_req *req = list_first_entry(&fc->pending,
-						  struct fusept_req, list);
-	bool noreply = test_bit(FUSEPT_R_NOREPLY, &req->flags);
-	size_t len = req->in_len;
+	struct fusept_req *req;
+	size_t len;
+	bool ok;
 
-	if (need && len > iov_iter_count(to)) {
-		spin_unlock(&fc->lock);
-		*need = len;
-		return -ENOSPC;
-	}
-	list_del_init(&req->list);
-	clear_bit(FUSEPT_R_QUEUED, &req->flags);
-	if (len > iov_iter_count(to)) {
-		spin_unlock(&fc->lock);
-		req->error = req->opcode == FUSE_SETXATTR ? -E2BIG : -EIO;
-		fusept_req_end(req);
-		return 0;
-	}
-	set_bit(FUSEPT_R_SENT, &req->flags);
-	refcount_inc(&req->ref);
-	if (!noreply) {
-		set_bit(FUSEPT_R_QUEUED, &req->flags);
-		list_add_tail(&req->list, &fc->processing);
-	}
-	spin_unlock(&fc->lock);
-
-	if (copy_to_iter(req->in, len, to) != len) {
-		fusept_read_fail(fc, req, -EIO);
-		fusept_req_put(req);
-		return -EFAULT;
-	}
-	if (noreply)
-		fusept_req_end(req);
-	fusept_req_put(req);
-	return len;
+	req = fusept_req_take_next(fc, iov_iter_count(to), need);
+	if (IS_ERR_OR_NULL(req))
+		return PTR_ERR_OR_ZERO(req);
+	len = req->in_len;
+	ok = copy_to_iter(req->in, len, to) == len;
+	fusept_req_read_done(req, ok);
+	return ok ? len : -EFAULT;
 }
 
 /* The next message for the daemon, into to */
@@ -500,41 +330,18 @@ static ssize_t fusept_dev_splice_read(struct file *in, loff_t *ppos,
 	return ret;
 }
 
-static struct fusept_req *fusept_find_req(struct fusept_conn *fc, u64 unique)
-{
-	struct fusept_req *req;
-
-	list_for_each_entry(req, &fc->processing, list) {
-		if (req->unique == unique)
-			return req;
-	}
-	return NULL;
-}
-
 /* The daemon's answer to an INTERRUPT: try again later, or not supported */
 static ssize_t fusept_interrupt_reply(struct fusept_conn *fc,
 				      const struct fuse_out_header *oh,
 				      size_t nbytes)
 {
-	struct fusept_req *req;
-	bool requeue = false;
+	int err;
 
 	if (nbytes != sizeof(*oh))
 		return -EINVAL;
-	spin_lock(&fc->lock);
-	req = fusept_find_req(fc, oh->unique & ~FUSEPT_INT_REQ_BIT);
-	if (req && oh->error == -ENOSYS)
-		fc->no_interrupt = true;
-	else if (req && oh->error == -EAGAIN)
-		requeue = true;
-	if (requeue && list_empty(&req->intr_entry))
-		list_add_tail(&req->intr_entry, &fc->interrupts);
-	spin_unlock(&fc->lock);
-	if (!req)
-		return -ENOENT;
-	if (requeue)
-		wake_up(&fc->waitq);
-	return nbytes;
+	err = fusept_req_interrupt_reply(fc, oh->unique & ~FUSEPT_INT_REQ_BIT,
+					 oh->error);
+	return err ? err : nbytes;
 }
 
 /* Take the reply's payload into a buffer of the request's own */
@@ -550,7 +357,7 @@ static ssize_t fusept_reply_payload(struct fusept_req *req,
 		return -EINVAL;
 	if (!size)
 		return 0;
-	buf = kvmalloc(size, GFP_KERNEL);
+	buf = kvmalloc(size, GFP_KERNEL_ACCOUNT);
 	if (!buf)
 		return -ENOMEM;
 	if (!copy_from_iter_full(buf, size, from)) {
@@ -587,13 +394,7 @@ static ssize_t fusept_dev_write(struct kiocb *iocb, struct iov_iter *from)
 	if (oh.unique & FUSEPT_INT_REQ_BIT)
 		return fusept_interrupt_reply(fc, &oh, nbytes);
 
-	spin_lock(&fc->lock);
-	req = fc->connected ? fusept_find_req(fc, oh.unique) : NULL;
-	if (req) {
-		clear_bit(FUSEPT_R_QUEUED, &req->flags);
-		list_del_init(&req->list);
-	}
-	spin_unlock(&fc->lock);
+	req = fusept_req_take_answered(fc, oh.unique);
 	if (!req)
 		return -ENOENT;
 

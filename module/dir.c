@@ -104,20 +104,21 @@ static bool fusept_same_node(struct inode *inode,
 	       !((inode->i_mode ^ out->attr.mode) & S_IFMT);
 }
 
-/* Ask the daemon again whether a cached name still means the same node */
-static int fusept_revalidate_slow(struct dentry *entry)
+/*
+ * Ask the daemon again whether a cached name still means the same node;
+ * dir and name are stable (a rename may move entry meanwhile).
+ */
+static int fusept_revalidate_slow(struct inode *dir, const struct qstr *name,
+				  struct dentry *entry)
 {
 	struct inode *inode = d_inode(entry);
 	struct fusept_conn *fc = fusept_i_conn(inode);
 	u64 attr_version = atomic64_read(&fc->attr_version);
 	struct fuse_entry_out out;
-	struct dentry *parent;
 	struct fusept_inode *fi;
 	int err;
 
-	parent = dget_parent(entry);
-	err = fusept_send_lookup(d_inode(parent), &entry->d_name, &out);
-	dput(parent);
+	err = fusept_send_lookup(dir, name, &out);
 	if (err == -ENOMEM || err == -EINTR)
 		return err;
 	if (err || !out.nodeid)
@@ -137,7 +138,23 @@ static int fusept_revalidate_slow(struct dentry *entry)
 	return 1;
 }
 
-int fusept_revalidate(struct dentry *entry, unsigned int flags)
+/* The same, where the VFS does not pass a stable parent and name */
+static int fusept_revalidate_snapshot(struct dentry *entry)
+{
+	struct name_snapshot name;
+	struct dentry *parent;
+	int ret;
+
+	parent = dget_parent(entry);
+	take_dentry_name_snapshot(&name, entry);
+	ret = fusept_revalidate_slow(d_inode(parent), &name.name, entry);
+	release_dentry_name_snapshot(&name);
+	dput(parent);
+	return ret;
+}
+
+int fusept_revalidate(struct inode *dir, const struct qstr *name,
+		      struct dentry *entry, unsigned int flags)
 {
 	struct inode *inode = d_inode_rcu(entry);
 
@@ -150,7 +167,9 @@ int fusept_revalidate(struct dentry *entry, unsigned int flags)
 		return -ECHILD;
 	if (!inode)
 		return 0;
-	return fusept_revalidate_slow(entry);
+	if (!dir)
+		return fusept_revalidate_snapshot(entry);
+	return fusept_revalidate_slow(dir, name, entry);
 }
 
 const struct dentry_operations fusept_dentry_ops = {
@@ -448,6 +467,7 @@ static int fusept_create_open(struct inode *dir, struct dentry *entry,
 	};
 	struct fusept_file *ff;
 	struct dentry *alias;
+	struct inode *inode;
 	int err;
 
 	ff = fusept_file_new(dir, file, false);
@@ -460,20 +480,30 @@ static int fusept_create_open(struct inode *dir, struct dentry *entry,
 		return PTR_ERR(alias);
 	}
 	dput(alias);
+	inode = d_inode(entry);
 	ff->opened = true;
 	ff->nodeid = out.entry.nodeid;
 	ff->fh = out.open.fh;
 	ff->open_flags = out.open.open_flags;
 	file->f_mode |= FMODE_CREATED;
-	err = finish_open(file, entry, generic_file_open);
-	if (!err)
-		err = fusept_file_mode(d_inode(entry), file, ff, args.backing);
+	/*
+	 * The data path is set up before finish_open(): once the file is
+	 * open the VFS calls ->release, which expects it set up, on any
+	 * error. A failure here leaves the file created, not open, and the
+	 * daemon's handle released.
+	 */
+	err = fusept_file_mode(inode, file, ff, args.backing);
 	fusept_backing_put(args.backing);
+	if (!err) {
+		err = finish_open(file, entry, generic_file_open);
+		if (err)
+			fusept_file_mode_end(inode, ff);
+	}
 	if (err) {
 		fusept_file_put(ff);
 		return err;
 	}
-	fusept_file_attach(d_inode(entry), file, ff);
+	fusept_file_attach(inode, file, ff);
 	return 0;
 }
 

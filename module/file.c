@@ -65,13 +65,32 @@ static void fusept_release_end(struct fusept_conn *fc,
 	kfree(ra);
 }
 
+/* Queue RELEASE (RELEASEDIR) of a daemon's file handle in the background */
+static void fusept_send_release(struct fusept_conn *fc,
+				struct fusept_release_args *ra, bool dir,
+				u64 nodeid)
+{
+	ra->args.opcode = dir ? FUSE_RELEASEDIR : FUSE_RELEASE;
+	ra->args.nodeid = nodeid;
+	ra->args.in_numargs = 1;
+	ra->args.in[0].value = &ra->in;
+	ra->args.in[0].size = sizeof(ra->in);
+	ra->args.force = true;
+	ra->args.background = true;
+	ra->args.end = fusept_release_end;
+	if (fusept_send(fc, &ra->args)) {
+		iput(ra->inode);
+		kfree(ra);
+	}
+}
+
 /*
  * RELEASE goes out in the background: close(2) does not wait for it.  The
  * inode stays referenced until the reply, so that its FORGET cannot reach
  * the daemon before the RELEASE (a multi-threaded daemon could handle the
  * two at once and drop the node the RELEASE names).
  */
-static void fusept_send_release(struct fusept_file *ff)
+static void fusept_release_file(struct fusept_file *ff)
 {
 	struct fusept_release_args *ra;
 
@@ -84,18 +103,19 @@ static void fusept_send_release(struct fusept_file *ff)
 		ra->in.release_flags |= FUSE_RELEASE_FLOCK_UNLOCK;
 		ra->in.lock_owner = ff->flock_owner;
 	}
-	ra->args.opcode = ff->dir ? FUSE_RELEASEDIR : FUSE_RELEASE;
-	ra->args.nodeid = ff->nodeid;
-	ra->args.in_numargs = 1;
-	ra->args.in[0].value = &ra->in;
-	ra->args.in[0].size = sizeof(ra->in);
-	ra->args.force = true;
-	ra->args.background = true;
-	ra->args.end = fusept_release_end;
-	if (fusept_send(ff->fc, &ra->args)) {
-		iput(ra->inode);
-		kfree(ra);
-	}
+	fusept_send_release(ff->fc, ra, ff->dir, ff->nodeid);
+}
+
+/* A file the daemon opened for a caller that gave up: release it */
+void fusept_release_orphan(struct fusept_conn *fc, bool dir, u64 nodeid,
+			   u64 fh, u32 flags)
+{
+	struct fusept_release_args *ra;
+
+	ra = kzalloc(sizeof(*ra), GFP_KERNEL | __GFP_NOFAIL);
+	ra->in.fh = fh;
+	ra->in.flags = flags;
+	fusept_send_release(fc, ra, dir, nodeid);
 }
 
 /* The last user of an open file is gone: tell the daemon */
@@ -104,7 +124,7 @@ void fusept_file_put(struct fusept_file *ff)
 	if (!refcount_dec_and_test(&ff->count))
 		return;
 	if (ff->opened)
-		fusept_send_release(ff);
+		fusept_release_file(ff);
 	iput(ff->release_inode);
 	fusept_conn_put(ff->fc);
 	kfree(ff);
@@ -129,12 +149,10 @@ struct fusept_file *fusept_file_new(struct inode *inode, struct file *file,
 	return ff;
 }
 
-/* Make ff the file's own; a writable one also serves writeback */
+/* Make ff the file's own */
 void fusept_file_attach(struct inode *inode, struct file *file,
 			struct fusept_file *ff)
 {
-	struct fusept_inode *fi = fusept_i(inode);
-
 	file->private_data = ff;
 	if (ff->open_flags & FOPEN_STREAM)
 		stream_open(inode, file);
@@ -145,11 +163,6 @@ void fusept_file_attach(struct inode *inode, struct file *file,
 	fusept_allow_odirect(file);
 	if (!(ff->open_flags & (FOPEN_KEEP_CACHE | FOPEN_DIRECT_IO)))
 		invalidate_inode_pages2(inode->i_mapping);
-	if (file->f_mode & FMODE_WRITE) {
-		spin_lock(&fi->lock);
-		list_add(&ff->write_entry, &fi->write_files);
-		spin_unlock(&fi->lock);
-	}
 }
 
 /*
@@ -161,6 +174,8 @@ int fusept_file_mode(struct inode *inode, struct file *file,
 {
 	int err;
 
+	if (IS_ERR(fb))		/* the reply named a backing ID it had not */
+		return PTR_ERR(fb);
 	if (ff->dir || !S_ISREG(inode->i_mode))
 		return 0;
 	if (fb)
@@ -170,6 +185,17 @@ int fusept_file_mode(struct inode *inode, struct file *file,
 	err = fusept_cached_open_get(inode);
 	ff->cached = !err;
 	return err;
+}
+
+/* Undo fusept_file_mode() */
+void fusept_file_mode_end(struct inode *inode, struct fusept_file *ff)
+{
+	if (ff->backing_file)
+		fusept_pt_release(inode, ff);
+	if (ff->cached) {
+		fusept_cached_open_put(inode);
+		ff->cached = false;
+	}
 }
 
 int fusept_open_common(struct inode *inode, struct file *file, bool dir)
@@ -214,10 +240,7 @@ int fusept_release_common(struct inode *inode, struct file *file, bool dir)
 		list_del_init(&ff->write_entry);
 		spin_unlock(&fi->lock);
 	}
-	if (ff->backing_file)
-		fusept_pt_release(inode, ff);
-	if (ff->cached)
-		fusept_cached_open_put(inode);
+	fusept_file_mode_end(inode, ff);
 	fusept_poll_release(ff);
 	if (ff->opened)
 		ff->release_inode = igrab(inode);
@@ -418,15 +441,19 @@ static ssize_t fusept_file_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	return generic_file_read_iter(iocb, to);
 }
 
-/* One WRITE request from a kernel buffer: bytes written or an error */
+/*
+ * One WRITE request from a kernel buffer: bytes written or an error.
+ * Writeback writes a page back to its place: never as an append, and
+ * never given up half way (forced).
+ */
 static ssize_t fusept_send_write(struct fusept_file *ff, loff_t pos,
-				 const void *data, size_t size)
+				 const void *data, size_t size, bool writeback)
 {
 	struct fuse_write_in in = {
 		.fh = ff->fh,
 		.offset = pos,
 		.size = size,
-		.flags = ff->flags,
+		.flags = writeback ? ff->flags & ~O_APPEND : ff->flags,
 	};
 	struct fuse_write_out out;
 	struct fusept_args args = {
@@ -437,6 +464,7 @@ static ssize_t fusept_send_write(struct fusept_file *ff, loff_t pos,
 		.in[1] = { data, size },
 		.out = &out,
 		.out_size = sizeof(out),
+		.force = writeback,
 	};
 	ssize_t err;
 
@@ -458,7 +486,7 @@ static ssize_t fusept_perform_write(struct fusept_file *ff, loff_t pos,
 	ssize_t total = 0;
 	void *buf;
 
-	buf = kvmalloc(max_t(size_t, chunk, 1), GFP_KERNEL);
+	buf = kvmalloc(max_t(size_t, chunk, 1), GFP_KERNEL_ACCOUNT);
 	if (!buf)
 		return -ENOMEM;
 	while (iov_iter_count(from)) {
@@ -468,7 +496,7 @@ static ssize_t fusept_perform_write(struct fusept_file *ff, loff_t pos,
 		if (!copy_from_iter_full(buf, size, from)) {
 			n = -EFAULT;
 		} else {
-			n = fusept_send_write(ff, pos, buf, size);
+			n = fusept_send_write(ff, pos, buf, size, false);
 			if (n >= 0 && n < size)
 				iov_iter_revert(from, size - n);
 		}
@@ -545,19 +573,37 @@ out_unlock:
 	return ret;
 }
 
-/* The open file writeback uses: any of the inode's writable ones */
+/*
+ * The open file writeback uses: one with a shared writable mapping, one
+ * not opened O_APPEND if there is (a daemon writing through an O_APPEND
+ * descriptor would put the page at the end of the file).
+ */
 static struct fusept_file *fusept_write_file(struct inode *inode)
 {
 	struct fusept_inode *fi = fusept_i(inode);
-	struct fusept_file *ff;
+	struct fusept_file *ff, *pick = NULL;
 
 	spin_lock(&fi->lock);
-	ff = list_first_entry_or_null(&fi->write_files, struct fusept_file,
-				      write_entry);
-	if (ff)
-		refcount_inc(&ff->count);
+	list_for_each_entry(ff, &fi->write_files, write_entry) {
+		if (!pick || (pick->flags & O_APPEND))
+			pick = ff;
+	}
+	if (pick)
+		refcount_inc(&pick->count);
 	spin_unlock(&fi->lock);
-	return ff;
+	return pick;
+}
+
+/* A shared writable mapping: its file may write dirty pages back */
+static void fusept_link_write_file(struct file *file)
+{
+	struct fusept_inode *fi = fusept_i(file_inode(file));
+	struct fusept_file *ff = file->private_data;
+
+	spin_lock(&fi->lock);
+	if (list_empty(&ff->write_entry))
+		list_add(&ff->write_entry, &fi->write_files);
+	spin_unlock(&fi->lock);
 }
 
 /* Send a page cache unit under writeback, up to the end of the file */
@@ -569,7 +615,7 @@ static int fusept_write_pg(struct fusept_pg *pg, struct fusept_file *ff,
 	void *addr;
 
 	addr = fusept_pg_map(pg);
-	n = fusept_send_write(ff, pos, addr, len);
+	n = fusept_send_write(ff, pos, addr, len, true);
 	fusept_pg_unmap(pg, addr);
 	if (n >= 0 && n != len)
 		n = -EIO;
@@ -663,6 +709,8 @@ static int fusept_file_mmap(struct file *file, struct vm_area_struct *vma)
 	/* no coherent shared mapping of a file the daemon serves uncached */
 	if ((ff->open_flags & FOPEN_DIRECT_IO) && (vma->vm_flags & VM_MAYSHARE))
 		return -ENODEV;
+	if ((vma->vm_flags & VM_SHARED) && (vma->vm_flags & VM_MAYWRITE))
+		fusept_link_write_file(file);
 	file_accessed(file);
 	vma->vm_ops = &fusept_vm_ops;
 	return 0;
@@ -861,12 +909,16 @@ static ssize_t fusept_copy_file_range(struct file *in_file, loff_t pos_in,
 		err = fusept_send(fc, &args);
 	if (!err && out.size > len)
 		err = -EIO;
-	if (!err) {
-		truncate_inode_pages_range(inode_out->i_mapping, pos_out,
-					   pos_out + out.size - 1);
+	if (!err && out.size) {
+		/* whole pages: a partial one would be zeroed, and stay valid */
+		truncate_inode_pages_range(inode_out->i_mapping,
+					   round_down(pos_out, PAGE_SIZE),
+					   round_up(pos_out + out.size,
+						    PAGE_SIZE) - 1);
 		fusept_write_done(inode_out, pos_out + out.size);
-		err = out.size;
 	}
+	if (!err)
+		err = out.size;
 	inode_unlock(inode_out);
 	if (err == -ENOSYS) {
 		WRITE_ONCE(fc->no_copy_file_range, true);

@@ -28,6 +28,8 @@
 #define FUSEPT_INT_REQ_BIT	1ULL	/* unique of an INTERRUPT */
 #define FUSEPT_REQ_ID_STEP	2ULL
 #define FUSEPT_MAX_BATCH_FORGET	256
+#define FUSEPT_MIN_MAX_WRITE	4096
+#define FUSEPT_MAX_NOTIFY_REPLIES 16	/* RETRIEVE replies not yet read */
 
 /* Bits of fusept_req.flags */
 enum {
@@ -37,6 +39,7 @@ enum {
 	FUSEPT_R_ABANDONED,	/* caller gone: drop the reply */
 	FUSEPT_R_NOREPLY,	/* daemon does not answer (FORGET) */
 	FUSEPT_R_QUEUED,	/* on fc->pending or fc->processing */
+	FUSEPT_R_INTR_QUEUED,	/* its INTERRUPT went on fc->interrupts */
 };
 
 struct fusept_conn;
@@ -114,17 +117,26 @@ struct fusept_dev {
 };
 
 struct fusept_conn {
-	spinlock_t lock;		/* lists, state, request IDs */
+	/*
+	 * lock: the request lists (pending, processing, interrupts,
+	 * forgets), the requests' state bits, reqctr, connected, farewell,
+	 * the backing ID table's writers. A spinlock, taken last: see the
+	 * rules at the top of req.c.
+	 */
+	spinlock_t lock;
 	refcount_t count;
 	wait_queue_head_t waitq;	/* daemon readers */
 	wait_queue_head_t blocked_waitq; /* callers waiting for INIT */
+	wait_queue_head_t live_waitq;	/* umount waiting for num_live 0 */
 	struct list_head pending;
 	struct list_head processing;
 	struct list_head interrupts;
 	struct list_head forgets;
 	unsigned int num_forgets;
 	u64 reqctr;
-	atomic_t num_waiting;
+	atomic_t num_waiting;		/* callers waiting for a reply */
+	atomic_t num_live;		/* requests not yet freed */
+	atomic_t num_notify_replies;	/* RETRIEVE replies not yet ended */
 	atomic64_t attr_version;
 	siphash_key_t lock_key;
 
@@ -188,7 +200,7 @@ struct fusept_inode {
 	spinlock_t lock;		/* nlookup, attributes */
 	bool bad;
 	struct fusept_forget *forget;
-	struct list_head write_files;	/* open for writing: for writeback */
+	struct list_head write_files;	/* mapped shared writable: writeback */
 	struct fusept_backing *backing;	/* while pt_opens */
 	unsigned int pt_opens;
 	unsigned int cached_opens;
@@ -246,25 +258,33 @@ extern struct kmem_cache *fusept_inode_cachep;
 extern const struct file_operations fusept_dev_fops;
 int fusept_dev_register(void);
 void fusept_dev_unregister(void);
-void fusept_queue_req(struct fusept_conn *fc, struct fusept_req *req);
+int fusept_dev_attach(struct file *file, struct fusept_conn *fc);
+
+/* req.c */
+ssize_t fusept_send(struct fusept_conn *fc, struct fusept_args *args);
+void fusept_req_put(struct fusept_req *req);
+void fusept_req_end(struct fusept_req *req);
+struct fusept_req *fusept_req_take_next(struct fusept_conn *fc, size_t room,
+					size_t *need)
+	__releases(fc->lock);
+void fusept_req_read_done(struct fusept_req *req, bool ok);
+struct fusept_req *fusept_req_take_answered(struct fusept_conn *fc,
+					    u64 unique);
+u64 fusept_req_take_interrupt(struct fusept_conn *fc);
+int fusept_req_interrupt_reply(struct fusept_conn *fc, u64 unique,
+			       int error);
 void fusept_queue_forget(struct fusept_conn *fc, struct fusept_forget *f,
 			 u64 nodeid, u64 nlookup);
-void fusept_queue_interrupt(struct fusept_req *req);
-void fusept_req_end(struct fusept_req *req);
-int fusept_dev_attach(struct file *file, struct fusept_conn *fc);
+void fusept_forget_one(struct fusept_conn *fc, u64 nodeid);
 void fusept_conn_end(struct fusept_conn *fc, bool farewell);
 void fusept_conn_abort(struct fusept_conn *fc);
+void fusept_conn_wait_idle(struct fusept_conn *fc);
 
 /* conn.c */
 struct fusept_conn *fusept_conn_new(void);
 void fusept_conn_get(struct fusept_conn *fc);
 void fusept_conn_put(struct fusept_conn *fc);
-void fusept_req_put(struct fusept_req *req);
-void fusept_req_end_background(struct fusept_req *req);
-void fusept_req_abandoned(struct fusept_req *req);
-ssize_t fusept_send(struct fusept_conn *fc, struct fusept_args *args);
 int fusept_send_init(struct fusept_conn *fc);
-void fusept_forget_one(struct fusept_conn *fc, u64 nodeid);
 u64 fusept_lock_owner(struct fusept_conn *fc, fl_owner_t id);
 void fusept_invalidate_attr(struct inode *inode);
 void fusept_invalidate_attr_mask(struct inode *inode, u32 mask);
@@ -311,11 +331,14 @@ extern const struct address_space_operations fusept_aops;
 int fusept_open_common(struct inode *inode, struct file *file, bool dir);
 int fusept_file_mode(struct inode *inode, struct file *file,
 		     struct fusept_file *ff, struct fusept_backing *fb);
+void fusept_file_mode_end(struct inode *inode, struct fusept_file *ff);
 struct fusept_file *fusept_file_new(struct inode *inode, struct file *file,
 				    bool dir);
 void fusept_file_attach(struct inode *inode, struct file *file,
 			struct fusept_file *ff);
 void fusept_file_put(struct fusept_file *ff);
+void fusept_release_orphan(struct fusept_conn *fc, bool dir, u64 nodeid,
+			   u64 fh, u32 flags);
 void fusept_write_done(struct inode *inode, loff_t end);
 int fusept_fsync_common(struct file *file, loff_t start, loff_t end,
 			int datasync, bool dir);

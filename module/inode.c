@@ -4,6 +4,7 @@
  */
 #include <linux/cred.h>
 #include <linux/jiffies.h>
+#include <linux/module.h>
 #include <linux/fdtable.h>
 #include <linux/namei.h>
 #include <linux/pagemap.h>
@@ -230,12 +231,23 @@ bool fusept_attr_stale(struct inode *inode, u32 mask)
 	       (READ_ONCE(fi->inval_mask) & mask);
 }
 
+/*
+ * A passthrough file whose backing file is on another fusept mount holds
+ * its inode lock while the lower one takes its own: one lock class per
+ * stack depth (a mount with passthrough sits above one without), so that
+ * lockdep sees two classes nesting, not one class taken twice.
+ */
+static struct lock_class_key fusept_i_rwsem_key[FILESYSTEM_MAX_STACK_DEPTH + 1];
+
 void fusept_init_inode(struct inode *inode, const struct fuse_attr *attr)
 {
+	int depth = min(inode->i_sb->s_stack_depth, FILESYSTEM_MAX_STACK_DEPTH);
+
 	inode->i_mode = attr->mode & S_IFMT;
 	inode->i_flags |= S_NOATIME | S_NOCMTIME;
 	switch (inode->i_mode) {
 	case S_IFREG:
+		lockdep_set_class(&inode->i_rwsem, &fusept_i_rwsem_key[depth]);
 		inode->i_op = &fusept_file_iops;
 		inode->i_fop = &fusept_file_fops;
 		inode->i_mapping->a_ops = &fusept_aops;
@@ -306,7 +318,16 @@ retry:
 	return inode;
 }
 
-/* Without allow_other only the mounting user gets in */
+static bool fusept_allow_sys_admin_access;
+module_param_named(allow_sys_admin_access, fusept_allow_sys_admin_access,
+		   bool, 0644);
+MODULE_PARM_DESC(allow_sys_admin_access,
+		 "Let CAP_SYS_ADMIN enter mounts of other users that lack allow_other");
+
+/*
+ * Without allow_other only the mounting user gets in; CAP_SYS_ADMIN too
+ * if allow_sys_admin_access is set (off by default, as in mainline).
+ */
 bool fusept_allow_current(struct fusept_conn *fc)
 {
 	const struct cred *cred = current_cred();
@@ -317,7 +338,8 @@ bool fusept_allow_current(struct fusept_conn *fc)
 	    uid_eq(cred->uid, fc->user_id) && gid_eq(cred->egid, fc->group_id) &&
 	    gid_eq(cred->sgid, fc->group_id) && gid_eq(cred->gid, fc->group_id))
 		return true;
-	return capable(CAP_SYS_ADMIN);
+	return READ_ONCE(fusept_allow_sys_admin_access) &&
+	       capable(CAP_SYS_ADMIN);
 }
 
 /* GETATTR and SETATTR replies: a node that changed type is bad */

@@ -211,10 +211,14 @@ struct fusept_retrieve {
 static void fusept_retrieve_end(struct fusept_conn *fc,
 				struct fusept_args *args, int error)
 {
+	atomic_dec(&fc->num_notify_replies);
 	kvfree(container_of(args, struct fusept_retrieve, args));
 }
 
-/* Copy the cached, valid pages from pos on (up to len bytes) into buf */
+/*
+ * The cached, valid pages from pos on, up to len bytes: copied into buf,
+ * or (buf NULL) only counted.
+ */
 static size_t fusept_retrieve_copy(struct inode *inode, loff_t pos,
 				   size_t len, char *buf)
 {
@@ -232,18 +236,37 @@ static size_t fusept_retrieve_copy(struct inode *inode, loff_t pos,
 			fusept_pg_put(pg);
 			break;
 		}
-		addr = fusept_pg_map(pg);
-		memcpy(buf + done, addr + off, n);
-		fusept_pg_unmap(pg, addr);
+		if (buf) {
+			addr = fusept_pg_map(pg);
+			memcpy(buf + done, addr + off, n);
+			fusept_pg_unmap(pg, addr);
+		}
 		fusept_pg_put(pg);
 		done += n;
 	}
 	return done;
 }
 
+/* Bytes a RETRIEVE of out can return: cached, in the file, max_write */
+static size_t fusept_retrieve_len(struct fusept_conn *fc, struct inode *inode,
+				  const struct fuse_notify_retrieve_out *out)
+{
+	loff_t isize = i_size_read(inode);
+	size_t len;
+
+	if (!S_ISREG(inode->i_mode) || out->offset >= isize)
+		return 0;
+	len = min_t(u64, min_t(u32, out->size, fc->max_write),
+		    isize - out->offset);
+	return fusept_retrieve_copy(inode, out->offset, len, NULL);
+}
+
 /*
  * RETRIEVE: the daemon asks for what the page cache holds of a range; it
  * gets a NOTIFY_REPLY message carrying its notify_unique and the data.
+ * Replies it has not read yet are bounded (EAGAIN beyond): a daemon that
+ * asks without reading cannot make the kernel hold more and more memory.
+ * (Mainline has no such bound.)
  */
 static int fusept_notify_retrieve(struct fusept_conn *fc, const void *buf,
 				  size_t size)
@@ -251,8 +274,7 @@ static int fusept_notify_retrieve(struct fusept_conn *fc, const void *buf,
 	const struct fuse_notify_retrieve_out *out = buf;
 	struct fusept_retrieve *r;
 	struct inode *inode;
-	loff_t isize;
-	size_t len = 0;
+	size_t len;
 	int err;
 
 	if (size != sizeof(*out))
@@ -260,15 +282,15 @@ static int fusept_notify_retrieve(struct fusept_conn *fc, const void *buf,
 	inode = fusept_ilookup(fc, out->nodeid);
 	if (!inode)
 		return -ENOENT;
-	isize = i_size_read(inode);
-	if (S_ISREG(inode->i_mode) && out->offset < isize)
-		len = min_t(u64, min_t(u32, out->size, fc->max_write),
-			    isize - out->offset);
-	r = kvzalloc(struct_size(r, data, len), GFP_KERNEL);
-	if (!r) {
-		iput(inode);
-		return -ENOMEM;
-	}
+	err = -EAGAIN;
+	if (atomic_inc_return(&fc->num_notify_replies) >
+	    FUSEPT_MAX_NOTIFY_REPLIES)
+		goto out_dec;
+	len = fusept_retrieve_len(fc, inode, out);
+	err = -ENOMEM;
+	r = kvzalloc(struct_size(r, data, len), GFP_KERNEL_ACCOUNT);
+	if (!r)
+		goto out_dec;
 	len = fusept_retrieve_copy(inode, out->offset, len, r->data);
 	iput(inode);
 	r->in.offset = out->offset;
@@ -285,8 +307,15 @@ static int fusept_notify_retrieve(struct fusept_conn *fc, const void *buf,
 	r->args.background = true;
 	r->args.end = fusept_retrieve_end;
 	err = fusept_send(fc, &r->args);
-	if (err)
+	if (err) {
+		atomic_dec(&fc->num_notify_replies);
 		kvfree(r);
+	}
+	return err;
+
+out_dec:
+	atomic_dec(&fc->num_notify_replies);
+	iput(inode);
 	return err;
 }
 

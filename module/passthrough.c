@@ -40,7 +40,7 @@ struct fusept_backing {
 
 void fusept_backing_put(struct fusept_backing *fb)
 {
-	if (!fb || !refcount_dec_and_test(&fb->count))
+	if (IS_ERR_OR_NULL(fb) || !refcount_dec_and_test(&fb->count))
 		return;
 	fput(fb->file);
 	put_cred(fb->cred);
@@ -198,6 +198,8 @@ static struct fusept_backing *fusept_backing_lookup(struct fusept_conn *fc,
 /*
  * An OPEN or CREATE reply just came in: if it asks for passthrough, pin
  * the backing object now, while the daemon's write(2) is still running.
+ * An ID that names nothing makes the open fail (ERR_PTR), once the reply
+ * has been taken: the daemon's handle and node are then given back.
  */
 void fusept_pt_reply(struct fusept_req *req)
 {
@@ -220,7 +222,7 @@ void fusept_pt_reply(struct fusept_req *req)
 		return;
 	req->backing = fusept_backing_lookup(fc, out->backing_id);
 	if (!req->backing)
-		req->error = -EIO;
+		req->backing = ERR_PTR(-EIO);
 }
 
 /* Drop every ID of a connection that ended */
@@ -319,6 +321,39 @@ void fusept_cached_open_put(struct inode *inode)
 	spin_unlock(&fi->lock);
 }
 
+/*
+ * May a registration serve an open with these flags? dentry_open() checks
+ * nothing, so the access must be one the registered file was opened with,
+ * or one the daemon's credentials would get from a real open of the lower
+ * file (may_open()'s rules: permission, append-only, O_NOATIME).
+ */
+static int fusept_pt_may_open(struct fusept_backing *fb, int flags)
+{
+	const struct path *path = &fb->file->f_path;
+	int acc = flags & O_ACCMODE, mask = 0, err = 0;
+	fmode_t need = 0;
+	const struct cred *old;
+
+	if (acc != O_WRONLY) {
+		mask |= MAY_READ;
+		need |= FMODE_READ;
+	}
+	if (acc != O_RDONLY) {
+		mask |= MAY_WRITE;
+		need |= FMODE_WRITE;
+		if (IS_APPEND(d_inode(path->dentry)) && !(flags & O_APPEND))
+			return -EPERM;
+	}
+	old = override_creds(fb->cred);
+	if ((fb->file->f_mode & need) != need)
+		err = fusept_path_permission(path, mask);
+	if (!err && (flags & O_NOATIME) && !(fb->file->f_flags & O_NOATIME) &&
+	    !fusept_path_owner_or_capable(path))
+		err = -EPERM;
+	revert_creds(old);
+	return err;
+}
+
 /* Give an open FUSE file its own backing file */
 int fusept_pt_open(struct inode *inode, struct file *file,
 		   struct fusept_file *ff, struct fusept_backing *fb)
@@ -330,6 +365,9 @@ int fusept_pt_open(struct inode *inode, struct file *file,
 
 	if (ff->open_flags & FOPEN_KEEP_CACHE)
 		return -EIO;
+	err = fusept_pt_may_open(fb, flags);
+	if (err)
+		return err;
 	err = fusept_pt_inode_get(inode, fb);
 	if (err)
 		return err;
@@ -588,14 +626,11 @@ ssize_t fusept_pt_splice_read(struct file *in, loff_t *ppos,
 			      unsigned int flags)
 {
 	struct fusept_file *ff = in->private_data;
-	struct file *bf = ff->backing_file;
 	const struct cred *old;
 	ssize_t ret;
 
-	if (!bf->f_op->splice_read)
-		return -EINVAL;
 	old = override_creds(ff->backing_cred);
-	ret = bf->f_op->splice_read(bf, ppos, pipe, len, flags);
+	ret = fusept_pt_splice(in, ff->backing_file, ppos, pipe, len, flags);
 	revert_creds(old);
 	return ret;
 }
@@ -635,10 +670,15 @@ long fusept_pt_fallocate(struct file *file, int mode, loff_t offset,
 	long ret;
 
 	inode_lock(inode);
+	/* as a write does: the caller's fallocate may not keep them either */
+	ret = fusept_pt_remove_privs(inode, ff->backing_file);
+	if (ret)
+		goto out_unlock;
 	old = override_creds(ff->backing_cred);
 	ret = vfs_fallocate(ff->backing_file, mode, offset, len);
 	revert_creds(old);
 	fusept_pt_copy_attr(inode, ff->backing_file);
+out_unlock:
 	inode_unlock(inode);
 	return ret;
 }

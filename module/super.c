@@ -297,7 +297,9 @@ static int fusept_init_fs_context(struct fs_context *fsc)
 /*
  * Unmount ends the connection first, as umount must not wait for the
  * daemon; the daemon still reads one DESTROY, then ENODEV. FORGETs of the
- * inodes evicted below are not sent: DESTROY releases everything.
+ * inodes evicted below are not sent: DESTROY releases everything. The
+ * requests another task may still be ending (the daemon closing its
+ * device at the same time) are waited for: their end may drop an inode.
  */
 static void fusept_kill_sb(struct super_block *sb)
 {
@@ -305,15 +307,16 @@ static void fusept_kill_sb(struct super_block *sb)
 
 	if (fc) {
 		fusept_conn_end(fc, true);
+		fusept_conn_wait_idle(fc);
 		down_write(&fc->killsb);
 		fc->sb = NULL;
 		up_write(&fc->killsb);
+		/* while s_dev, the directory's name, is still ours */
+		fusept_sysfs_del_conn(fc);
 	}
 	kill_anon_super(sb);
-	if (fc) {
-		fusept_sysfs_del_conn(fc);
+	if (fc)
 		fusept_conn_put(fc);
-	}
 }
 
 static struct file_system_type fusept_fs_type = {

@@ -45,7 +45,9 @@ static ssize_t backing_files_show(struct kobject *kobj,
 }
 
 static struct kobj_attribute fusept_abort_attr = __ATTR_WO(abort);
-static struct kobj_attribute fusept_backing_attr = __ATTR_RO(backing_files);
+/* the lower paths of every daemon's files: for root only */
+static struct kobj_attribute fusept_backing_attr =
+	__ATTR(backing_files, 0400, backing_files_show, NULL);
 static struct kobj_attribute fusept_waiting_attr = __ATTR_RO(waiting);
 
 static struct attribute *fusept_conn_attrs[] = {
