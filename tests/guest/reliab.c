@@ -63,7 +63,7 @@ struct ctl {
 	uint64_t hold_node;		/* READ of it: answer after hold_ms */
 	int hold_ms;
 	int no_release;			/* never answer RELEASE */
-	int stall;			/* read nothing after INIT */
+	int stall;			/* read nothing after the next request */
 	int entry_timeout;		/* entry_valid of LOOKUP replies */
 	uid_t drop_uid;			/* after INIT, if set */
 	pid_t kill_pid;			/* LOOKUP of nK: SIGKILL it too */
@@ -663,11 +663,11 @@ static void daemon_loop(struct daemon *d)
 			     prctl(PR_SET_DUMPABLE, 1)))
 				die("setresuid");
 			ctl->init_done = 1;
-			while (ctl->stall && !ctl->stop)
-				usleep(10000);
 			continue;
 		}
 		dispatch(d);
+		while (ctl->stall && !ctl->stop)
+			usleep(10000);
 		if (ctl->stop)
 			break;
 	}
@@ -1166,12 +1166,12 @@ static void case_maxwrite_mem(void)
 	size_t len = 256 << 20;
 	long before, after, drop;
 	int p[2], go[2], fd;
+	struct stat st;
 	pid_t pid, w;
 	char *buf, c;
 
 	ctl->max_write = 0x7fffffff;
 	ctl->max_pages = 256;
-	ctl->stall = 1;
 	pid = start_daemon(NULL);
 	if (pipe(p) || pipe(go))
 		die("pipe");
@@ -1191,6 +1191,9 @@ static void case_maxwrite_mem(void)
 	close(go[0]);
 	if (read(p[0], &c, 1) != 1)
 		die("writer");
+	/* the daemon answers this LOOKUP, then reads nothing more */
+	ctl->stall = 1;
+	lstat(path_of("n7"), &st);
 	usleep(200000);
 	before = mem_available();
 	if (write(go[1], "g", 1) != 1)
