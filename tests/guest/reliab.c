@@ -45,6 +45,7 @@
 #define LONG_NODE	50		/* the long names of reval-rename: 50, 51 */
 #define MAXFH		4096
 #define REQ_BUF		(FUSE_MIN_READ_BUFFER + (4 << 20))
+#define HUGE_MAX_WRITE	(512 << 20)	/* a daemon's max_write, too big */
 
 enum { PT_NONE, PT_MAINLINE, PT_ANDROID };
 
@@ -198,6 +199,7 @@ struct daemon {
 	uint64_t next_fh;
 	uint64_t next_node;
 	unsigned char *buf;
+	size_t bufsize;
 	ssize_t len;
 };
 
@@ -648,7 +650,7 @@ static void daemon_files(struct daemon *d)
 static void daemon_loop(struct daemon *d)
 {
 	for (;;) {
-		d->len = read(d->fd, d->buf, REQ_BUF);
+		d->len = read(d->fd, d->buf, d->bufsize);
 		if (d->len < 0) {
 			if (errno == EINTR)
 				continue;
@@ -702,7 +704,11 @@ static pid_t start_daemon(const char *opts)
 	if (pid == 0) {
 		daemon_files(&d);
 		d.fd = fd;
-		d.buf = malloc(REQ_BUF);
+		/* room for a WRITE of max_write: the kernel wants that */
+		d.bufsize = REQ_BUF;
+		if (ctl->max_write > d.bufsize - FUSE_MIN_READ_BUFFER)
+			d.bufsize = ctl->max_write + FUSE_MIN_READ_BUFFER;
+		d.buf = malloc(d.bufsize);
 		if (!d.buf)
 			die("malloc");
 		daemon_loop(&d);
@@ -1140,7 +1146,7 @@ static void case_maxwrite_cap(void)
 	pid_t pid;
 	int fd;
 
-	ctl->max_write = 0x7fffffff;
+	ctl->max_write = HUGE_MAX_WRITE;
 	ctl->max_pages = 256;
 	pid = start_daemon(NULL);
 	memset(buf, 'm', len);
@@ -1170,7 +1176,7 @@ static void case_maxwrite_mem(void)
 	pid_t pid, w;
 	char *buf, c;
 
-	ctl->max_write = 0x7fffffff;
+	ctl->max_write = HUGE_MAX_WRITE;
 	ctl->max_pages = 256;
 	pid = start_daemon(NULL);
 	if (pipe(p) || pipe(go))

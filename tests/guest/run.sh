@@ -1188,13 +1188,12 @@ test_reliab() {
 # The same cases on the kernel's own FUSE, as a control: those whose
 # expectations are mainline's behaviour too (results named kfuse/...).
 # Left out: the failed passthrough creates (mainline passthrough is
-# 6.9+, with other rules), maxwrite-cap (mainline lets a huge max_write
-# make the daemon's read buffer too small), cfr-zero (mainline drops
-# the whole page cache after a copy of 0 bytes at offset 0, dirty pages
-# included: fusept does not) and fusept's own parameters.
+# 6.9+, with other rules), cfr-zero (mainline drops the whole page cache
+# after a copy of 0 bytes at offset 0, dirty pages included: fusept does
+# not) and fusept's own parameters.
 KFUSE_RELIAB="sig-read-unsent,sig-read-sent,sig-write-unsent,sig-flush,\
-umount-race,lookup-kill,maxwrite-mem,retrieve-bound,reval-rename,\
-cfr-partial,append-writeback"
+umount-race,lookup-kill,maxwrite-cap,maxwrite-mem,retrieve-bound,\
+reval-rename,cfr-partial,append-writeback"
 test_kfuse_reliab() {
 	is_fusept || skip "the suite runs on the kernel's FUSE already (reliab)"
 	[ -c /dev/fuse ] || modprobe fuse 2>/dev/null
