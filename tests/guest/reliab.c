@@ -1238,7 +1238,8 @@ static void case_retrieve_bound(void)
 		usleep(10000);
 	result(ctl->retrieve_ok > 0, "retrieve-bound-some",
 	       "no RETRIEVE was taken (%s)", ename(ctl->retrieve_errno));
-	result(ctl->retrieve_drop_kb < 64 * 1024, "retrieve-bound-memory",
+	/* unbounded, 300 replies would hold 300 MiB or more (1.2 GiB seen) */
+	result(ctl->retrieve_drop_kb < 160 * 1024, "retrieve-bound-memory",
 	       "MemAvailable fell by %ld KiB for %d RETRIEVEs of 1 MiB (%d taken, %d refused: %s)",
 	       ctl->retrieve_drop_kb, ctl->retrieves, ctl->retrieve_ok,
 	       ctl->retrieve_err, ename(ctl->retrieve_errno));
