@@ -1157,13 +1157,15 @@ test_kfuse_pt_daemon() {
 # reliab_run DEV FS PREFIX CASES: each fusept-reliab case against that
 # FUSE, result names prefixed with PREFIX
 reliab_run() {
-	local dev=$1 fs=$2 prefix=$3 c rc
+	local dev=$1 fs=$2 prefix=$3 c rc n
+	n=${FUSEPT_RELIAB_ROUNDS:-$(cmdline_arg fusept.reliab_rounds)} || n=20
 	lower_init || fatal "cannot mount the lower tmpfs"
 	mkdir -p "$LOWER/rel"
 	for c in $(echo "$4" | tr , ' '); do
 		echo "fusept-tests: reliab $prefix$c" >/dev/kmsg 2>/dev/null
 		# a session of its own: its signals never reach this shell
-		timeout -k 5 150 setsid fusept-reliab -d "$dev" -t "$fs" "$c" \
+		timeout -k 5 $((120 + n * 2)) setsid fusept-reliab -d "$dev" -t "$fs" \
+			-n "$n" "$c" \
 			"$(mnt "rel-$c")" "$LOWER/rel" >"$RES/rel.out" \
 			2>>"$RES/raw.err"
 		rc=$?
@@ -1177,7 +1179,9 @@ reliab_run() {
 
 # The defects of the reliability review, one fusept-reliab case each (a
 # daemon of its own against a user of the mount). fusept.reliab=A,B (or
-# FUSEPT_RELIAB) runs only those cases.
+# FUSEPT_RELIAB) runs only those cases; fusept.reliab_rounds=N (default
+# 20) sets the rounds of the racing cases (umount-race; lookup-kill runs
+# 50 times as many).
 test_reliab() {
 	local cases
 	cases=${FUSEPT_RELIAB:-$(cmdline_arg fusept.reliab)} ||
