@@ -557,11 +557,37 @@ static int fusept_send_setattr(struct inode *inode, struct iattr *attr)
 	return fusept_attr_reply(inode, &out, 0);
 }
 
+/*
+ * Before a truncate reaches the daemon the page cache is written back,
+ * and a shrinking one drops the pages past the new end first: their
+ * writeback is over then, and later writeback stops at the new size, so
+ * a page written through a mapping meanwhile cannot extend the file
+ * again behind the truncate (mainline holds writeback off instead).
+ */
+static int fusept_truncate_prepare(struct inode *inode, loff_t size,
+				   bool *shrunk)
+{
+	struct fusept_inode *fi = fusept_i(inode);
+	int err;
+
+	inode_dio_wait(inode);
+	err = filemap_write_and_wait(inode->i_mapping);
+	if (err || size >= i_size_read(inode))
+		return err;
+	spin_lock(&fi->lock);
+	i_size_write(inode, size);
+	spin_unlock(&fi->lock);
+	truncate_pagecache(inode, size);
+	*shrunk = true;
+	return 0;
+}
+
 FUSEPT_DECLARE_SETATTR(fusept_setattr)
 {
 	struct inode *inode = d_inode(entry);
 	struct fusept_conn *fc = fusept_i_conn(inode);
 	bool trunc = (attr->ia_valid & ATTR_SIZE) && S_ISREG(inode->i_mode);
+	bool shrunk = false;
 	int err;
 
 	if (!READ_ONCE(fc->connected))
@@ -576,8 +602,7 @@ FUSEPT_DECLARE_SETATTR(fusept_setattr)
 		return err;
 	attr->ia_valid &= ~(ATTR_FORCE | ATTR_KILL_SUID | ATTR_KILL_SGID);
 	if (trunc) {
-		inode_dio_wait(inode);
-		err = filemap_write_and_wait(inode->i_mapping);
+		err = fusept_truncate_prepare(inode, attr->ia_size, &shrunk);
 		if (err)
 			return err;
 	}
@@ -585,6 +610,8 @@ FUSEPT_DECLARE_SETATTR(fusept_setattr)
 	if (!err && trunc) {
 		i_size_write(inode, attr->ia_size);
 		truncate_pagecache(inode, attr->ia_size);
+	} else if (err && shrunk) {
+		fusept_invalidate_attr(inode);	/* the size is the daemon's */
 	}
 	return err;
 }

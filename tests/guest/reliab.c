@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <setjmp.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -74,6 +75,8 @@ struct ctl {
 	int honour_append;		/* WRITE through an O_APPEND open appends */
 	int retrieves;			/* LOOKUP "retrieve": STORE, then these */
 	uid_t mount_uid;		/* mount for this user, no allow_other */
+	int hold_setattr_ms;		/* SETATTR: answer after this long */
+	volatile int writer_stop;
 	/* state */
 	volatile int holding;		/* a held READ is being held */
 	volatile int stop;		/* the daemon should exit */
@@ -472,6 +475,8 @@ static void do_setattr(struct daemon *d)
 	struct fuse_setattr_in *in = arg(d);
 	uint64_t node = hdr(d)->nodeid;
 
+	if (ctl->hold_setattr_ms)
+		usleep(ctl->hold_setattr_ms * 1000);
 	if ((in->valid & FATTR_SIZE) && node < MAXNODES && d->lower[node] >= 0)
 		if (ftruncate(d->lower[node], in->size) < 0)
 			perror("ftruncate");
@@ -1623,6 +1628,77 @@ static void case_backing_files_perm(void)
 	stop_daemon(pid);
 }
 
+/* ------------------------------------------------ truncate vs. writeback */
+
+static sigjmp_buf bus_jmp;
+
+static void on_bus(int sig)
+{
+	(void)sig;
+	siglongjmp(bus_jmp, 1);
+}
+
+/* Write the second page of f2 through a mapping and msync, until told */
+static void trunc_writer(int ready)
+{
+	unsigned char *m;
+	int fd;
+
+	signal(SIGBUS, on_bus);
+	fd = open(path_of("f2"), O_RDWR);
+	m = fd < 0 ? NULL : map_file(fd);
+	if (!m || write(ready, "r", 1) != 1)
+		_exit(1);
+	if (sigsetjmp(bus_jmp, 1))
+		_exit(0);	/* past the new end: that is right */
+	while (!ctl->writer_stop) {
+		m[5000]++;
+		msync(m, FILE_SIZE, MS_SYNC);
+	}
+	_exit(0);
+}
+
+/*
+ * A truncate to one page while another process writes the second page
+ * through a shared mapping: once ftruncate(2) has returned, no write of
+ * that page may extend the file again.
+ */
+static void case_trunc_writeback(void)
+{
+	struct stat st;
+	char lp[4096], c;
+	int p[2], fd, err;
+	pid_t pid, w;
+
+	pid = start_daemon(NULL);
+	if (pipe(p))
+		die("pipe");
+	w = fork();
+	if (w == 0) {
+		close(p[0]);
+		trunc_writer(p[1]);
+	}
+	close(p[1]);
+	if (read(p[0], &c, 1) != 1)
+		die("writer");
+	close(p[0]);
+	ctl->hold_setattr_ms = 800;
+	fd = open(path_of("f2"), O_RDWR);
+	err = fd < 0 || ftruncate(fd, 4096) ? errno : 0;
+	ctl->hold_setattr_ms = 0;
+	usleep(300000);
+	ctl->writer_stop = 1;
+	waitpid(w, NULL, 0);
+	if (fd >= 0)
+		close(fd);
+	snprintf(lp, sizeof(lp), "%s/f2", lower);
+	stat(lp, &st);
+	result(!err && st.st_size == 4096, "trunc-writeback",
+	       "ftruncate: %s; the lower file has %lld bytes, want 4096",
+	       ename(err), (long long)st.st_size);
+	stop_daemon(pid);
+}
+
 /* ------------------------------------------------------------ main */
 
 static const struct rcase {
@@ -1649,6 +1725,7 @@ static const struct rcase {
 	{ "append-writeback", case_append_writeback },
 	{ "sysadmin-access", case_sysadmin_access },
 	{ "backing-files-perm", case_backing_files_perm },
+	{ "trunc-writeback", case_trunc_writeback },
 };
 
 static void usage(void)
