@@ -287,6 +287,17 @@ static inline void fusept_pg_unlock(struct folio *pg)
 	folio_unlock(pg);
 }
 
+static inline void fusept_pg_lock(struct folio *pg)
+{
+	folio_lock(pg);
+}
+
+/* After the kernel wrote into a unit a mapping may show */
+static inline void fusept_pg_flush_dcache(struct folio *pg)
+{
+	flush_dcache_folio(pg);
+}
+
 static inline bool fusept_pg_clear_dirty_for_io(struct folio *pg)
 {
 	return folio_clear_dirty_for_io(pg);
@@ -390,6 +401,16 @@ static inline void fusept_pg_end_read(struct page *pg, bool ok)
 static inline void fusept_pg_unlock(struct page *pg)
 {
 	unlock_page(pg);
+}
+
+static inline void fusept_pg_lock(struct page *pg)
+{
+	lock_page(pg);
+}
+
+static inline void fusept_pg_flush_dcache(struct page *pg)
+{
+	flush_dcache_page(pg);
 }
 
 static inline bool fusept_pg_clear_dirty_for_io(struct page *pg)

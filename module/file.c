@@ -478,8 +478,40 @@ static ssize_t fusept_send_write(struct fusept_file *ff, loff_t pos,
 	return out.size;
 }
 
+/*
+ * The daemon wrote len bytes of buf at pos: cached pages holding them get
+ * the new bytes, so that a page dirtied through a mapping meanwhile keeps
+ * its own change beside them when the invalidation after the write
+ * launders it (instead of writing the old bytes back over the write).
+ */
+static void fusept_write_update_cache(struct address_space *mapping,
+				      loff_t pos, const char *buf, size_t len)
+{
+	struct fusept_pg *pg;
+	size_t off, n;
+	char *addr;
+
+	for (; len; pos += n, buf += n, len -= n) {
+		off = offset_in_page(pos);
+		n = min_t(size_t, PAGE_SIZE - off, len);
+		pg = fusept_pg_find(mapping, pos >> PAGE_SHIFT);
+		if (!pg)
+			continue;
+		fusept_pg_lock(pg);
+		if (fusept_pg_mapping(pg) == mapping && fusept_pg_uptodate(pg)) {
+			addr = fusept_pg_map(pg);
+			memcpy(addr + off, buf, n);
+			fusept_pg_unmap(pg, addr);
+			fusept_pg_flush_dcache(pg);
+		}
+		fusept_pg_unlock(pg);
+		fusept_pg_put(pg);
+	}
+}
+
 /* Send the iterator's data in WRITE requests of at most max_write */
-static ssize_t fusept_perform_write(struct fusept_file *ff, loff_t pos,
+static ssize_t fusept_perform_write(struct fusept_file *ff,
+				    struct address_space *mapping, loff_t pos,
 				    struct iov_iter *from)
 {
 	size_t chunk = min_t(size_t, iov_iter_count(from), ff->fc->max_write);
@@ -499,6 +531,8 @@ static ssize_t fusept_perform_write(struct fusept_file *ff, loff_t pos,
 			n = fusept_send_write(ff, pos, buf, size, false);
 			if (n >= 0 && n < size)
 				iov_iter_revert(from, size - n);
+			if (n > 0)
+				fusept_write_update_cache(mapping, pos, buf, n);
 		}
 		if (n <= 0) {
 			if (!total)
@@ -528,8 +562,9 @@ void fusept_write_done(struct inode *inode, loff_t end)
 
 /*
  * Writes go through to the daemon at once (no writeback cache); the page
- * cache of the range is written back before and dropped after, so that
- * mmap and read(2) see the new data.
+ * cache of the range is written back before, updated with what the
+ * daemon took and dropped after, so that mmap and read(2) see the new
+ * data and a page written through a mapping meanwhile keeps both.
  */
 static ssize_t fusept_file_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
@@ -559,7 +594,7 @@ static ssize_t fusept_file_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	ret = filemap_write_and_wait_range(mapping, pos, end);
 	if (ret)
 		goto out_unlock;
-	ret = fusept_perform_write(ff, pos, from);
+	ret = fusept_perform_write(ff, mapping, pos, from);
 	if (ret > 0) {
 		iocb->ki_pos += ret;
 		fusept_write_done(inode, iocb->ki_pos);

@@ -64,6 +64,7 @@ struct ctl {
 	uint64_t create_node;		/* CREATE answers with this node */
 	uint64_t hold_node;		/* READ of it: answer after hold_ms */
 	int hold_ms;
+	int hold_write;			/* the next WRITE of it too, once */
 	int no_release;			/* never answer RELEASE */
 	int stall;			/* read nothing after the next request */
 	int entry_timeout;		/* entry_valid of LOOKUP replies */
@@ -455,6 +456,12 @@ static void do_write(struct daemon *d)
 
 	off_t off = in->offset;
 
+	if (node == ctl->hold_node && ctl->hold_write) {
+		ctl->hold_write = 0;
+		ctl->holding = 1;
+		usleep(ctl->hold_ms * 1000);
+		ctl->holding = 0;
+	}
 	ctl->writes++;
 	if (in->size > ctl->max_write_seen)
 		ctl->max_write_seen = in->size;
@@ -1699,6 +1706,81 @@ static void case_trunc_writeback(void)
 	stop_daemon(pid);
 }
 
+/* ------------------------------------------------ write vs. a mapping */
+
+/*
+ * Map f3 (page 0 read in, clean); once the daemon holds a WRITE, store a
+ * byte into page 0 through the mapping; msync when told to.
+ */
+static void mapped_storer(int ready, int finish)
+{
+	unsigned char *m;
+	char c;
+	int fd;
+
+	fd = open(path_of("f3"), O_RDWR);
+	m = fd < 0 ? NULL : map_file(fd);
+	if (!m)
+		_exit(1);
+	c = m[0];
+	if (write(ready, &c, 1) != 1)
+		_exit(1);
+	for (int i = 0; i < 500 && !ctl->holding; i++)
+		usleep(10000);
+	m[100] = 'Q';
+	if (read(finish, &c, 1) != 1)
+		_exit(1);
+	msync(m, FILE_SIZE, MS_SYNC);
+	_exit(0);
+}
+
+/*
+ * A write(2) into a cached page while another process changes another
+ * byte of that page through a shared mapping: the file ends up with
+ * both, the write's bytes not overwritten by the page's older ones.
+ */
+static void case_write_mmap(void)
+{
+	int ready[2], finish[2], fd, a, b, i;
+	char buf[50], c;
+	ssize_t n;
+	pid_t pid, w;
+
+	pid = start_daemon(NULL);
+	ctl->open_flags = FOPEN_KEEP_CACHE;
+	if (pipe(ready) || pipe(finish))
+		die("pipe");
+	w = fork();
+	if (w == 0) {
+		close(ready[0]);
+		close(finish[1]);
+		mapped_storer(ready[1], finish[0]);
+	}
+	close(ready[1]);
+	close(finish[0]);
+	if (read(ready[0], &c, 1) != 1)
+		die("storer");
+	ctl->hold_node = 5;
+	ctl->hold_ms = 800;
+	ctl->hold_write = 1;
+	memset(buf, 'W', sizeof(buf));
+	fd = open(path_of("f3"), O_WRONLY);
+	n = fd < 0 ? -1 : pwrite(fd, buf, sizeof(buf), 200);
+	ctl->hold_node = 0;
+	if (write(finish[1], "f", 1) != 1)
+		die("storer");
+	waitpid(w, NULL, 0);
+	if (fd >= 0)
+		close(fd);
+	for (a = 0, i = 200; i < 250; i++)
+		a += lower_byte(3, i) == 'W';
+	b = lower_byte(3, 100);
+	result(n == sizeof(buf) && a == 50 && b == 'Q', "write-mmap",
+	       "pwrite gave %zd; the lower file has %d of the 50 bytes written and 0x%02x for the mapped store",
+	       n, a, b);
+	stop_daemon(pid);
+}
+
 /* ------------------------------------------------------------ main */
 
 static const struct rcase {
@@ -1726,6 +1808,7 @@ static const struct rcase {
 	{ "sysadmin-access", case_sysadmin_access },
 	{ "backing-files-perm", case_backing_files_perm },
 	{ "trunc-writeback", case_trunc_writeback },
+	{ "write-mmap", case_write_mmap },
 };
 
 static void usage(void)

@@ -1197,7 +1197,7 @@ test_reliab() {
 # not) and fusept's own parameters.
 KFUSE_RELIAB="sig-read-unsent,sig-read-sent,sig-write-unsent,sig-flush,\
 umount-race,lookup-kill,maxwrite-cap,maxwrite-mem,retrieve-bound,\
-reval-rename,cfr-partial,append-writeback,trunc-writeback"
+reval-rename,cfr-partial,append-writeback,trunc-writeback,write-mmap"
 test_kfuse_reliab() {
 	is_fusept || skip "the suite runs on the kernel's FUSE already (reliab)"
 	[ -c /dev/fuse ] || modprobe fuse 2>/dev/null
