@@ -197,7 +197,8 @@ struct fusept_inode {
 	u64 attr_version;
 	u64 attr_expire;		/* jiffies64; 0: not yet known */
 	u32 inval_mask;			/* STATX_* known stale since then */
-	spinlock_t lock;		/* nlookup, attributes */
+	/* lock: nlookup, attributes, write_files, backing, the open counts */
+	spinlock_t lock;
 	bool bad;
 	struct fusept_forget *forget;
 	struct list_head write_files;	/* mapped shared writable: writeback */

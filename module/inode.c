@@ -30,6 +30,9 @@ struct inode *fusept_alloc_inode(struct super_block *sb)
 	fi->attr_expire = 0;
 	fi->inval_mask = 0;
 	fi->bad = false;
+	fi->backing = NULL;
+	fi->pt_opens = 0;
+	fi->cached_opens = 0;
 	spin_lock_init(&fi->lock);
 	INIT_LIST_HEAD(&fi->write_files);
 	return &fi->vfs;
