@@ -19,8 +19,10 @@ VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$VM_DIR/../.." && pwd)
 
 # Kernel matrix: version key -> Debian suite whose linux-headers-amd64 is used.
-# bookworm is the host itself (Debian 12).
-MATRIX="5.10:bullseye 6.1:bookworm 6.12:trixie 7:sid"
+# bookworm is the host itself (Debian 12). "debug" is not a Debian kernel:
+# build-debug-kernel.sh builds it from trixie's linux-source-6.12.
+MATRIX="5.10:bullseye 6.1:bookworm 6.12:trixie 7:sid debug:trixie"
+DEBUG_KEY=debug
 HOST_SUITE=bookworm
 GUEST_SUITE=trixie # builds the guest userland (libfuse 3.17, fio, ...)
 
