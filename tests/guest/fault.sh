@@ -245,7 +245,8 @@ phase() {
 	done
 	faults=$(disarm "$dir")
 	uninject "$inj"
-	errs=$(echo $errs | tr ' ' '\n' | sort | uniq -c | awk '{ printf "%s%s x%s", s, $2, $1; s = ", " }')
+	[ -z "$errs" ] || errs=$(echo $errs | tr ' ' '\n' | sort | uniq -c |
+		awk '{ printf "%s%s x%s", s, $2, $1; s = ", " }')
 	note "$n: $faults faults injected; $runs fsxcheck runs, $passed clean," \
 		"failed with: ${errs:-nothing}; $mfail mounts failed (ENOMEM/EIO)"
 	if [ -s "$RES/hangs" ]; then
