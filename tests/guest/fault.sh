@@ -60,10 +60,12 @@ failc() {
 }
 note() { echo "    # $*"; }
 
-# have_injectors: the debug kernel's fault injection is there
+# have_injectors: the debug kernel's fault injection is there, with the
+# stack trace filter (without it the faults would hit every allocation)
 have_injectors() {
 	[ -d "$DBG/failslab" ] && [ -d "$DBG/fail_page_alloc" ] &&
-		[ -d "$DBG/fail_function" ] && [ -e /proc/self/make-it-fail ]
+		[ -d "$DBG/fail_function" ] && [ -e /proc/self/make-it-fail ] &&
+		[ -e "$DBG/failslab/require-start" ]
 }
 
 # text_range: "START END" of fusept's code, in hex
@@ -323,7 +325,7 @@ main() {
 		return 0
 	fi
 	if ! have_injectors; then
-		echo "SKIP fault-inject: no failslab/fail_page_alloc/fail_function (not a debug kernel)"
+		echo "SKIP fault-inject: no failslab/fail_page_alloc/fail_function with a stack trace filter (not the debug kernel)"
 		return 0
 	fi
 	mkdir -p "$WORK" "$MNTROOT"
