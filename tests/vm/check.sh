@@ -33,13 +33,14 @@ fi
 KERNELS=${KERNELS:-5.10 6.1 6.12 7 debug}
 # What `make check` runs on the debug kernel: everything there is about 20
 # times slower than on a Debian kernel (pt-readdir 365 s instead of 17 s),
-# so only the groups that take seconds elsewhere, and none of the long
-# read-write groups; make check-debug runs the whole suite. The
-# read-write knobs below shorten rw-* groups that FUSEPT_DEBUG_ONLY adds.
+# so only the groups that take seconds elsewhere (and pt-setup, which
+# kill and kill-lazy need), none of the long read-write groups; make
+# check-debug runs the whole suite. The read-write knobs below shorten
+# rw-* groups that FUSEPT_DEBUG_ONLY adds.
 # TODO: put fault-inject back (it is in make check-debug) once fusept
 # survives it: an open whose create succeeded but whose file mode setup
 # failed leaves a file without private_data, and its release oopses.
-DEBUG_ONLY=${FUSEPT_DEBUG_ONLY:-'^(hello|helper|rw-smoke|ptioctl|pt-raw|kill|abort|umount-hung|mountopt|raw-|locks|poll|store|rmmod|dmesg-clean)'}
+DEBUG_ONLY=${FUSEPT_DEBUG_ONLY:-'^(hello|helper|pt-setup|rw-smoke|ptioctl|pt-raw|kill|abort|umount-hung|mountopt|raw-|locks|poll|store|rmmod|dmesg-clean)'}
 DEBUG_CHECK_APPEND="fusept.fsx_ops=5000 fusept.rw_runs=passthrough_ll:dp fusept.stress_secs=5"
 # The debug kernel's command line: group timeouts four times longer, and
 # init_on_alloc=1 (as Debian's kernels have it built in).
