@@ -2,6 +2,9 @@
 #   make / make module   build module/fusept.ko against the host's headers
 #   make check           build + boot the kernel matrix in QEMU (root, Debian 12)
 #                        make check KERNELS=6.1   (subset, by version prefix)
+#                        make check KERNELS=debug (the debug kernel alone)
+#   make check-debug     the debug kernel (KASAN, lockdep, kmemleak...) with
+#                        the whole guest suite
 #   make demo            boot the host-headers kernel and run the demo
 #   make bench           passthrough benchmark -> docs/benchmarks.md (+ .png)
 #                        make bench KERNELS="6.12 7"   (default: 7)
@@ -14,7 +17,7 @@ HOST_KVER := $(shell dpkg-query -W -f '$${Depends}' linux-headers-amd64 2>/dev/n
 	grep -o 'linux-headers-[^ ,]*' | head -1 | sed 's/^linux-headers-//')
 KVER ?= $(HOST_KVER)
 KDIR ?= /usr/src/linux-headers-$(KVER)
-KERNELS ?= 5.10 6.1 6.12 7
+KERNELS ?= 5.10 6.1 6.12 7 debug
 FUSEPT_CACHE ?= /var/cache/fusept
 
 all: module
@@ -25,6 +28,10 @@ module:
 
 check:
 	@KERNELS="$(KERNELS)" FUSEPT_CACHE="$(FUSEPT_CACHE)" bash tests/vm/check.sh
+
+# The whole guest suite on the debug kernel (make check runs a subset there).
+check-debug:
+	@KERNELS=debug FUSEPT_DEBUG_FULL=1 FUSEPT_CACHE="$(FUSEPT_CACHE)" bash tests/vm/check.sh
 
 demo:
 	@FUSEPT_CACHE="$(FUSEPT_CACHE)" bash tests/vm/check.sh --demo
@@ -43,4 +50,4 @@ vm-clean:
 	@for p in $(FUSEPT_CACHE)/chroot/*/proc; do ! mountpoint -q $$p || umount -l $$p; done
 	rm -rf --one-file-system $(FUSEPT_CACHE)
 
-.PHONY: all module check demo bench clean vm-clean
+.PHONY: all module check check-debug demo bench clean vm-clean

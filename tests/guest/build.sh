@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Build the guest userland into DESTDIR (run in the trixie chroot):
 #   DESTDIR/bin    fusept-mount, the test programs, libfuse example daemons
-#   DESTDIR/tests  run.sh, demo.sh, lib.sh, pt-daemon.sh, rw.sh, rw-stress.sh
+#   DESTDIR/tests  run.sh, demo.sh, lib.sh, pt-daemon.sh, rw.sh, rw-stress.sh,
+#                  fault.sh
 # Everything is linked statically, so the guest needs no shared libraries.
 # Only what changed is rebuilt.
 # Usage: build.sh DESTDIR
@@ -108,11 +109,12 @@ prog fusept-locktest "$here/locktest.c"
 for e in $FUSE_EXAMPLES; do
 	example "$e"
 done
-for s in run.sh demo.sh lib.sh pt-daemon.sh bench.sh rw.sh rw-stress.sh; do
+for s in run.sh demo.sh lib.sh pt-daemon.sh bench.sh rw.sh rw-stress.sh fault.sh; do
 	if ! cmp -s "$here/$s" "$dest/tests/$s"; then
 		cp "$here/$s" "$dest/tests/$s"
 	fi
 done
 chmod 755 "$dest/tests/run.sh" "$dest/tests/demo.sh" "$dest/tests/pt-daemon.sh" \
-	"$dest/tests/bench.sh" "$dest/tests/rw.sh" "$dest/tests/rw-stress.sh"
+	"$dest/tests/bench.sh" "$dest/tests/rw.sh" "$dest/tests/rw-stress.sh" \
+	"$dest/tests/fault.sh"
 echo "guest userland in $dest"

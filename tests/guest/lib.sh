@@ -32,6 +32,10 @@ WORK=${FUSEPT_WORK:-/tmp/fpt}
 MNTROOT=$WORK/mnt
 LOWER=$WORK/lower
 
+# Group and step timeouts are multiplied by this (fusept.timeout_scale=N
+# on the kernel command line: the debug kernel is several times slower)
+TSCALE=${FUSEPT_TIMEOUT_SCALE:-$(cmdline_arg fusept.timeout_scale || echo 1)}
+
 # is_fusept: true when the module under test is fusept, not kernel FUSE
 is_fusept() { [ "$FS" != fuse ]; }
 
@@ -176,4 +180,44 @@ field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 lower_init() {
 	mkdir -p "$LOWER" "$MNTROOT"
 	is_mounted "$LOWER" || mount -t tmpfs -o size=400m,mode=755 lower "$LOWER"
+}
+
+# ------------------------------------------------------- kmemleak (debug kernel)
+# The debug kernel is recognised by its features, not its name: kmemleak
+# is there when /sys/kernel/debug/kmemleak is. kmemleak reports an
+# object only once it has been unreferenced for 5 s, so a leak made in
+# the last seconds of a group shows up in the next group's scan.
+KMEMLEAK=/sys/kernel/debug/kmemleak
+
+have_kmemleak() { [ -w "$KMEMLEAK" ] && [ ! -e "$WORK/kmemleak.off" ]; }
+
+# kmemleak_reset: scan and forget what is reported (objects the kernel
+# itself left unreferenced at boot are not the tests' leaks)
+kmemleak_reset() {
+	have_kmemleak || return 0
+	echo scan >"$KMEMLEAK" 2>/dev/null
+	echo clear >"$KMEMLEAK" 2>/dev/null
+}
+
+# kmemleak_scan: scan now; prints nothing when nothing leaked, else a
+# one-line summary (count, first object's task and call chain) and
+# the whole report on stderr, then clears it for the next scan
+kmemleak_scan() {
+	local n first
+	have_kmemleak || return 0
+	if ! echo scan >"$KMEMLEAK" 2>/dev/null; then
+		mkdir -p "$WORK" && : >"$WORK/kmemleak.off"
+		echo "kmemleak scan failed, kmemleak is off from here on"
+		return 0
+	fi
+	n=$(grep -c 'unreferenced object' "$KMEMLEAK")
+	[ "$n" != 0 ] || return 0
+	first=$(grep -m1 -A14 'unreferenced object' "$KMEMLEAK" |
+		sed -n 's/^ *comm \("[^"]*"\), pid \([0-9]*\).*/\1 pid \2,/p;
+			s/^ *\[<[0-9a-f]*>\] \([^ ]*\).*/\1/p' |
+		grep -Ev '^(kmemleak_|kmem_cache_alloc|__kmalloc|kmalloc_|slab_post|__kmem|kasan)' |
+		head -5 | tr '\n' ' ')
+	echo "$n unreferenced objects (new since the last scan; first: $first)"
+	sed 's/^/    | /' "$KMEMLEAK" | head -80 >&2
+	echo clear >"$KMEMLEAK" 2>/dev/null
 }

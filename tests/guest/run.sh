@@ -167,7 +167,7 @@ cleanup_group() { kill_leftovers "$PIDS"; }
 
 # group NAME SECS: run test_NAME in its own shell, report
 group() {
-	local name=$1 secs=$2 rc line t0
+	local name=$1 secs=$(($2 * TSCALE)) rc line t0 leak
 	selected "$name" || return 0
 	rm -rf "$RES"
 	mkdir -p "$RES"
@@ -194,6 +194,8 @@ group() {
 		fi
 		;;
 	esac
+	leak=$(kmemleak_scan)
+	[ -z "$leak" ] || count_line "FAIL kmemleak-$name: $leak; made in $name or in the group before"
 	echo "    # $name: $t0 s"
 	if [ $rc != 0 ] && [ $rc != 77 ] || grep -q '^FAIL' "$SUB"; then
 		tail -n 20 "$RES/log" | sed 's/^/    | /'
@@ -1205,6 +1207,14 @@ test_kfuse_reliab() {
 	reliab_run /dev/fuse fuse kfuse/ "${FUSEPT_RELIAB:-$KFUSE_RELIAB}"
 }
 
+# Fault injection into fusept's allocations (tests/guest/fault.sh): on
+# the debug kernel only, SKIP elsewhere
+test_fault_inject() {
+	sh "$TESTS/fault.sh" >"$RES/fault.log" 2>&1
+	grep -E '^(PASS|FAIL|SKIP) ' "$RES/fault.log" >>"$SUB"
+	grep -E '^    [#|] ' "$RES/fault.log" >>"$SUB"
+}
+
 # ------------------------------------------------------------------ main
 
 if [ "$1" = --one ]; then
@@ -1218,6 +1228,12 @@ mkdir -p "$WORK" "$MNTROOT"
 ulimit -n 65536 2>/dev/null || ulimit -n 4096
 echo "fusept-tests: begin" >/dev/kmsg 2>/dev/null
 echo "fusept guest tests: fs=$FS dev=$DEV kernel=$(uname -r)"
+# On the debug kernel, kmemleak scans after each group; what the boot
+# left unreferenced is forgotten first.
+if have_kmemleak; then
+	kmemleak_reset
+	echo "    # kmemleak: scanned after each group"
+fi
 
 group module 60
 group hello 60
@@ -1256,6 +1272,7 @@ group kfuse-reliab 600
 group locks 120
 group poll 90
 group store 60
+group fault-inject 600
 group rmmod-busy 60
 group rmmod 60
 group dmesg-clean 30

@@ -309,7 +309,7 @@ cleanup_step() { kill_leftovers "$RES/pids"; }
 
 # step NAME SECS: run step_NAME in its own shell under timeout, report
 step() {
-	local name=$1 secs=$2 rc t0 line
+	local name=$1 secs=$(($2 * TSCALE)) rc t0 line
 	if [ -n "$ONLY" ] && ! echo "$name" | grep -Eq -- "$ONLY"; then
 		return 0
 	fi

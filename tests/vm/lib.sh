@@ -32,14 +32,20 @@ VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$VM_DIR/../.." && pwd)
 
 # Kernel matrix: version key -> Debian suite whose linux-headers-amd64 is used.
-# bookworm is the host itself (Debian 12).
-MATRIX="5.10:bullseye 6.1:bookworm 6.12:trixie 7:sid"
+# bookworm is the host itself (Debian 12). "debug" is not a Debian kernel:
+# build-debug-kernel.sh builds it from trixie's linux-source-6.12.
+MATRIX="5.10:bullseye 6.1:bookworm 6.12:trixie 7:sid debug:trixie"
+DEBUG_KEY=debug
 HOST_SUITE=bookworm
 GUEST_SUITE=trixie # builds the guest userland (libfuse 3.17, fio, ...)
 
 # Packages every chroot gets; the guest suite gets GUEST_PKGS on top.
 CHROOT_PKGS="gcc make libc6-dev linux-headers-amd64 kmod dkms ca-certificates"
 GUEST_PKGS="libfuse3-dev fuse3 pkgconf fio attr busybox-static e2fsprogs strace"
+# The debug kernel (build-debug-kernel.sh): its source and what building
+# it needs beyond CHROOT_PKGS, in the guest suite's chroot.
+DEBUG_SRC_PKG=linux-source-6.12
+DEBUG_KBUILD_PKGS="bc bison flex libelf-dev libssl-dev cpio xz-utils"
 # Host packages the harness itself needs.
 HOST_PKGS="qemu-system-x86 debootstrap dkms kmod cpio gzip xz-utils zstd \
 	gcc make libc6-dev linux-headers-amd64 ca-certificates"

@@ -7,7 +7,19 @@
 # Usage: parse-log.sh LOG
 set -euo pipefail
 logf=${1:?usage: parse-log.sh LOG}
-SPLAT_RE='BUG:|WARNING:|Oops|general protection|list_del corruption|lockdep|possible recursive locking|INFO: task .* blocked|hung_task|Kernel panic'
+# Kernel splats. BUG:, WARNING: and Oops cover most (KASAN and KFENCE
+# reports begin with "BUG: KASAN:"/"BUG: KFENCE:", lockdep's with
+# "WARNING: possible circular locking..."); the rest are named as well, in
+# case a report comes without its header line. The debug kernel's own boot
+# lines ("rcu: RCU lockdep checking is enabled.", "kasan: KernelAddress
+# Sanitizer initialized", "kfence: initialized") must not match: no bare
+# "lockdep" or lower-case "kasan"/"kfence".
+SPLAT_RE='BUG:|WARNING:|Oops|general protection|list_del corruption|list_add corruption'
+SPLAT_RE+='|KASAN:|KFENCE:|UBSAN:|ODEBUG:|unreferenced object|memory leak detector disabled'
+SPLAT_RE+='|possible circular locking|inconsistent lock state|suspicious RCU usage'
+SPLAT_RE+='|possible recursive locking|lockdep is turned off|locking correctness validator'
+SPLAT_RE+='|sleeping function called from invalid context|Busy inodes after unmount'
+SPLAT_RE+='|INFO: task .* blocked|hung_task|Kernel panic'
 
 # The log less complete FUSEPT-DMESG-BEGIN..END blocks (an unfinished one stays).
 without_dmesg_dumps() {
