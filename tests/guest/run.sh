@@ -1171,10 +1171,13 @@ reliab_run() {
 			"$(mnt "rel-$c")" "$LOWER/rel" >"$RES/rel.out" \
 			2>>"$RES/raw.err"
 		rc=$?
-		sed -n "s|^\(PASS\|FAIL\|SKIP\) |\1 $prefix|p" "$RES/rel.out" \
+		sed -n "s#^\(PASS\|FAIL\|SKIP\) #\1 $prefix#p" "$RES/rel.out" \
 			>>"$SUB"
-		[ $rc = 0 ] || grep -q '^FAIL ' "$RES/rel.out" ||
+		if ! grep -qE '^(PASS|FAIL|SKIP) ' "$RES/rel.out"; then
+			failc "${prefix}rel-$c" "no result (exit status $rc)"
+		elif [ $rc != 0 ] && ! grep -q '^FAIL ' "$RES/rel.out"; then
 			failc "${prefix}rel-$c" "fusept-reliab exited with status $rc"
+		fi
 		kill_leftovers "$PIDS"
 	done
 }
