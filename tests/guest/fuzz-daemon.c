@@ -57,32 +57,36 @@ struct fz_node *fz_node_get(uint64_t id)
 	return NULL;
 }
 
-/* Any node in use (the root if nothing else) */
+/* Index of a slot chosen evenly among those in use, -1 if none is */
+static int any_used(struct rng *r, const int *used, size_t stride, int n)
+{
+	int i, count = 0, pick;
+
+	for (i = 0; i < n; i++)
+		count += !!*(const int *)((const char *)used + i * stride);
+	if (!count)
+		return -1;
+	pick = below(r, count);
+	for (i = 0; i < n; i++)
+		if (*(const int *)((const char *)used + i * stride) && !pick--)
+			return i;
+	return -1;
+}
+
+/* Any node in use (the root is one) */
 struct fz_node *fz_node_any(struct rng *r)
 {
-	int i, start = below(r, FZ_NODES);
+	int i = any_used(r, &fzd.node[0].used, sizeof(fzd.node[0]), FZ_NODES);
 
-	for (i = 0; i < FZ_NODES; i++) {
-		struct fz_node *n = &fzd.node[(start + i) % FZ_NODES];
-
-		if (n->used)
-			return n;
-	}
-	return &fzd.node[0];
+	return &fzd.node[i < 0 ? 0 : i];
 }
 
 /* Any name in use, or NULL */
 struct fz_dent *fz_dent_any(struct rng *r)
 {
-	int i, start = below(r, FZ_DENTS);
+	int i = any_used(r, &fzd.dent[0].used, sizeof(fzd.dent[0]), FZ_DENTS);
 
-	for (i = 0; i < FZ_DENTS; i++) {
-		struct fz_dent *d = &fzd.dent[(start + i) % FZ_DENTS];
-
-		if (d->used)
-			return d;
-	}
-	return NULL;
+	return i < 0 ? NULL : &fzd.dent[i];
 }
 
 static struct fz_dent *dent_find(uint64_t parent, const char *name)

@@ -936,14 +936,15 @@ void fz_interrupt(struct fz_req *q)
 		((const struct fuse_interrupt_in *)q->arg)->unique : 0;
 	uint32_t c = below(&q->r, 100);
 
-	if (c < 45)
-		return;
-	if (c < 65) {
-		if (fz_release_held(target, -EINTR))
-			fz_trace("INTERRUPT u=%llu: held request answered EINTR",
-				 (unsigned long long)target);
+	/* a request held back is mostly given up, as a daemon would */
+	if (c < 65 && (c >= 45 || one_in(&q->r, 2)) &&
+	    fz_release_held(target, -EINTR)) {
+		fz_trace("INTERRUPT u=%llu: held request answered EINTR",
+			 (unsigned long long)target);
 		return;
 	}
+	if (c < 65)
+		return;
 	if (c < 73)
 		return send_hdr(q->h->unique, -EAGAIN, 0, 0);
 	if (c < 78)

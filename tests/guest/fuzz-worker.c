@@ -134,13 +134,21 @@ static void fd_keep(struct wk *w, int fd)
 	w->fds[slot] = fd;
 }
 
+/*
+ * A size for I/O: mostly within the buffer, now and then one far beyond
+ * it (the kernel may size an allocation by it before it finds the user
+ * memory missing)
+ */
 static size_t io_size(struct wk *w)
 {
 	static const size_t s[] = {
 		0, 1, 100, 511, 512, 4096, 4097, 8192, 65536, 131072 + 5,
 		BUFSZ,
 	};
+	static const size_t huge[] = { 1 << 30, 0x7ffff000, SIZE_MAX };
 
+	if (one_in(&w->r, 64))
+		return PICK(&w->r, huge);
 	return one_in(&w->r, 3) ? below(&w->r, 16384) : PICK(&w->r, s);
 }
 
@@ -711,23 +719,26 @@ static void w_signal(struct wk *w)
 		SC(w, raise(one_in(&w->r, 2) ? SIGUSR1 : SIGALRM));
 }
 
+#define WOP(name, weight)	{ w_##name, #name, weight }
+
 static const struct {
 	void (*fn)(struct wk *w);
+	const char *name;
 	unsigned int weight;
 } wops[] = {
-	{ w_open, 14 }, { w_openat, 3 }, { w_close, 6 }, { w_dup, 1 },
-	{ w_read, 10 }, { w_write, 10 }, { w_mmap, 4 }, { w_touch, 5 },
-	{ w_munmap, 2 }, { w_truncate, 3 }, { w_fallocate, 2 },
-	{ w_lseek, 3 }, { w_fadvise, 1 }, { w_rename, 3 }, { w_link, 2 },
-	{ w_symlink, 2 }, { w_unlink, 3 }, { w_mkdir, 2 }, { w_rmdir, 2 },
-	{ w_mknod, 1 }, { w_getdents, 4 }, { w_stat, 8 }, { w_setattr, 3 },
-	{ w_xattr, 4 }, { w_readlink, 2 }, { w_access, 2 }, { w_statfs, 1 },
-	{ w_lock, 3 }, { w_flock, 2 }, { w_splice, 2 }, { w_copy, 2 },
-	{ w_sendfile, 1 }, { w_poll, 2 }, { w_sync, 2 }, { w_ioctl, 1 },
-	{ w_signal, 1 },
+	WOP(open, 14), WOP(openat, 3), WOP(close, 6), WOP(dup, 1),
+	WOP(read, 10), WOP(write, 10), WOP(mmap, 4), WOP(touch, 5),
+	WOP(munmap, 2), WOP(truncate, 3), WOP(fallocate, 2), WOP(lseek, 3),
+	WOP(fadvise, 1), WOP(rename, 3), WOP(link, 2), WOP(symlink, 2),
+	WOP(unlink, 3), WOP(mkdir, 2), WOP(rmdir, 2), WOP(mknod, 1),
+	WOP(getdents, 4), WOP(stat, 8), WOP(setattr, 3), WOP(xattr, 4),
+	WOP(readlink, 2), WOP(access, 2), WOP(statfs, 1), WOP(lock, 3),
+	WOP(flock, 2), WOP(splice, 2), WOP(copy, 2), WOP(sendfile, 1),
+	WOP(poll, 2), WOP(sync, 2), WOP(ioctl, 1), WOP(signal, 1),
 };
 
-static void one_op(struct wk *w)
+/* One operation, chosen by weight; the shared page says which */
+static void one_op(struct wk *w, int id)
 {
 	static unsigned int total;
 	unsigned int i, pick;
@@ -738,7 +749,17 @@ static void one_op(struct wk *w)
 	pick = below(&w->r, total);
 	for (i = 0; pick >= wops[i].weight; i++)
 		pick -= wops[i].weight;
+	fz_sh->doing[id] = wops[i].name;
 	wops[i].fn(w);
+}
+
+/* What worker id did last (the name is in the binary, the same in all
+ * processes) */
+const char *fz_worker_doing(int id)
+{
+	const char *d = id >= 0 && id < 64 ? fz_sh->doing[id] : NULL;
+
+	return d ? d : "?";
 }
 
 static void signals(struct wk *w)
@@ -752,6 +773,21 @@ static void signals(struct wk *w)
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGXFSZ, SIG_IGN);
 	arm_timer(w);
+}
+
+/* The I/O buffer, followed by a GiB that is not accessible: a read far
+ * beyond the buffer ends with EFAULT there, it writes over nothing */
+static unsigned char *io_buffer(void)
+{
+	size_t len = BUFSZ + 16384;
+	unsigned char *p = mmap(NULL, len + (1UL << 30), PROT_NONE,
+				MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+				-1, 0);
+
+	if (p == MAP_FAILED || mprotect(p, len, PROT_READ | PROT_WRITE) < 0)
+		return NULL;
+	memset(p, 'w', len);
+	return p;
 }
 
 static void drop_to_user(void)
@@ -774,16 +810,15 @@ void fz_worker(int id, uint64_t seed, long deadline_ms, int as_user)
 	snprintf(comm, sizeof(comm), "fuzz-w%d", id);
 	prctl(PR_SET_NAME, comm);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	w.buf = aligned_alloc(4096, BUFSZ + 16384);
+	w.buf = io_buffer();
 	if (!w.buf || pipe2(w.pipe, O_NONBLOCK) < 0)
 		_exit(4);
-	memset(w.buf, 'w', BUFSZ + 16384);
 	signals(&w);
 	if (as_user)
 		drop_to_user();
 	while (!__atomic_load_n(&fz_sh->stop, __ATOMIC_RELAXED) &&
 	       fz_now_ms() < deadline_ms) {
-		one_op(&w);
+		one_op(&w, id);
 		fz_add(fz_sh->syscalls, w.calls);
 		w.calls = 0;
 	}

@@ -146,6 +146,8 @@ struct fz_shared {
 	/* the last malformed replies, for a report */
 	unsigned int last_n;
 	char last[8][96];
+	/* what each worker does now, for a report */
+	const char *doing[64];
 };
 
 extern struct fz_shared *fz_sh;
@@ -297,5 +299,6 @@ void *fz_chaos(void *arg);
 /* fuzz-worker.c */
 void fz_worker(int id, uint64_t seed, long deadline_ms, int as_user)
 	__attribute__((noreturn));
+const char *fz_worker_doing(int id);
 
 #endif /* FUZZ_H */

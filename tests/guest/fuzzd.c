@@ -3,7 +3,7 @@
  * fusept-fuzzd - a hostile FUSE daemon and the processes that use it
  *
  * usage: fusept-fuzzd [-d DEV] [-t FSTYPE] [-D DIR] [-s SEED] [-r ROUNDS]
- *                     [-T SECS] [-w WORKERS] [-a AVOID] [-p FILE] [-v]
+ *                     [-T SECS] [-w WORKERS] [-a AVOID] [-p FILE] [-n] [-v]
  *
  * Each round: a daemon process (fuzz-daemon.c) opens DEV (/dev/fusept),
  * mounts FSTYPE (fusept) on DIR/mR and answers every request, often with
@@ -37,6 +37,7 @@
  *              end-kill
  *   -p FILE    also write the "fuzz:" progress lines to FILE (e.g.
  *              /dev/console), as they happen
+ *   -n         only print what each round's seed decides
  *   -v         trace the malformed replies, notifications and ioctls on
  *              stderr; -vv every request
  * Exit status: 0 if every check passed, 1 if one failed, 2 on bad usage.
@@ -70,6 +71,7 @@ struct fz_opts fz_opt = {
 };
 
 static int failures;
+static int dry_run;
 static uint64_t kills;
 static int kmsg_fd = -1;
 static long round_t0;
@@ -224,7 +226,9 @@ static void plan_init(struct fz_plan *p, struct rng *r)
 	static const uint32_t writes[] = { 4096, 4096, 4096, 65536, 131072,
 					   1 << 20, 0, 1, 4095, 4097, 12345,
 					   16 << 20 };
-	static const uint32_t huge[] = { 1 << 30, 0x7fffffff, UINT32_MAX };
+	/* from 2 GiB on, read(2) cannot take a request: a dead mount */
+	static const uint32_t huge[] = { 1 << 30, 1 << 30, 0x7fffffff,
+					 UINT32_MAX };
 	static const uint32_t gran[] = { 0, 1, 1, 1, 3, 1000, 1000000000,
 					 1000000001, UINT32_MAX };
 	static const uint16_t pages[] = { 0, 1, 2, 16, 32, 32, 256, 257,
@@ -237,7 +241,7 @@ static void plan_init(struct fz_plan *p, struct rng *r)
 	p->flag_mask = one_in(r, 4) ? ~0ULL : rnd(r);
 	p->flag_extra = one_in(r, 5) ? rnd(r) & rnd(r) : 0;
 	p->max_write = PICK(r, writes);
-	if (one_in(r, 12))
+	if (one_in(r, 16))
 		p->max_write = unless("init-max-write-huge", PICK(r, huge),
 				      p->max_write);
 	p->max_readahead = PICK(r, ((const uint32_t[]){ 0, 4096, 131072,
@@ -417,22 +421,48 @@ static void abort_conn(long id)
 	close(fd);
 }
 
-/* What a stuck process is doing: state, name and kernel stack */
+/* The first line of a /proc/PID file, "" if none */
+static void proc_line(pid_t pid, const char *file, char *buf, size_t size)
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
+	buf[0] = 0;
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	if (!fgets(buf, size, f))
+		buf[0] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+	fclose(f);
+}
+
+/*
+ * What a stuck process is doing: name, state, system call and kernel
+ * stack (none for a task on a CPU: then the kernel log gets a backtrace
+ * of every CPU, sysrq l)
+ */
 static void describe(pid_t pid, char *buf, size_t size)
 {
-	char path[64], line[256], comm[32] = "?", state = '?';
+	char path[64], line[256], comm[32] = "?", state = '?', sc[64];
 	size_t len;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "r");
-	if (f) {
-		if (fscanf(f, "%*d (%31[^)]) %c", comm, &state) != 2)
-			state = '?';
-		fclose(f);
+	proc_line(pid, "stat", line, sizeof(line));
+	if (sscanf(line, "%*d (%31[^)]) %c", comm, &state) != 2)
+		state = '?';
+	proc_line(pid, "syscall", sc, sizeof(sc));
+	sc[strcspn(sc, " ")] = 0;
+	len = snprintf(buf, size, "pid %d (%s) state %c syscall %s, stack:",
+		       pid, comm, state, sc);
+	if (state == 'R') {
+		f = fopen("/proc/sysrq-trigger", "w");
+		if (f) {
+			fputs("l", f);
+			fclose(f);
+		}
 	}
-	len = snprintf(buf, size, "pid %d (%s) state %c, stack:", pid, comm,
-		       state);
 	snprintf(path, sizeof(path), "/proc/%d/stack", pid);
 	f = fopen(path, "r");
 	while (f && len < size - 1 && fgets(line, sizeof(line), f)) {
@@ -550,7 +580,8 @@ static const char *const splats[] = {
 	"INFO: task", "blocked for more than", "hung_task", "list_del corr",
 	"list_add corr", "Kernel panic", "kernel BUG", "refcount_t:",
 	"use-after-free", "soft lockup", "hard LOCKUP", "rcu_sched self",
-	"rcu: INFO",
+	"rcu: INFO", "Busy inodes", "Object already free",
+	"Poison overwritten", "Redzone", "double free",
 };
 
 /* The first kernel log line since the last call that looks like a
@@ -730,10 +761,17 @@ static int finish(struct round *rd)
 		umount_timed(rd, MNT_DETACH);
 	left = wait_pids(rd->workers, fz_opt.workers, WATCHDOG_MS);
 	for (i = 0; left && i < fz_opt.workers; i++) {
+		size_t len;
+
 		if (!rd->workers[i])
 			continue;
-		if (!rd->stuck[0])
-			describe(rd->workers[i], rd->stuck, sizeof(rd->stuck));
+		if (!rd->stuck[0]) {
+			len = snprintf(rd->stuck, sizeof(rd->stuck),
+				       "worker %d in %s: ", i,
+				       fz_worker_doing(i));
+			describe(rd->workers[i], rd->stuck + len,
+				 sizeof(rd->stuck) - len);
+		}
 		kill(rd->workers[i], SIGKILL);
 	}
 	wait_pids(rd->workers, fz_opt.workers, 5000);
@@ -898,7 +936,7 @@ static void usage(void)
 		"usage: fusept-fuzzd [-d DEV] [-t FSTYPE] [-D DIR] [-s SEED] "
 		"[-r ROUNDS]\n"
 		"                    [-T SECS] [-w WORKERS] [-a AVOID] "
-		"[-p FILE] [-v]\n");
+		"[-p FILE] [-n] [-v]\n");
 	exit(2);
 }
 
@@ -907,7 +945,7 @@ static void options(int argc, char **argv)
 	const char *avoid = NULL;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "d:t:D:s:r:T:w:a:p:v")) != -1) {
+	while ((opt = getopt(argc, argv, "d:t:D:s:r:T:w:a:p:nv")) != -1) {
 		switch (opt) {
 		case 'd': fz_opt.dev = optarg; break;
 		case 't': fz_opt.fstype = optarg; break;
@@ -921,6 +959,7 @@ static void options(int argc, char **argv)
 			fz_opt.progress_fd = open(optarg, O_WRONLY | O_APPEND |
 						  O_CLOEXEC);
 			break;
+		case 'n': dry_run = 1; break;
 		case 'v': fz_opt.verbose++; break;
 		default: usage();
 		}
@@ -937,6 +976,15 @@ int main(int argc, char **argv)
 
 	options(argc, argv);
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (dry_run) {
+		struct fz_plan p;
+
+		for (r = 0; r < fz_opt.rounds; r++) {
+			make_plan(&p, fz_opt.seed + r);
+			print_plan(r, &p);
+		}
+		return 0;
+	}
 	setup();
 	progress("fuzz: fs=%s dev=%s seed=%llu rounds=%d secs=%d workers=%d "
 		 "avoid=%s", fz_opt.fstype, fz_opt.dev,
