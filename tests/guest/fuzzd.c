@@ -920,9 +920,15 @@ static void setup(void)
 static char *avoid_list(const char *opt)
 {
 	const char *env = getenv("FUZZ_AVOID");
-	size_t len = (opt ? strlen(opt) : 0) + (env ? strlen(env) : 0) + 2;
-	char *a = malloc(len);
+	size_t len;
+	char *a;
 
+	if (env && !*env)
+		env = NULL;
+	if (opt && !*opt)
+		opt = NULL;
+	len = (opt ? strlen(opt) : 0) + (env ? strlen(env) : 0) + 2;
+	a = malloc(len);
 	if (!a)
 		exit(2);
 	snprintf(a, len, "%s%s%s", opt ? opt : "", opt && env ? "," : "",

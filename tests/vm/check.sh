@@ -11,12 +11,16 @@
 #      FUSEPT_RESULTS results directory (default $FUSEPT_CACHE/results)
 #      FUSEPT_TIMEOUT per-boot timeout in seconds (default 2700)
 #      FUSEPT_APPEND  extra kernel command line
+#      FUSEPT_SCRIPT  guest script, tests/guest/SCRIPT.sh (default run;
+#                     make fuzz: fuzz)
+#      FUSEPT_RESULT_TAG  prefix of the per-kernel results directory
+#                     (make fuzz: "fuzz-", results in $FUSEPT_RESULTS/fuzz-KVER)
 # Usage: check.sh [--demo]   (--demo: host kernel only, run demo.sh, live)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 MODE=check
-SCRIPT=run
+SCRIPT=${FUSEPT_SCRIPT:-run}
 if [ "${1:-}" = --demo ]; then
 	MODE=demo
 	SCRIPT=demo
@@ -62,7 +66,7 @@ run_kernel() {
 			return
 		fi
 	done
-	res=$FUSEPT_RESULTS/$kver
+	res=$FUSEPT_RESULTS/${FUSEPT_RESULT_TAG:-}$kver
 	mkdir -p "$res"
 	timed "kernel image $kver" "$VM_DIR/fetch-kernel.sh" "$suite" "$kver" >/dev/null ||
 		{ record "$kver" 0 1 "kernel image download failed"; return; }
