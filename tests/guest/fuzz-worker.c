@@ -303,7 +303,7 @@ static void w_mmap(struct wk *w)
 	int flags = one_in(&w->r, 3) ? MAP_PRIVATE : MAP_SHARED;
 	void *p;
 
-	if (one_in(&w->r, 8))
+	if (one_in(&w->r, 8) && !fz_avoided("worker-mmap-populate"))
 		flags |= MAP_POPULATE;
 	p = SC(w, mmap(NULL, len, PICK(&w->r, prots), flags, fd_any(w),
 		       PICK(&w->r, offs)));

@@ -31,7 +31,8 @@
  *              ending in '*' is a prefix); FUZZ_AVOID in the environment
  *              adds to it. Names: "<opcode>-<what>" as the trace prints
  *              them (create-pt-keepcache, read-long, ...), notify-<kind>,
- *              ioctl-*, unsolicited, and for the plan of a round:
+ *              ioctl-*, unsolicited, worker-mmap-populate (the workers'
+ *              MAP_POPULATE), and for the plan of a round:
  *              init-refused, init-max-write-huge, pt-mainline,
  *              pt-android, end-clean, end-busy, end-lazy, end-abort,
  *              end-kill
@@ -226,8 +227,8 @@ static void plan_init(struct fz_plan *p, struct rng *r)
 	static const uint32_t writes[] = { 4096, 4096, 4096, 65536, 131072,
 					   1 << 20, 0, 1, 4095, 4097, 12345,
 					   16 << 20 };
-	/* from 2 GiB on, read(2) cannot take a request: a dead mount */
-	static const uint32_t huge[] = { 1 << 30, 1 << 30, 0x7fffffff,
+	/* read(2) takes at most 2 GiB - 4 KiB: beyond it a dead mount */
+	static const uint32_t huge[] = { 1 << 30, 0x7fffe000, 0x7fffffff,
 					 UINT32_MAX };
 	static const uint32_t gran[] = { 0, 1, 1, 1, 3, 1000, 1000000000,
 					 1000000001, UINT32_MAX };
@@ -289,8 +290,18 @@ static void plan_end(struct fz_plan *p, struct rng *r)
 	for (i = 0; i < 5 && fz_avoided(end_names[p->end]); i++)
 		p->end = (p->end + 1) % ARRAY_SIZE(end_names);
 	p->after = below(r, ARRAY_SIZE(after_names));
-	p->kill_ms = one_in(r, 5) ? (int)below(r, 300) :
-		     (int)below(r, fz_opt.secs * 1000);
+	/* early, any time, or right before the unmount */
+	switch (below(r, 5)) {
+	case 0:
+		p->kill_ms = below(r, 300);
+		break;
+	case 1:
+	case 2:
+		p->kill_ms = below(r, fz_opt.secs * 1000);
+		break;
+	default:
+		p->kill_ms = fz_opt.secs * 1000;
+	}
 }
 
 /* Everything the round's seed decides up front */
@@ -582,6 +593,8 @@ static const char *const splats[] = {
 	"use-after-free", "soft lockup", "hard LOCKUP", "rcu_sched self",
 	"rcu: INFO", "Busy inodes", "Object already free",
 	"Poison overwritten", "Redzone", "double free",
+	/* a daemon made the kernel allocate more than it has */
+	"page allocation failure", "vmalloc error", "invoked oom-killer",
 };
 
 /* The first kernel log line since the last call that looks like a
