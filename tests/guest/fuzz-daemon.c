@@ -29,7 +29,6 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <sys/xattr.h>
 #include <time.h>
@@ -370,35 +369,127 @@ size_t fz_msg(unsigned char *buf, uint64_t unique, int32_t error,
 	return sizeof(oh) + len;
 }
 
-/*
- * Write one message; with r, sometimes as a writev of several pieces
- * (some empty), which is still one message. Returns bytes or -errno.
- */
-ssize_t fz_dev_write(const void *buf, size_t len, struct rng *r)
+/* Cut len bytes at buf into 2..8 pieces (some empty); returns how many */
+static int cut_iov(struct iovec *iov, void *buf, size_t len, struct rng *r)
 {
-	struct iovec iov[8];
-	size_t cut[8], i, k, prev = 0;
-	ssize_t ret;
+	size_t i, k = 2 + below(r, 7), prev = 0, c;
 
-	if (!r || len < 2 || !one_in(r, 8)) {
-		ret = write(fzd.fd, buf, len);
-		return ret < 0 ? -errno : ret;
-	}
-	k = 2 + below(r, 7);
-	for (i = 0; i < k - 1; i++)
-		cut[i] = below(r, len + 1);
-	cut[k - 1] = len;
 	for (i = 0; i < k; i++) {
-		size_t c = cut[i] < prev ? prev : cut[i];
-
-		if (i == k - 1)
-			c = len;
+		c = i == k - 1 ? len : below(r, len + 1);
+		if (c < prev)
+			c = prev;
 		iov[i].iov_base = (char *)buf + prev;
 		iov[i].iov_len = c - prev;
 		prev = c;
 	}
-	ret = writev(fzd.fd, iov, k);
+	return k;
+}
+
+/* A pipe of this thread's own for splice to and from the device */
+static __thread int tpipe[2] = { -1, -1 };
+static __thread size_t tpipe_size;
+
+static int thread_pipe(void)
+{
+	long size;
+
+	if (tpipe[0] >= 0)
+		return 0;
+	if (pipe2(tpipe, O_CLOEXEC) < 0)
+		return -1;
+	fcntl(tpipe[0], F_SETFL, O_NONBLOCK);
+	size = fcntl(tpipe[1], F_SETPIPE_SZ, 1 << 20);
+	tpipe_size = size > 0 ? size : 65536;
+	return 0;
+}
+
+/* Empty the thread's pipe (after a splice that failed) */
+static void drain_pipe(void)
+{
+	char junk[4096];
+
+	while (read(tpipe[0], junk, sizeof(junk)) > 0)
+		;
+}
+
+/* A message through the thread's pipe into the device, as libfuse's
+ * splice writes do */
+static ssize_t splice_write(const void *buf, size_t len)
+{
+	ssize_t ret;
+
+	if (write(tpipe[1], buf, len) != (ssize_t)len) {
+		drain_pipe();
+		return -EAGAIN;
+	}
+	ret = splice(tpipe[0], NULL, fzd.fd, NULL, len, 0);
+	if (ret != (ssize_t)len)
+		drain_pipe();
 	return ret < 0 ? -errno : ret;
+}
+
+/*
+ * Write one message; with r, sometimes as a writev of several pieces
+ * (some empty) or spliced from a pipe, which is still one message.
+ * Returns bytes or -errno.
+ */
+ssize_t fz_dev_write(const void *buf, size_t len, struct rng *r)
+{
+	struct iovec iov[8];
+	ssize_t ret;
+	int k;
+
+	if (r && len > 1 && one_in(r, 8)) {
+		k = cut_iov(iov, (void *)buf, len, r);
+		ret = writev(fzd.fd, iov, k);
+	} else if (r && one_in(r, 8) && thread_pipe() == 0 &&
+		   len <= tpipe_size) {
+		return splice_write(buf, len);
+	} else {
+		ret = write(fzd.fd, buf, len);
+	}
+	return ret < 0 ? -errno : ret;
+}
+
+/* A request out of the device, as libfuse's splice reads do */
+static ssize_t splice_read(unsigned char *buf)
+{
+	ssize_t n, got = 0, m;
+
+	n = splice(fzd.fd, NULL, tpipe[1], NULL, fzd.bufsz, 0);
+	if (n <= 0)
+		return n < 0 ? -errno : n;
+	while (got < n) {
+		m = read(tpipe[0], buf + got, n - got);
+		if (m <= 0)
+			break;
+		got += m;
+	}
+	if (got != n) {
+		fprintf(stderr, "fuzz: spliced %zd bytes, read %zd\n", n, got);
+		drain_pipe();
+		return -EIO;
+	}
+	return n;
+}
+
+/* Read one request: read(2), a readv(2) of pieces, or splice */
+static ssize_t dev_read(unsigned char *buf, struct rng *r)
+{
+	struct iovec iov[8];
+	ssize_t n;
+	int k;
+
+	if (one_in(r, 8)) {
+		k = cut_iov(iov, buf, fzd.bufsz, r);
+		n = readv(fzd.fd, iov, k);
+	} else if (one_in(r, 8) && thread_pipe() == 0 &&
+		   (size_t)fzd.plan->max_write + 8192 <= tpipe_size) {
+		return splice_read(buf);
+	} else {
+		n = read(fzd.fd, buf, fzd.bufsz);
+	}
+	return n < 0 ? -errno : n;
 }
 
 /* Put a reply off until due_ms (msg NULL: never answer it) */
@@ -1573,24 +1664,26 @@ static void *serve(void *arg)
 {
 	struct fz_thr *t = arg;
 	struct pollfd p = { .fd = fzd.fd, .events = POLLIN };
+	struct rng r;
 	ssize_t n;
 
+	rng_init(&r, fzd.plan->seed, (uint64_t)(uintptr_t)t);
 	for (;;) {
 		flush_held();
 		if (poll(&p, 1, 50) < 0 && errno != EINTR)
 			_exit(3);
-		n = read(fzd.fd, t->buf, fzd.bufsz);
+		n = dev_read(t->buf, &r);
 		if (n > 0) {
 			handle(t, n);
 			continue;
 		}
 		/* gone; a read(2) too small for max_write says EINVAL even
 		 * then, only poll tells */
-		if ((n < 0 && errno == ENODEV) || (p.revents & POLLERR)) {
+		if (n == -ENODEV || (p.revents & POLLERR)) {
 			fzd.gone = 1;
 			_exit(0);
 		}
-		if (n < 0 && errno == EINVAL)
+		if (n == -EINVAL)
 			usleep(200 * 1000);
 	}
 	return NULL;

@@ -35,6 +35,7 @@
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -696,6 +697,28 @@ static void w_ioctl(struct wk *w)
 	SC(w, ioctl(fd_any(w), PICK(&w->r, cmds), &arg));
 }
 
+/* A child that does a few things with the inherited descriptors (a
+ * close from another process flushes with another lock owner) */
+static void w_fork(struct wk *w)
+{
+	static void (*const child_ops[])(struct wk *w) = {
+		w_close, w_lock, w_flock, w_read, w_write, w_touch,
+	};
+	pid_t pid = SC(w, fork());
+	int i, n;
+
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		rng_init(&w->r, rnd(&w->r), getpid());
+		n = 1 + below(&w->r, 3);
+		for (i = 0; i < n; i++)
+			PICK(&w->r, child_ops)(w);
+		_exit(0);
+	}
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+}
+
 /* Change how the worker is interrupted */
 static void arm_timer(struct wk *w)
 {
@@ -735,6 +758,7 @@ static const struct {
 	WOP(readlink, 2), WOP(access, 2), WOP(statfs, 1), WOP(lock, 3),
 	WOP(flock, 2), WOP(splice, 2), WOP(copy, 2), WOP(sendfile, 1),
 	WOP(poll, 2), WOP(sync, 2), WOP(ioctl, 1), WOP(signal, 1),
+	WOP(fork, 1),
 };
 
 /* One operation, chosen by weight; the shared page says which */
@@ -816,6 +840,9 @@ void fz_worker(int id, uint64_t seed, long deadline_ms, int as_user)
 	signals(&w);
 	if (as_user)
 		drop_to_user();
+	/* a working directory on the mount keeps it busy */
+	if (one_in(&w.r, 4) && chdir(fz_opt.mnt) == 0)
+		w.calls++;
 	while (!__atomic_load_n(&fz_sh->stop, __ATOMIC_RELAXED) &&
 	       fz_now_ms() < deadline_ms) {
 		one_op(&w, id);

@@ -510,15 +510,29 @@ static int wait_pids(pid_t *pids, int n, long ms)
 	}
 }
 
-/* umount2() in a child, so that a hanging one cannot stop us; errno */
-static int umount_timed(struct round *rd, int flags)
+/* umount2() again and again while it says EBUSY, for ms at most */
+static int umount_retry(const char *mnt, int flags, long ms)
+{
+	long end = fz_now_ms() + ms;
+
+	while (umount2(mnt, flags) < 0) {
+		if (errno != EBUSY || fz_now_ms() >= end)
+			return errno;
+		usleep(1000);
+	}
+	return 0;
+}
+
+/* umount2() in a child, so that a hanging one cannot stop us (retrying
+ * on EBUSY for retry_ms); errno */
+static int umount_timed(struct round *rd, int flags, long retry_ms)
 {
 	long end = fz_now_ms() + UMOUNT_MS;
 	pid_t pid = fork();
 	int st = 0;
 
 	if (pid == 0)
-		_exit(umount2(rd->mnt, flags) < 0 ? errno : 0);
+		_exit(umount_retry(rd->mnt, flags, retry_ms));
 	if (pid < 0)
 		return errno;
 	while (waitpid(pid, &st, WNOHANG) == 0) {
@@ -731,24 +745,28 @@ static void first_unmount(struct round *rd)
 	const struct fz_plan *p = &rd->plan;
 	int err = 0, how = p->end;
 
-	if (how == END_KILL) {
-		kill_daemon(rd);
-		how = p->after == AFTER_LAZY ? END_LAZY :
-		      p->after == AFTER_ABORT ? END_ABORT : END_BUSY;
+	if (how == END_KILL && p->after == AFTER_UMOUNT) {
+		/* umount as soon as the workers let go, while the requests
+		 * of the dead daemon are still being ended */
+		err = umount_timed(rd, 0, 3000);
+		fz_trace("first unmount: %s", err ? strerror(err) : "ok");
+		return;
 	}
+	if (how == END_KILL)
+		how = p->after == AFTER_LAZY ? END_LAZY : END_ABORT;
 	switch (how) {
 	case END_CLEAN:
 		wait_pids(rd->workers, fz_opt.workers, 5000);
 		/* fall through */
 	case END_BUSY:
-		err = umount_timed(rd, 0);
+		err = umount_timed(rd, 0, 0);
 		break;
 	case END_LAZY:
-		err = umount_timed(rd, MNT_DETACH);
+		err = umount_timed(rd, MNT_DETACH, 0);
 		break;
 	case END_ABORT:
 		abort_conn(rd->conn);
-		err = umount_timed(rd, 0);
+		err = umount_timed(rd, 0, 0);
 		break;
 	}
 	fz_trace("first unmount: %s", err ? strerror(err) : "ok");
@@ -766,12 +784,12 @@ static int finish(struct round *rd)
 	left = wait_pids(rd->workers, fz_opt.workers, 3000);
 	if (left)
 		abort_conn(rd->conn);
-	if (is_mounted(rd->mnt) && umount_timed(rd, 0) == EBUSY) {
+	if (is_mounted(rd->mnt) && umount_timed(rd, 0, 0) == EBUSY) {
 		wait_pids(rd->workers, fz_opt.workers, WATCHDOG_MS);
-		umount_timed(rd, 0);
+		umount_timed(rd, 0, 0);
 	}
 	if (is_mounted(rd->mnt))
-		umount_timed(rd, MNT_DETACH);
+		umount_timed(rd, MNT_DETACH, 0);
 	left = wait_pids(rd->workers, fz_opt.workers, WATCHDOG_MS);
 	for (i = 0; left && i < fz_opt.workers; i++) {
 		size_t len;
@@ -864,6 +882,8 @@ static void run_round(int num, uint64_t seed)
 	deadline = t0 + fz_opt.secs * 1000L;
 	start_workers(&rd, deadline);
 	run_time(&rd, t0, deadline);
+	if (rd.plan.end == END_KILL)
+		kill_daemon(&rd);	/* before the workers stop */
 	fz_sh->stop = 1;
 	signal_workers(&rd);
 	first_unmount(&rd);
