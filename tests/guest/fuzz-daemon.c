@@ -1567,6 +1567,12 @@ static void handle(struct fz_thr *t, size_t n)
 		return fz_interrupt(&q);
 	}
 	answer(&q, &o);
+	if (!o.noreply && o.len <= 65536 &&
+	    permille(&q.r, fzd.plan->stall_pm)) {
+		/* a slow daemon: the kernel may end the request first */
+		q.xport = X_LATE;
+		q.xarg = 2000 + below(&q.r, 18000);
+	}
 	if (permille(&q.r, fzd.plan->mal_pm))
 		fz_lie(&q, &o);
 	pthread_mutex_unlock(&fzd.lock);
@@ -1723,8 +1729,9 @@ static void mount_it(void)
 		_exit(2);
 	}
 	snprintf(data, sizeof(data),
-		 "fd=%d,rootmode=%o,user_id=0,group_id=0%s%s", fzd.fd,
-		 p->rootmode, p->allow_other ? ",allow_other" : "",
+		 "fd=%d,rootmode=%o,user_id=%u,group_id=%u%s%s", fzd.fd,
+		 p->rootmode, p->owner, p->owner,
+		 p->allow_other ? ",allow_other" : "",
 		 p->default_permissions ? ",default_permissions" : "");
 	if (p->max_read)
 		snprintf(data + strlen(data), sizeof(data) - strlen(data),

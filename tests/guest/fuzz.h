@@ -100,11 +100,13 @@ struct fz_plan {
 	/* mount */
 	int allow_other, default_permissions;
 	unsigned int rootmode, max_read;
+	unsigned int owner;		/* user_id= and group_id= */
 	/* daemon */
 	int threads;
 	unsigned int mal_pm;		/* replies that lie, in 1000 */
 	unsigned int pt_pm;		/* opens given passthrough */
 	unsigned int chaos_ms;		/* mean gap of notifications, 0 none */
+	unsigned int stall_pm;		/* answers held for seconds, in 1000 */
 	unsigned int ttl;		/* 0: no cache, 1: 1 s, 2: 1 h, 3: mixed */
 	/* workers */
 	unsigned int user_workers;	/* bit i: worker i runs as uid 1000 */
@@ -169,7 +171,7 @@ void fz_note_lie(const char *what);
 #define FZ_NAME		256
 #define FZ_XATTRS	4
 #define FZ_XVAL		256
-#define FZ_HELD		48
+#define FZ_HELD		128
 #define FZ_STALE	16
 #define FZ_OUTMAX	(2 * 1024 * 1024 + 65536)
 #define FZ_SLACK	16384		/* for replies longer than asked */

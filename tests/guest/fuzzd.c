@@ -327,6 +327,11 @@ static void make_plan(struct fz_plan *p, uint64_t seed)
 	p->ttl = below(&r, 4);
 	p->user_workers = p->allow_other ? (uint32_t)(rnd(&r) & rnd(&r)) : 0;
 	plan_end(p, &r);
+	/* (drawn last: the seeds of earlier versions keep their plans) */
+	p->owner = one_in(&r, 4) ? 1000 : 0;
+	if (p->owner && !p->allow_other)
+		p->user_workers = ~0U;	/* only the owner gets in */
+	p->stall_pm = PICK(&r, ((const uint32_t[]){ 0, 0, 0, 20, 100 }));
 }
 
 static void print_plan(int round, const struct fz_plan *p)
@@ -335,21 +340,24 @@ static void print_plan(int round, const struct fz_plan *p)
 					   "both" };
 	char end[64];
 
-	if (p->end == END_KILL)
+	if (p->end == END_KILL && p->kill_ms >= fz_opt.secs * 1000)
+		snprintf(end, sizeof(end), "kill@end+%s", after_names[p->after]);
+	else if (p->end == END_KILL)
 		snprintf(end, sizeof(end), "kill@%dms+%s", p->kill_ms,
 			 after_names[p->after]);
 	else
 		snprintf(end, sizeof(end), "%s", end_names[p->end] + 4);
 	progress("fuzz: round %d seed %llu pt=%s init=minor:%u,mw:%u,mp:%u,"
-		 "tg:%u,ra:%s,depth:%u,bad:%d,delay:%u mount=%s%s%o%s "
-		 "daemon=thr:%d,mal:%u/1000,chaos:%ums,ttl:%u end=%s",
+		 "tg:%u,ra:%s,depth:%u,bad:%d,delay:%u mount=%s%s%o%s,uid:%u "
+		 "daemon=thr:%d,mal:%u/1000,stall:%u/1000,chaos:%ums,ttl:%u "
+		 "end=%s",
 		 round, (unsigned long long)p->seed, pts[p->pt], p->minor,
 		 p->max_write, p->max_pages, p->time_gran,
 		 p->ra_echo ? "echo" : "set", p->stack_depth, p->init_bad,
 		 p->init_delay_ms, p->allow_other ? "ao," : "",
 		 p->default_permissions ? "dp," : "", p->rootmode,
-		 p->max_read ? ",max_read" : "", p->threads, p->mal_pm,
-		 p->chaos_ms, p->ttl, end);
+		 p->max_read ? ",max_read" : "", p->owner, p->threads, p->mal_pm,
+		 p->stall_pm, p->chaos_ms, p->ttl, end);
 }
 
 /* ------------------------------------------------ processes, mounts */
@@ -774,16 +782,16 @@ static void first_unmount(struct round *rd)
 
 /*
  * Make sure the connection ends (a live daemon that holds requests keeps
- * busy workers waiting), then the mount goes. Returns the number of
- * workers that never finished.
+ * busy workers waiting, and its own file on the mount, opened for an
+ * ioctl, keeps a detached mount alive), then the mount goes. Returns the
+ * number of workers that never finished.
  */
 static int finish(struct round *rd)
 {
 	int left, i;
 
 	left = wait_pids(rd->workers, fz_opt.workers, 3000);
-	if (left)
-		abort_conn(rd->conn);
+	abort_conn(rd->conn);	/* nothing there once the mount went */
 	if (is_mounted(rd->mnt) && umount_timed(rd, 0, 0) == EBUSY) {
 		wait_pids(rd->workers, fz_opt.workers, WATCHDOG_MS);
 		umount_timed(rd, 0, 0);
