@@ -56,26 +56,36 @@ struct fz_node *fz_node_get(uint64_t id)
 	return NULL;
 }
 
-/* Index of a slot chosen evenly among those in use, -1 if none is */
-static int any_used(struct rng *r, const int *used, size_t stride, int n)
+static int node_pickable(int i)
+{
+	return fzd.node[i].used && !fzd.node[i].honest;
+}
+
+static int dent_pickable(int i)
+{
+	return fzd.dent[i].used;
+}
+
+/* Index of a slot chosen evenly among those ok() takes, -1 if none */
+static int any_slot(struct rng *r, int (*ok)(int i), int n)
 {
 	int i, count = 0, pick;
 
 	for (i = 0; i < n; i++)
-		count += !!*(const int *)((const char *)used + i * stride);
+		count += ok(i);
 	if (!count)
 		return -1;
 	pick = below(r, count);
 	for (i = 0; i < n; i++)
-		if (*(const int *)((const char *)used + i * stride) && !pick--)
+		if (ok(i) && !pick--)
 			return i;
 	return -1;
 }
 
-/* Any node in use (the root is one) */
+/* Any node in use but a checker's (the root is one): lies use them */
 struct fz_node *fz_node_any(struct rng *r)
 {
-	int i = any_used(r, &fzd.node[0].used, sizeof(fzd.node[0]), FZ_NODES);
+	int i = any_slot(r, node_pickable, FZ_NODES);
 
 	return &fzd.node[i < 0 ? 0 : i];
 }
@@ -83,7 +93,7 @@ struct fz_node *fz_node_any(struct rng *r)
 /* Any name in use, or NULL */
 struct fz_dent *fz_dent_any(struct rng *r)
 {
-	int i = any_used(r, &fzd.dent[0].used, sizeof(fzd.dent[0]), FZ_DENTS);
+	int i = any_slot(r, dent_pickable, FZ_DENTS);
 
 	return i < 0 ? NULL : &fzd.dent[i];
 }
@@ -687,7 +697,8 @@ static void h_lookup(struct fz_req *q, struct fz_reply *o)
 	if (!name)
 		return fail(o, -EIO);
 	d = dent_find(dir->id, name);
-	if (!d && strlen(name) < 16 && one_in(&q->r, 20)) {
+	if (!d && strlen(name) < 16 && !fz_honest_name(name) &&
+	    one_in(&q->r, 20)) {
 		/* someone else made it behind the kernel's back */
 		n = node_new(PICK(&q->r, appear_modes), &q->r);
 		if (n && dent_add(dir->id, name, n) == 0)
@@ -813,6 +824,7 @@ static void make_node(struct fz_req *q, struct fz_reply *o, const char *name,
 	n = node_new(mode, &q->r);
 	if (!n)
 		return fail(o, -ENOSPC);
+	n->honest = fz_honest_name(name);
 	n->uid = q->h->uid;
 	n->gid = q->h->gid;
 	if (target)
@@ -1022,6 +1034,7 @@ static void open_out(struct fz_req *q, struct fz_node *n,
 	static const uint32_t dir_flags[] = {
 		0, 0, FOPEN_CACHE_DIR, FOPEN_CACHE_DIR | FOPEN_KEEP_CACHE,
 	};
+	static const uint32_t honest_flags[] = { 0, 0, FOPEN_DIRECT_IO };
 	enum fz_pt pt = fzd.plan->pt;
 	int id = 0;
 
@@ -1047,7 +1060,9 @@ static void open_out(struct fz_req *q, struct fz_node *n,
 			return pt_trace(q, id);
 		}
 	}
-	oo->open_flags = PICK(&q->r, file_flags);
+	/* KEEP_CACHE would be a lie about data changed by a direct open */
+	oo->open_flags = n->honest ? PICK(&q->r, honest_flags) :
+			 PICK(&q->r, file_flags);
 }
 
 static void h_open(struct fz_req *q, struct fz_reply *o)
@@ -1538,6 +1553,36 @@ static void answer(struct fz_req *q, struct fz_reply *o)
 	h_enosys(q, o);
 }
 
+/* The request is about a checker's file: it gets the truth */
+static int honest_req(const struct fz_req *q)
+{
+	const struct fz_node *n = fz_node_get(q->h->nodeid);
+	size_t off = 0;
+	const char *name;
+
+	if (n && n->honest)
+		return 1;
+	switch (q->h->opcode) {
+	case FUSE_COPY_FILE_RANGE:
+		n = fz_node_get(((const struct fuse_copy_file_range_in *)
+				 q->arg)->nodeid_out);
+		return n && n->honest;
+	case FUSE_CREATE:
+		off = sizeof(struct fuse_create_in);
+		break;
+	case FUSE_MKNOD:
+		off = fzd.minor < 12 ? FUSE_COMPAT_MKNOD_IN_SIZE :
+		      sizeof(struct fuse_mknod_in);
+		break;
+	case FUSE_LOOKUP:
+		break;
+	default:
+		return 0;
+	}
+	name = q_str(q, off, NULL);
+	return name && fz_honest_name(name);
+}
+
 /* One request read from the device */
 static void handle(struct fz_thr *t, size_t n)
 {
@@ -1573,7 +1618,7 @@ static void handle(struct fz_thr *t, size_t n)
 		q.xport = X_LATE;
 		q.xarg = 2000 + below(&q.r, 18000);
 	}
-	if (permille(&q.r, fzd.plan->mal_pm))
+	if (permille(&q.r, fzd.plan->mal_pm) && !honest_req(&q))
 		fz_lie(&q, &o);
 	pthread_mutex_unlock(&fzd.lock);
 	fz_deliver(&q, &o);

@@ -543,6 +543,8 @@ static void lie_direntplus(struct fz_req *q, struct fz_reply *o)
 		rec = FUSE_DIRENTPLUS_SIZE((struct fuse_direntplus *)
 					   (o->data + pos));
 	dp = (void *)(o->data + pos);
+	if (fz_honest_name(dp->dirent.name))
+		return lie_dirent(q, o);	/* not about a checker's file */
 	if (one_in(&q->r, 2))
 		return name(q, lie_nodeid(&q->r, &dp->entry_out));
 	name(q, lie_attr(&q->r, &dp->entry_out.attr, dp->entry_out.nodeid));

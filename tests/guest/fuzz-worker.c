@@ -20,6 +20,7 @@
 #include <linux/fs.h>
 #include <poll.h>
 #include <setjmp.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,8 +51,11 @@ struct wmap {
 	size_t len;
 };
 
+struct checker;
+
 struct wk {
 	struct rng r;
+	struct checker *ck;		/* worker 0: the checking worker */
 	int fds[NFDS];
 	struct wmap maps[NMAPS];
 	int pipe[2];
@@ -742,6 +746,327 @@ static void w_signal(struct wk *w)
 		SC(w, raise(one_in(&w->r, 2) ? SIGUSR1 : SIGALRM));
 }
 
+/* ------------------------------------------------------------ checker */
+
+/*
+ * The checking worker keeps a model of its own file c<id> (and of c<id>b,
+ * the source of its copies): writes, truncates, punched holes, stores
+ * through a shared mapping and copy_file_range change both, reads and
+ * fstat are compared with it. The daemon never lies about these files;
+ * any error (the daemon killed, a stalled request) only stops the checks
+ * until the files are made anew.
+ */
+#define CMAX		(256 * 1024)	/* the checked file stays below */
+#define GSIZE		(64 * 1024)	/* the source of copies */
+
+struct checker {
+	int on;
+	int fd, gfd;
+	int direct;
+	size_t size;
+	unsigned char model[CMAX + 65536];
+	unsigned char gmodel[GSIZE];
+	char f[PATH_MAX], g[PATH_MAX];
+	char log[6][72];
+	unsigned int nlog;
+};
+
+static void ck_log(struct checker *ck, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Remember an operation for the report of a mismatch */
+static void ck_log(struct checker *ck, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ck->log[ck->nlog++ % ARRAY_SIZE(ck->log)],
+		  sizeof(ck->log[0]), fmt, ap);
+	va_end(ap);
+}
+
+/* A mismatch: the first of the round goes to the controller */
+static void ck_fail(struct checker *ck, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void ck_fail(struct checker *ck, const char *fmt, ...)
+{
+	char *msg = fz_sh->data_fail;
+	size_t len, size = sizeof(fz_sh->data_fail);
+	unsigned int i;
+	va_list ap;
+
+	ck->on = 0;
+	if (msg[0])
+		return;
+	va_start(ap, fmt);
+	len = vsnprintf(msg, size, fmt, ap);
+	va_end(ap);
+	for (i = ck->nlog > 6 ? ck->nlog - 6 : 0; i < ck->nlog && len < size;
+	     i++)
+		len += snprintf(msg + len, size - len, "%s %s",
+				i == (ck->nlog > 6 ? ck->nlog - 6 : 0) ?
+				"; after" : ",", ck->log[i % 6]);
+}
+
+/* An error: the file's state is unknown, checks stop until a restart */
+static void ck_off(struct checker *ck)
+{
+	ck->on = 0;
+}
+
+static void fill(struct wk *w, unsigned char *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = (unsigned char)rnd(&w->r);
+}
+
+/* Both files made anew, the source filled */
+static void ck_start(struct wk *w, struct checker *ck)
+{
+	if (ck->fd >= 0)
+		close(ck->fd);
+	if (ck->gfd >= 0)
+		close(ck->gfd);
+	ck->direct = 0;
+	ck->size = 0;
+	ck->nlog = 0;
+	ck->gfd = SC(w, open(ck->g, O_RDWR | O_CREAT | O_TRUNC, 0644));
+	ck->fd = SC(w, open(ck->f, O_RDWR | O_CREAT | O_TRUNC, 0644));
+	if (ck->fd < 0 || ck->gfd < 0)
+		return;
+	fill(w, ck->gmodel, GSIZE);
+	if (SC(w, pwrite(ck->gfd, ck->gmodel, GSIZE, 0)) != GSIZE ||
+	    SC(w, fsync(ck->gfd)) < 0)
+		return;
+	ck->on = 1;
+}
+
+/* After a change: to the daemon, for the direct opens that follow */
+static void ck_sync(struct wk *w, struct checker *ck)
+{
+	if (SC(w, fsync(ck->fd)) < 0)
+		ck_off(ck);
+}
+
+/* Where (below limit) and how much (at most 32 KiB), aligned for an
+ * O_DIRECT descriptor */
+static void ck_range(struct wk *w, struct checker *ck, size_t limit,
+		     size_t *off, size_t *len)
+{
+	*len = 1 + below(&w->r, 32768);
+	*off = below(&w->r, limit);
+	if (ck->direct) {
+		*len = (*len + 4095) & ~4095UL;
+		*off &= ~4095UL;
+	}
+}
+
+/* The model after bytes at off..off+len (zeros in a gap before them) */
+static void ck_grow(struct checker *ck, size_t off, size_t len)
+{
+	if (off > ck->size)
+		memset(ck->model + ck->size, 0, off - ck->size);
+	if (off + len > ck->size)
+		ck->size = off + len;
+}
+
+static void ck_write(struct wk *w, struct checker *ck)
+{
+	size_t off, len;
+
+	ck_range(w, ck, CMAX - 32768, &off, &len);
+	fill(w, w->buf, len);
+	ck_log(ck, "pwrite %zu+%zu", off, len);
+	if (SC(w, pwrite(ck->fd, w->buf, len, off)) != (ssize_t)len)
+		return ck_off(ck);
+	ck_grow(ck, off, len);
+	memcpy(ck->model + off, w->buf, len);
+	ck_sync(w, ck);
+}
+
+/* The bytes at off compared with the model */
+static void ck_compare(struct checker *ck, const unsigned char *p,
+		       size_t off, size_t n, const char *how)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i] != ck->model[off + i])
+			return ck_fail(ck, "%s: byte %zu of %s is %#x, want %#x "
+				       "(size %zu)", how, off + i, ck->f, p[i],
+				       ck->model[off + i], ck->size);
+	fz_add(fz_sh->verified, 1);
+}
+
+static void ck_read(struct wk *w, struct checker *ck)
+{
+	size_t off, len, want;
+	ssize_t n;
+
+	ck_range(w, ck, ck->size + 8192, &off, &len);
+	want = off >= ck->size ? 0 : ck->size - off < len ? ck->size - off :
+	       len;
+	n = SC(w, pread(ck->fd, w->buf, len, off));
+	if (n < 0)
+		return ck_off(ck);
+	if ((size_t)n != want)
+		return ck_fail(ck, "pread %zu+%zu of %s gave %zd bytes, want "
+			       "%zu", off, len, ck->f, n, want);
+	ck_compare(ck, w->buf, off, n, "pread");
+}
+
+static void ck_truncate(struct wk *w, struct checker *ck)
+{
+	size_t size = below(&w->r, CMAX);
+
+	ck_log(ck, "ftruncate %zu", size);
+	if (SC(w, ftruncate(ck->fd, size)) < 0)
+		return ck_off(ck);
+	if (size > ck->size)
+		memset(ck->model + ck->size, 0, size - ck->size);
+	ck->size = size;
+	ck_sync(w, ck);
+}
+
+static void ck_punch(struct wk *w, struct checker *ck)
+{
+	size_t off, len, end;
+
+	ck_range(w, ck, CMAX - 32768, &off, &len);
+	ck_log(ck, "punch %zu+%zu", off, len);
+	if (SC(w, fallocate(ck->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			    off, len)) < 0) {
+		if (errno != EOPNOTSUPP && errno != ENOSYS)
+			ck_off(ck);
+		return;
+	}
+	end = off + len < ck->size ? off + len : ck->size;
+	if (off < end)
+		memset(ck->model + off, 0, end - off);
+	ck_sync(w, ck);
+}
+
+/* Compare through a shared mapping, change a few bytes, msync */
+static void ck_mmap(struct wk *w, struct checker *ck)
+{
+	size_t len = ck->size, i, off;
+	unsigned char *p;
+
+	if (!len)
+		return;
+	p = SC(w, mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, ck->fd,
+		       0));
+	if (p == MAP_FAILED)
+		return;		/* FOPEN_DIRECT_IO: no mmap, fine */
+	ck_log(ck, "mmap %zu", len);
+	if (sigsetjmp(touch_env, 1)) {
+		touching = 0;
+		ck_off(ck);
+		SC(w, munmap(p, len));
+		return;
+	}
+	touching = 1;
+	ck_compare(ck, p, 0, len, "mmap read");
+	for (i = 0; ck->on && i < 4; i++) {
+		off = below(&w->r, len);
+		p[off] = ck->model[off] = (unsigned char)rnd(&w->r);
+	}
+	touching = 0;
+	if (SC(w, msync(p, len, MS_SYNC)) < 0)
+		ck_off(ck);
+	SC(w, munmap(p, len));
+}
+
+static void ck_copy(struct wk *w, struct checker *ck)
+{
+	loff_t in = below(&w->r, GSIZE), out;
+	size_t len = below(&w->r, 32768), o;
+	ssize_t n;
+
+	if (fz_avoided("check-copy"))
+		return;
+	out = below(&w->r, CMAX - len);
+	o = out;
+	ck_log(ck, "copy %lld->%zu+%zu", (long long)in, o, len);
+	n = SC(w, copy_file_range(ck->gfd, &in, ck->fd, &out, len, 0));
+	if (n < 0) {
+		if (errno != EXDEV && errno != EOPNOTSUPP && errno != ENOSYS &&
+		    errno != EINVAL)
+			ck_off(ck);
+		return;
+	}
+	in -= n;
+	if ((size_t)n > len || (size_t)in + n > GSIZE)
+		return ck_fail(ck, "copy_file_range %lld->%zu+%zu copied %zd",
+			       (long long)in, o, len, n);
+	if (n)
+		ck_grow(ck, o, n);
+	memcpy(ck->model + o, ck->gmodel + in, n);
+	ck_sync(w, ck);
+}
+
+static void ck_stat(struct wk *w, struct checker *ck)
+{
+	struct stat st;
+
+	if (SC(w, fstat(ck->fd, &st)) < 0)
+		return ck_off(ck);
+	if ((size_t)st.st_size != ck->size)
+		ck_fail(ck, "fstat of %s: size %lld, want %zu", ck->f,
+			(long long)st.st_size, ck->size);
+}
+
+static void ck_reopen(struct wk *w, struct checker *ck)
+{
+	ck->direct = one_in(&w->r, 3);
+	ck_log(ck, "reopen%s", ck->direct ? " O_DIRECT" : "");
+	SC(w, close(ck->fd));
+	ck->fd = SC(w, open(ck->f, O_RDWR | (ck->direct ? O_DIRECT : 0)));
+	if (ck->fd < 0 && ck->direct) {
+		ck->direct = 0;		/* the kernel's FUSE before 6.6, say */
+		ck->fd = SC(w, open(ck->f, O_RDWR));
+	}
+	if (ck->fd < 0)
+		ck_off(ck);
+}
+
+/* One checked operation, with the timer's signal held back: an
+ * INTERRUPT could make a done write look failed */
+static void ck_op(struct wk *w)
+{
+	static void (*const ops[])(struct wk *w, struct checker *ck) = {
+		ck_write, ck_write, ck_read, ck_read, ck_read, ck_truncate,
+		ck_punch, ck_mmap, ck_copy, ck_stat, ck_reopen,
+	};
+	struct checker *ck = w->ck;
+	sigset_t alrm, old;
+
+	sigemptyset(&alrm);
+	sigaddset(&alrm, SIGALRM);
+	sigprocmask(SIG_BLOCK, &alrm, &old);
+	fz_sh->doing[0] = "check";
+	if (!ck->on)
+		ck_start(w, ck);
+	else
+		PICK(&w->r, ops)(w, ck);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+static struct checker *ck_new(int id)
+{
+	struct checker *ck = calloc(1, sizeof(*ck));
+
+	if (!ck)
+		return NULL;
+	ck->fd = ck->gfd = -1;
+	snprintf(ck->f, sizeof(ck->f), "%s/c%d", fz_opt.mnt, id);
+	snprintf(ck->g, sizeof(ck->g), "%s/c%db", fz_opt.mnt, id);
+	return ck;
+}
+
 #define WOP(name, weight)	{ w_##name, #name, weight }
 
 static const struct {
@@ -843,9 +1168,14 @@ void fz_worker(int id, uint64_t seed, long deadline_ms, int as_user)
 	/* a working directory on the mount keeps it busy */
 	if (one_in(&w.r, 4) && chdir(fz_opt.mnt) == 0)
 		w.calls++;
+	if (id == 0)
+		w.ck = ck_new(id);
 	while (!__atomic_load_n(&fz_sh->stop, __ATOMIC_RELAXED) &&
 	       fz_now_ms() < deadline_ms) {
-		one_op(&w, id);
+		if (w.ck && one_in(&w.r, 2))
+			ck_op(&w);
+		else
+			one_op(&w, id);
 		fz_add(fz_sh->syscalls, w.calls);
 		w.calls = 0;
 	}

@@ -150,6 +150,9 @@ struct fz_shared {
 	char last[8][96];
 	/* what each worker does now, for a report */
 	const char *doing[64];
+	/* the checking worker: reads it compared, the first mismatch */
+	uint64_t verified;
+	char data_fail[768];
 };
 
 extern struct fz_shared *fz_sh;
@@ -194,6 +197,7 @@ struct fz_node {
 	int lower;			/* the data file, -1 */
 	int backing_id;			/* mainline ID of lower, 0 none */
 	int pt;				/* opens of this node use passthrough */
+	int honest;			/* a checker's file: never lied about */
 	char *target;			/* symlink */
 	struct fz_xattr xa[FZ_XATTRS];
 	int used;
@@ -275,6 +279,16 @@ struct fz_reply {
 	size_t len;
 	int noreply;			/* FORGET and friends */
 };
+
+/*
+ * The files a checking worker keeps a model of ("c0", "c0b", ...): the
+ * daemon answers everything about them truly, so that the data the
+ * kernel hands out for them can be checked whatever else goes on.
+ */
+static inline int fz_honest_name(const char *name)
+{
+	return name[0] == 'c' && name[1] >= '0' && name[1] <= '9';
+}
 
 void fz_daemon_run(const struct fz_plan *p) __attribute__((noreturn));
 struct fz_node *fz_node_get(uint64_t id);

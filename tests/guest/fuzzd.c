@@ -18,6 +18,8 @@
  *   fuzz-R-slab    no FSTYPE_inode object is left (if nothing else of
  *                  FSTYPE is mounted)
  *   fuzz-R-dmesg   the kernel log has no splat
+ *   fuzz-R-data    what worker 0 read back of its own files (about which
+ *                  the daemon never lies) matched its model of them
  *
  * one line each, "PASS name" or "FAIL name: reason". Round R uses the
  * seed SEED+R and prints it ("fuzz: round R seed S ..."): "-s S -r 1"
@@ -32,7 +34,8 @@
  *              adds to it. Names: "<opcode>-<what>" as the trace prints
  *              them (create-pt-keepcache, read-long, ...), notify-<kind>,
  *              ioctl-*, unsolicited, worker-mmap-populate (the workers'
- *              MAP_POPULATE), and for the plan of a round:
+ *              MAP_POPULATE), check-copy (the checking worker's
+ *              copy_file_range), and for the plan of a round:
  *              init-refused, init-max-write-huge, pt-mainline,
  *              pt-android, end-clean, end-busy, end-lazy, end-abort,
  *              end-kill
@@ -856,6 +859,8 @@ static void checks(struct round *rd, int stuck_workers, int stuck_daemon)
 	kmsg_scan(splat, sizeof(splat));
 	snprintf(test, sizeof(test), "%s-dmesg", rd->tag);
 	result(!splat[0], test, "%s", splat);
+	snprintf(test, sizeof(test), "%s-data", rd->tag);
+	result(!fz_sh->data_fail[0], test, "%s", fz_sh->data_fail);
 }
 
 static void run_round(int num, uint64_t seed)
@@ -874,6 +879,7 @@ static void run_round(int num, uint64_t seed)
 	mkdir(rd.mnt, 0755);
 	wipe_lower();
 	fz_sh->last_n = 0;
+	fz_sh->data_fail[0] = 0;
 	round_t0 = fz_now_ms();
 	if (start_daemon(&rd) < 0) {
 		char test[64];
@@ -1041,14 +1047,15 @@ int main(int argc, char **argv)
 		run_round(r, fz_opt.seed + r);
 	progress("fuzz: summary rounds=%d failed=%d syscalls=%llu "
 		 "requests=%llu malformed=%llu notifications=%llu ioctls=%llu "
-		 "unsolicited=%llu kills=%llu", fz_opt.rounds, failures,
-		 (unsigned long long)fz_sh->syscalls,
+		 "unsolicited=%llu kills=%llu verified=%llu", fz_opt.rounds,
+		 failures, (unsigned long long)fz_sh->syscalls,
 		 (unsigned long long)fz_sh->requests,
 		 (unsigned long long)fz_sh->malformed,
 		 (unsigned long long)fz_sh->notifications,
 		 (unsigned long long)fz_sh->ioctls,
 		 (unsigned long long)fz_sh->unsolicited,
-		 (unsigned long long)kills);
+		 (unsigned long long)kills,
+		 (unsigned long long)fz_sh->verified);
 	umount2(fz_opt.lower, MNT_DETACH);
 	return failures ? 1 : 0;
 }
