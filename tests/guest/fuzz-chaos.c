@@ -440,6 +440,10 @@ static void unsolicited(struct rng *r, unsigned char *buf)
 		unique = fzd.answered[below(r, fzd.nanswered <
 				ARRAY_SIZE(fzd.answered) ? fzd.nanswered :
 				ARRAY_SIZE(fzd.answered))];
+	else if (fzd.nrecent && one_in(r, 2))
+		unique = fzd.recent[below(r, fzd.nrecent <
+				ARRAY_SIZE(fzd.recent) ? fzd.nrecent :
+				ARRAY_SIZE(fzd.recent))];
 	pthread_mutex_unlock(&fzd.lock);
 	memset(buf + HDR, 'u', len);
 	len = fz_msg(buf, unique, error, buf + HDR, len);

@@ -1618,8 +1618,12 @@ static void handle(struct fz_thr *t, size_t n)
 		q.xport = X_LATE;
 		q.xarg = 2000 + below(&q.r, 18000);
 	}
-	if (permille(&q.r, fzd.plan->mal_pm) && !honest_req(&q))
-		fz_lie(&q, &o);
+	q.honest = honest_req(&q);
+	if (!q.honest) {
+		fzd.recent[fzd.nrecent++ % ARRAY_SIZE(fzd.recent)] = h->unique;
+		if (permille(&q.r, fzd.plan->mal_pm))
+			fz_lie(&q, &o);
+	}
 	pthread_mutex_unlock(&fzd.lock);
 	fz_deliver(&q, &o);
 }

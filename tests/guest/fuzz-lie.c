@@ -654,24 +654,36 @@ static int32_t err_odd(struct rng *r)
 	return PICK(r, e);
 }
 
-/* A unique that is not the request's */
+/* One of the last n (of the ring's size) values of a ring */
+static uint64_t ring_pick(struct rng *r, const uint64_t *ring, size_t size,
+			  unsigned int n)
+{
+	return ring[below(r, n < size ? n : size)];
+}
+
+/*
+ * A unique that is not the request's: one answered already, another
+ * request's that may still wait (never a checker's: its data must stay
+ * true), the INTERRUPT of this one, or one never used
+ */
 static uint64_t other_unique(struct fz_req *q, const char **what)
 {
 	switch (below(&q->r, 4)) {
 	case 0:
 		if (fzd.nanswered) {
 			*what = "unique-old";
-			return fzd.answered[below(&q->r, fzd.nanswered <
-					ARRAY_SIZE(fzd.answered) ?
-					fzd.nanswered : ARRAY_SIZE(fzd.answered))];
+			return ring_pick(&q->r, fzd.answered,
+					 ARRAY_SIZE(fzd.answered),
+					 fzd.nanswered);
 		}
 		/* fall through */
 	case 1:
 		*what = "unique-int";
 		return q->h->unique | 1;
 	case 2:
-		*what = "unique-next";
-		return q->h->unique + 2;
+		*what = "unique-other";
+		return ring_pick(&q->r, fzd.recent, ARRAY_SIZE(fzd.recent),
+				 fzd.nrecent);
 	}
 	*what = "unique-random";
 	return rnd(&q->r) | 2;
@@ -871,7 +883,10 @@ void fz_deliver(struct fz_req *q, struct fz_reply *o)
 	}
 	if (ret == -EINVAL || q->xport == X_TINY)
 		follow_up(q, buf);
-	remember_unique(unique);
+	/* a held one is still waiting: not an "old" unique yet; a
+	 * checker's may come again (NOTIFY_RESEND) and get a lie then */
+	if (q->xport != X_LATE && q->xport != X_NOREPLY && !q->honest)
+		remember_unique(unique);
 	if (q->lie[0])
 		fz_trace("u=%llu %s lie=%s -> %s", (unsigned long long)unique,
 			 fz_opname(q->h->opcode), q->lie, errname(ret));

@@ -949,6 +949,61 @@ static void ck_punch(struct wk *w, struct checker *ck)
 	ck_sync(w, ck);
 }
 
+/* fallocate mode 0: the size may grow, new bytes are zeros */
+static void ck_alloc(struct wk *w, struct checker *ck)
+{
+	size_t off, len;
+
+	ck_range(w, ck, CMAX - 32768, &off, &len);
+	ck_log(ck, "fallocate %zu+%zu", off, len);
+	if (SC(w, fallocate(ck->fd, 0, off, len)) < 0) {
+		if (errno != EOPNOTSUPP && errno != ENOSYS)
+			ck_off(ck);
+		return;
+	}
+	if (off + len > ck->size) {
+		memset(ck->model + ck->size, 0, off + len - ck->size);
+		ck->size = off + len;
+	}
+	ck_sync(w, ck);
+}
+
+/* Bytes through a pipe into the file (splice), or from the source file
+ * (sendfile) at the file position */
+static void ck_splice(struct wk *w, struct checker *ck)
+{
+	size_t off, len = 1 + below(&w->r, 16384);
+	off_t in = below(&w->r, GSIZE - len);
+	const unsigned char *src = ck->gmodel + in;
+	loff_t pos;
+	ssize_t n;
+
+	if (ck->direct)
+		return;
+	off = below(&w->r, CMAX - 32768);
+	pos = off;
+	if (one_in(&w->r, 2)) {
+		ck_log(ck, "sendfile %lld->%zu+%zu", (long long)in, off, len);
+		if (SC(w, lseek(ck->fd, off, SEEK_SET)) < 0)
+			return ck_off(ck);
+		n = SC(w, sendfile(ck->fd, ck->gfd, &in, len));
+	} else {
+		fill(w, w->buf, len);
+		src = w->buf;
+		ck_log(ck, "splice %zu+%zu", off, len);
+		while (SC(w, read(w->pipe[0], w->buf + len, 4096)) > 0)
+			;
+		if (SC(w, write(w->pipe[1], w->buf, len)) != (ssize_t)len)
+			return;
+		n = SC(w, splice(w->pipe[0], NULL, ck->fd, &pos, len, 0));
+	}
+	if (n != (ssize_t)len)
+		return ck_off(ck);
+	ck_grow(ck, off, len);
+	memcpy(ck->model + off, src, len);
+	ck_sync(w, ck);
+}
+
 /* Compare through a shared mapping, change a few bytes, msync */
 static void ck_mmap(struct wk *w, struct checker *ck)
 {
@@ -1039,7 +1094,8 @@ static void ck_op(struct wk *w)
 {
 	static void (*const ops[])(struct wk *w, struct checker *ck) = {
 		ck_write, ck_write, ck_read, ck_read, ck_read, ck_truncate,
-		ck_punch, ck_mmap, ck_copy, ck_stat, ck_reopen,
+		ck_punch, ck_alloc, ck_mmap, ck_copy, ck_splice, ck_stat,
+		ck_reopen,
 	};
 	struct checker *ck = w->ck;
 	sigset_t alrm, old;

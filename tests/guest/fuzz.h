@@ -231,8 +231,10 @@ struct fz_daemon {
 	struct fz_node node[FZ_NODES];
 	struct fz_dent dent[FZ_DENTS];
 	struct fz_held held[FZ_HELD];
-	uint64_t answered[32];
+	uint64_t answered[32];		/* replies sent */
 	unsigned int nanswered;
+	uint64_t recent[32];		/* requests read, not a checker's */
+	unsigned int nrecent;
 	uint64_t kh[16];
 	unsigned int nkh;
 	int stale[FZ_STALE];		/* backing IDs closed already */
@@ -266,6 +268,7 @@ struct fz_req {
 	char lie[64];			/* the malformation applied, or "" */
 	int xport;			/* how it is delivered, X_* */
 	uint64_t xarg;
+	int honest;			/* about a checker's file */
 	int32_t orig_error;		/* the correct answer, when a lie */
 	unsigned char *orig;		/* may leave the request pending */
 	size_t orig_len;
