@@ -767,7 +767,7 @@ struct checker {
 	unsigned char model[CMAX + 65536];
 	unsigned char gmodel[GSIZE];
 	char f[PATH_MAX], g[PATH_MAX];
-	char log[6][72];
+	char log[12][64];
 	unsigned int nlog;
 };
 
@@ -793,7 +793,7 @@ static void ck_fail(struct checker *ck, const char *fmt, ...)
 {
 	char *msg = fz_sh->data_fail;
 	size_t len, size = sizeof(fz_sh->data_fail);
-	unsigned int i;
+	unsigned int i, n, first;
 	va_list ap;
 
 	ck->on = 0;
@@ -802,11 +802,11 @@ static void ck_fail(struct checker *ck, const char *fmt, ...)
 	va_start(ap, fmt);
 	len = vsnprintf(msg, size, fmt, ap);
 	va_end(ap);
-	for (i = ck->nlog > 6 ? ck->nlog - 6 : 0; i < ck->nlog && len < size;
-	     i++)
+	n = ARRAY_SIZE(ck->log);
+	first = ck->nlog > n ? ck->nlog - n : 0;
+	for (i = first; i < ck->nlog && len < size; i++)
 		len += snprintf(msg + len, size - len, "%s %s",
-				i == (ck->nlog > 6 ? ck->nlog - 6 : 0) ?
-				"; after" : ",", ck->log[i % 6]);
+				i == first ? "; after" : ",", ck->log[i % n]);
 }
 
 /* An error: the file's state is unknown, checks stop until a restart */

@@ -152,7 +152,7 @@ struct fz_shared {
 	const char *doing[64];
 	/* the checking worker: reads it compared, the first mismatch */
 	uint64_t verified;
-	char data_fail[768];
+	char data_fail[1024];
 };
 
 extern struct fz_shared *fz_sh;
