@@ -1099,6 +1099,9 @@ static void h_create(struct fz_req *q, struct fz_reply *o)
 		return;
 	if (!name)
 		return fail(o, -EIO);
+	/* no atomic create at all: the kernel falls back to MKNOD + OPEN */
+	if (fz_avoided("create-atomic"))
+		return fail(o, -ENOSYS);
 	d = dent_find(dir->id, name);
 	if (d && (in->flags & O_EXCL))
 		return fail(o, -EEXIST);

@@ -35,7 +35,8 @@
  *              them (create-pt-keepcache, read-long, ...), notify-<kind>,
  *              ioctl-*, unsolicited, worker-mmap-populate (the workers'
  *              MAP_POPULATE), check-copy (the checking worker's
- *              copy_file_range), and for the plan of a round:
+ *              copy_file_range), create-atomic (CREATE answered ENOSYS),
+ *              and for the plan of a round:
  *              init-refused, init-max-write-huge, pt-mainline,
  *              pt-android, end-clean, end-busy, end-lazy, end-abort,
  *              end-kill
