@@ -128,12 +128,17 @@ static int fd_any(struct wk *w)
 	return one_in(&w->r, 2) ? -1 : 1000;
 }
 
+/* Keep fd in a slot (closing what was there); each fd in one slot only,
+ * so that no slot keeps a number closed already */
 static void fd_keep(struct wk *w, int fd)
 {
-	int slot = below(&w->r, NFDS);
+	int slot = below(&w->r, NFDS), i;
 
 	if (fd < 0)
 		return;
+	for (i = 0; i < NFDS; i++)
+		if (w->fds[i] == fd)
+			return;
 	if (w->fds[slot] >= 0)
 		SC(w, close(w->fds[slot]));
 	w->fds[slot] = fd;
@@ -466,10 +471,10 @@ static void w_getdents(struct wk *w)
 	static const size_t sizes[] = { 32, 64, 280, 1024, 32768 };
 	int fd = SC(w, open(one_in(&w->r, 3) ? fz_opt.mnt : path(w, 0),
 			    O_RDONLY | O_DIRECTORY));
-	int i, n = 1 + below(&w->r, 8);
+	int i, n = 1 + below(&w->r, 8), own = fd >= 0;
 
-	if (fd < 0)
-		fd = fd_any(w);
+	if (!own)
+		fd = fd_any(w);		/* a file, maybe: ENOTDIR */
 	for (i = 0; i < n; i++) {
 		if (SC(w, syscall(SYS_getdents64, fd, w->buf,
 				  PICK(&w->r, sizes))) <= 0)
@@ -478,9 +483,9 @@ static void w_getdents(struct wk *w)
 			SC(w, lseek(fd, one_in(&w->r, 2) ? 0 : io_off(w),
 				    SEEK_SET));
 	}
-	if (!one_in(&w->r, 4))
+	if (own && !one_in(&w->r, 4))
 		SC(w, close(fd));
-	else
+	else if (own)
 		fd_keep(w, fd);
 }
 
@@ -823,6 +828,22 @@ static void fill(struct wk *w, unsigned char *p, size_t len)
 		p[i] = (unsigned char)rnd(&w->r);
 }
 
+/*
+ * A checker's descriptor moved to 500 and up: the worker's own operations
+ * pick descriptors from their slots (or the bad number 1000) and must
+ * never reach these
+ */
+static int ck_fd(struct wk *w, int fd)
+{
+	int high;
+
+	if (fd < 0)
+		return fd;
+	high = SC(w, fcntl(fd, F_DUPFD, 500));
+	SC(w, close(fd));
+	return high;
+}
+
 /* Both files made anew, the source filled */
 static void ck_start(struct wk *w, struct checker *ck)
 {
@@ -833,8 +854,10 @@ static void ck_start(struct wk *w, struct checker *ck)
 	ck->direct = 0;
 	ck->size = 0;
 	ck->nlog = 0;
-	ck->gfd = SC(w, open(ck->g, O_RDWR | O_CREAT | O_TRUNC, 0644));
-	ck->fd = SC(w, open(ck->f, O_RDWR | O_CREAT | O_TRUNC, 0644));
+	ck->gfd = ck_fd(w, SC(w, open(ck->g, O_RDWR | O_CREAT | O_TRUNC,
+				      0644)));
+	ck->fd = ck_fd(w, SC(w, open(ck->f, O_RDWR | O_CREAT | O_TRUNC,
+				     0644)));
 	if (ck->fd < 0 || ck->gfd < 0)
 		return;
 	fill(w, ck->gmodel, GSIZE);
@@ -1084,6 +1107,7 @@ static void ck_reopen(struct wk *w, struct checker *ck)
 		ck->direct = 0;		/* the kernel's FUSE before 6.6, say */
 		ck->fd = SC(w, open(ck->f, O_RDWR));
 	}
+	ck->fd = ck_fd(w, ck->fd);
 	if (ck->fd < 0)
 		ck_off(ck);
 }
