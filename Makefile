@@ -8,6 +8,13 @@
 #   make demo            boot the host-headers kernel and run the demo
 #   make bench           passthrough benchmark -> docs/benchmarks.md (+ .png)
 #                        make bench KERNELS="6.12 7"   (default: 7)
+#   make fuzz            the hostile-daemon fuzzer (tests/guest/fuzz.sh) on
+#                        one kernel (default: 7), as long as asked:
+#                        make fuzz KERNELS=6.12 FUZZ_ROUNDS=100 FUZZ_SECS=20
+#                        FUZZ_SEED=S (round R: seed S+R) FUZZ_WORKERS=N
+#                        FUZZ_AVOID=LIST FUZZ_VERBOSE=1; on the kernel's
+#                        own FUSE: FUSEPT_APPEND=fusept.dev=fuse
+#                        (console log: results/fuzz-KVER/console.log)
 #   make clean           remove build artefacts from the tree
 #   make vm-clean        remove the VM cache ($(FUSEPT_CACHE))
 # The VM harness lives in tests/vm/ (see tests/vm/README.md).
@@ -42,6 +49,23 @@ bench:
 		FUSEPT_CACHE="$(FUSEPT_CACHE)" \
 		bash tests/vm/bench.sh
 
+# Not part of check (its bounded version is the group "fuzz" of make check)
+FUZZ_ROUNDS ?= 20
+FUZZ_SECS ?= 20
+FUZZ_SEED ?= 1
+FUZZ_WORKERS ?= 4
+FUZZ_ARGS = fusept.fuzz_rounds=$(FUZZ_ROUNDS) fusept.fuzz_secs=$(FUZZ_SECS) \
+	fusept.fuzz_seed=$(FUZZ_SEED) fusept.fuzz_workers=$(FUZZ_WORKERS) \
+	$(if $(FUZZ_AVOID),fusept.fuzz_avoid=$(FUZZ_AVOID)) \
+	$(if $(FUZZ_VERBOSE),fusept.fuzz_verbose=$(FUZZ_VERBOSE))
+fuzz:
+	@KERNELS="$(if $(filter file,$(origin KERNELS)),7,$(KERNELS))" \
+		FUSEPT_CACHE="$(FUSEPT_CACHE)" FUSEPT_SCRIPT=fuzz \
+		FUSEPT_RESULT_TAG=fuzz- \
+		FUSEPT_TIMEOUT=$${FUSEPT_TIMEOUT:-$$(( $(FUZZ_ROUNDS) * ($(FUZZ_SECS) + 90) + 600 ))} \
+		FUSEPT_APPEND="$(strip $(FUSEPT_APPEND) $(FUZZ_ARGS))" \
+		bash tests/vm/check.sh
+
 clean:
 	-$(MAKE) -C module KVER=$(KVER) KDIR=$(KDIR) clean
 	-[ ! -f tools/Makefile ] || $(MAKE) -C tools clean
@@ -50,4 +74,4 @@ vm-clean:
 	@for p in $(FUSEPT_CACHE)/chroot/*/proc; do ! mountpoint -q $$p || umount -l $$p; done
 	rm -rf --one-file-system $(FUSEPT_CACHE)
 
-.PHONY: all module check check-debug demo bench clean vm-clean
+.PHONY: all module check check-debug demo bench fuzz clean vm-clean

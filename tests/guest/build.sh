@@ -3,7 +3,7 @@
 # Build the guest userland into DESTDIR (run in the trixie chroot):
 #   DESTDIR/bin    fusept-mount, the test programs, libfuse example daemons
 #   DESTDIR/tests  run.sh, demo.sh, lib.sh, pt-daemon.sh, rw.sh, rw-stress.sh,
-#                  fault.sh
+#                  fault.sh, fuzz.sh
 # Everything is linked statically, so the guest needs no shared libraries.
 # Only what changed is rebuilt.
 # Usage: build.sh DESTDIR
@@ -37,13 +37,20 @@ stale() {
 	return 1
 }
 
-# prog NAME SOURCE: one of our own programs
+# prog NAME FILE...: one of our own programs, from the .c files among
+# FILE (a .h file among them is one they include, for the rebuild check)
 prog() {
-	stale "$dest/bin/$1" "$2" "$src/include/uapi/linux/fusept.h" \
+	local name=$1 f srcs=
+	shift
+	stale "$dest/bin/$name" "$@" "$src/include/uapi/linux/fusept.h" \
 		"$here/waitsleep.h" || return 0
-	echo "  CC      $1"
-	$CC $CFLAGS -static -o "$dest/bin/$1.tmp" "$2"
-	mv "$dest/bin/$1.tmp" "$dest/bin/$1"
+	for f in "$@"; do
+		case $f in *.c) srcs="$srcs $f" ;; esac
+	done
+	echo "  CC      $name"
+	# shellcheck disable=SC2086
+	$CC $CFLAGS -static -o "$dest/bin/$name.tmp" $srcs
+	mv "$dest/bin/$name.tmp" "$dest/bin/$name"
 }
 
 # fuse_prog NAME SOURCE: one of our own programs, linked with libfuse
@@ -103,18 +110,21 @@ prog fsxcheck "$here/fsxcheck.c"
 prog fusept-stress "$here/stress.c"
 prog fusept-ptcheck "$here/ptcheck.c"
 prog fusept-reliab "$here/reliab.c"
+prog fusept-fuzzd "$here/fuzzd.c" "$here/fuzz-daemon.c" "$here/fuzz-lie.c" \
+	"$here/fuzz-chaos.c" "$here/fuzz-worker.c" "$here/fuzz.h"
 fuse_prog fusept-passthrough "$src/tools/fusept-passthrough.c"
 fuse_prog fusept-lockfs "$here/lockfs.c"
 prog fusept-locktest "$here/locktest.c"
 for e in $FUSE_EXAMPLES; do
 	example "$e"
 done
-for s in run.sh demo.sh lib.sh pt-daemon.sh bench.sh rw.sh rw-stress.sh fault.sh; do
+for s in run.sh demo.sh lib.sh pt-daemon.sh bench.sh rw.sh rw-stress.sh \
+	fault.sh fuzz.sh; do
 	if ! cmp -s "$here/$s" "$dest/tests/$s"; then
 		cp "$here/$s" "$dest/tests/$s"
 	fi
 done
 chmod 755 "$dest/tests/run.sh" "$dest/tests/demo.sh" "$dest/tests/pt-daemon.sh" \
 	"$dest/tests/bench.sh" "$dest/tests/rw.sh" "$dest/tests/rw-stress.sh" \
-	"$dest/tests/fault.sh"
+	"$dest/tests/fault.sh" "$dest/tests/fuzz.sh"
 echo "guest userland in $dest"

@@ -1218,6 +1218,19 @@ test_fault_inject() {
 	grep -E '^    [#|] ' "$RES/fault.log" >>"$SUB"
 }
 
+# The hostile-daemon fuzzer (fuzz.sh, fusept-fuzzd): a fixed base seed
+# and bounded rounds (fusept.fuzz_rounds=, fusept.fuzz_secs=, ... as for
+# make fuzz); the round seeds reach the console as the rounds start.
+test_fuzz() {
+	spawn sh "$TESTS/fuzz.sh" --group >"$RES/fuzz.log" 2>"$RES/fuzz.err"
+	wait "$BGPID"
+	grep -E '^(PASS|FAIL|SKIP) ' "$RES/fuzz.log" >>"$SUB"
+	grep -E '^fuzz: (round [0-9]+ done|summary)' "$RES/fuzz.log" |
+		sed 's/^/    # /' >>"$SUB"
+	grep -q '^fuzz: summary' "$RES/fuzz.log" ||
+		fatal "fusept-fuzzd did not finish: $(tail -3 "$RES/fuzz.err" | tr '\n' ' ')"
+}
+
 # ------------------------------------------------------------------ main
 
 if [ "$1" = --one ]; then
@@ -1276,6 +1289,7 @@ group locks 120
 group poll 90
 group store 60
 group fault-inject 600
+group fuzz 900
 group rmmod-busy 60
 group rmmod 60
 group dmesg-clean 30

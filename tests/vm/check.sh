@@ -18,12 +18,16 @@
 #                     (make check-debug), not the FUSEPT_DEBUG_ONLY groups
 #      FUSEPT_DEBUG_MEM, FUSEPT_DEBUG_TIMEOUT  memory and boot timeout of
 #                     the debug kernel's guest (default 3G, 3600 s)
+#      FUSEPT_SCRIPT  guest script, tests/guest/SCRIPT.sh (default run;
+#                     make fuzz: fuzz)
+#      FUSEPT_RESULT_TAG  prefix of the per-kernel results directory
+#                     (make fuzz: "fuzz-", results in $FUSEPT_RESULTS/fuzz-KVER)
 # Usage: check.sh [--demo]   (--demo: host kernel only, run demo.sh, live)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 MODE=check
-SCRIPT=run
+SCRIPT=${FUSEPT_SCRIPT:-run}
 if [ "${1:-}" = --demo ]; then
 	MODE=demo
 	SCRIPT=demo
@@ -34,12 +38,13 @@ KERNELS=${KERNELS:-5.10 6.1 6.12 7 debug}
 # What `make check` runs on the debug kernel: everything there is about 20
 # times slower than on a Debian kernel (pt-readdir 365 s instead of 17 s),
 # so only the groups that take seconds elsewhere (and pt-setup, which
-# kill and kill-lazy need), the reliability cases and fault injection,
-# none of the long read-write groups; make check-debug runs the whole
+# kill and kill-lazy need), the reliability cases, fault injection and
+# a shorter fuzz run (6 rounds), none of the long read-write groups; make
+# check-debug runs the whole
 # suite. The read-write knobs below shorten rw-* groups that
 # FUSEPT_DEBUG_ONLY adds.
-DEBUG_ONLY=${FUSEPT_DEBUG_ONLY:-'^(hello|helper|pt-setup|rw-smoke|ptioctl|pt-raw|kill|abort|umount-hung|mountopt|raw-|reliab|locks|poll|store|fault-inject|rmmod|dmesg-clean)'}
-DEBUG_CHECK_APPEND="fusept.fsx_ops=5000 fusept.rw_runs=passthrough_ll:dp fusept.stress_secs=5 fusept.reliab_rounds=5"
+DEBUG_ONLY=${FUSEPT_DEBUG_ONLY:-'^(hello|helper|pt-setup|rw-smoke|ptioctl|pt-raw|kill|abort|umount-hung|mountopt|raw-|reliab|locks|poll|store|fault-inject|fuzz|rmmod|dmesg-clean)'}
+DEBUG_CHECK_APPEND="fusept.fsx_ops=5000 fusept.rw_runs=passthrough_ll:dp fusept.stress_secs=5 fusept.reliab_rounds=5 fusept.fuzz_rounds=6"
 # The debug kernel's command line: group timeouts four times longer. It
 # does not zero allocations (init_on_alloc), as Debian's kernels do: that
 # is how it found fusept_inode fields left uninitialised.
@@ -86,7 +91,7 @@ run_kernel() {
 			return
 		fi
 	done
-	res=$FUSEPT_RESULTS/$kver
+	res=$FUSEPT_RESULTS/${FUSEPT_RESULT_TAG:-}$kver
 	mkdir -p "$res"
 	timed "kernel image $kver" "$VM_DIR/fetch-kernel.sh" "$suite" "$kver" >/dev/null ||
 		{ record "$kver" 0 1 "kernel image download failed"; return; }
