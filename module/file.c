@@ -976,6 +976,17 @@ static ssize_t fusept_file_splice_read(struct file *in, loff_t *ppos,
 	return fusept_splice_read(in, ppos, pipe, len, flags);
 }
 
+static ssize_t fusept_file_splice_write(struct pipe_inode_info *pipe,
+					struct file *out, loff_t *ppos,
+					size_t len, unsigned int flags)
+{
+	struct fusept_file *ff = out->private_data;
+
+	if (ff->backing_file && !(ff->open_flags & FOPEN_DIRECT_IO))
+		return fusept_pt_splice_write(pipe, out, ppos, len, flags);
+	return iter_file_splice_write(pipe, out, ppos, len, flags);
+}
+
 const struct address_space_operations fusept_aops = {
 	FUSEPT_AOPS_READ(fusept_read_folio),
 	.readahead	= fusept_readahead,
@@ -1000,7 +1011,7 @@ const struct file_operations fusept_file_fops = {
 	.fallocate	= fusept_fallocate,
 	.copy_file_range = fusept_copy_file_range,
 	.splice_read	= fusept_file_splice_read,
-	.splice_write	= iter_file_splice_write,
+	.splice_write	= fusept_file_splice_write,
 };
 
 const struct inode_operations fusept_file_iops = {

@@ -374,6 +374,8 @@ ssize_t fusept_pt_write_iter(struct kiocb *iocb, struct iov_iter *from);
 ssize_t fusept_pt_splice_read(struct file *in, loff_t *ppos,
 			      struct pipe_inode_info *pipe, size_t len,
 			      unsigned int flags);
+ssize_t fusept_pt_splice_write(struct pipe_inode_info *pipe, struct file *out,
+			       loff_t *ppos, size_t len, unsigned int flags);
 int fusept_pt_mmap(struct file *file, struct vm_area_struct *vma);
 int fusept_pt_fsync(struct file *file, loff_t start, loff_t end, int datasync);
 long fusept_pt_fallocate(struct file *file, int mode, loff_t offset,

@@ -565,6 +565,15 @@ static int fusept_pt_remove_privs(struct inode *inode, struct file *bf)
 	return err;
 }
 
+/*
+ * No fusept inode lock around the write: the lower file's own locks
+ * serialise it, RWF_APPEND makes the lower file system find the end, and
+ * the attributes are copied under fi->lock. Holding the fusept inode
+ * would order it before the lower file system's freeze protection, while
+ * a splice into a fusept file orders a pipe before the fusept inode and a
+ * splice into a lower file the freeze protection before a pipe: a cycle
+ * (mainline fs/fuse holds its inode here and has it).
+ */
 ssize_t fusept_pt_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
 	struct file *file = iocb->ki_filp;
@@ -577,24 +586,20 @@ ssize_t fusept_pt_write_iter(struct kiocb *iocb, struct iov_iter *from)
 
 	if (!iov_iter_count(from))
 		return 0;
-	inode_lock(inode);
 	ret = fusept_pt_remove_privs(inode, bf);
 	if (ret)
-		goto out_unlock;
-	if (iocb->ki_flags & IOCB_APPEND)
-		iocb->ki_pos = i_size_read(file_inode(bf));
+		return ret;
 	old = override_creds(ff->backing_cred);
 	if (is_sync_kiocb(iocb)) {
 		fusept_backing_start_write(bf);
 		ret = vfs_iter_write(bf, from, &iocb->ki_pos,
-				     fusept_iocb_rwf(iocb) & ~RWF_APPEND);
+				     fusept_iocb_rwf(iocb));
 		fusept_backing_end_write(bf);
 		fusept_pt_copy_attr(inode, bf);
 	} else {
 		aio = fusept_aio_new(iocb, bf);
 		if (aio) {
 			aio->iocb.ki_flags |= IOCB_WRITE;
-			aio->iocb.ki_flags &= ~IOCB_APPEND;
 			fusept_aio_start_write(bf);
 			ret = fusept_aio_submit(aio, from);
 		} else {
@@ -602,8 +607,6 @@ ssize_t fusept_pt_write_iter(struct kiocb *iocb, struct iov_iter *from)
 		}
 	}
 	revert_creds(old);
-out_unlock:
-	inode_unlock(inode);
 	return ret;
 }
 
@@ -632,6 +635,34 @@ ssize_t fusept_pt_splice_read(struct file *in, loff_t *ppos,
 	old = override_creds(ff->backing_cred);
 	ret = fusept_pt_splice(in, ff->backing_file, ppos, pipe, len, flags);
 	revert_creds(old);
+	return ret;
+}
+
+/*
+ * Into the lower file's own splice_write, with that file system's freeze
+ * protection taken first as a splice into the lower file would: through
+ * write_iter it would come after the pipe, and a splice into the lower
+ * file orders it before (mainline's passthrough splice does the same).
+ */
+ssize_t fusept_pt_splice_write(struct pipe_inode_info *pipe, struct file *out,
+			       loff_t *ppos, size_t len, unsigned int flags)
+{
+	struct fusept_file *ff = out->private_data;
+	struct file *bf = ff->backing_file;
+	const struct cred *old;
+	ssize_t ret;
+
+	if (!bf->f_op->splice_write)
+		return -EINVAL;
+	ret = fusept_pt_remove_privs(file_inode(out), bf);
+	if (ret)
+		return ret;
+	old = override_creds(ff->backing_cred);
+	file_start_write(bf);
+	ret = bf->f_op->splice_write(pipe, bf, ppos, len, flags);
+	file_end_write(bf);
+	revert_creds(old);
+	fusept_pt_copy_attr(file_inode(out), bf);
 	return ret;
 }
 
@@ -669,17 +700,14 @@ long fusept_pt_fallocate(struct file *file, int mode, loff_t offset,
 	const struct cred *old;
 	long ret;
 
-	inode_lock(inode);
-	/* as a write does: the caller's fallocate may not keep them either */
+	/* as a write does, and without the fusept inode lock for the same reason */
 	ret = fusept_pt_remove_privs(inode, ff->backing_file);
 	if (ret)
-		goto out_unlock;
+		return ret;
 	old = override_creds(ff->backing_cred);
 	ret = vfs_fallocate(ff->backing_file, mode, offset, len);
 	revert_creds(old);
 	fusept_pt_copy_attr(inode, ff->backing_file);
-out_unlock:
-	inode_unlock(inode);
 	return ret;
 }
 

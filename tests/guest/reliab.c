@@ -1783,6 +1783,79 @@ static void case_write_mmap(void)
 
 /* ------------------------------------------------------------ main */
 
+/* ------------------------------------------------ lock order */
+
+/* splice n bytes of s into fd at *off (NULL: its position) through a pipe */
+static ssize_t splice_in(int fd, loff_t *off, const char *s, size_t n)
+{
+	int p[2];
+	ssize_t r = -1;
+
+	if (pipe(p))
+		return -1;
+	if (write(p[1], s, n) == (ssize_t)n)
+		r = splice(p[0], NULL, fd, off, n, 0);
+	close(p[0]);
+	close(p[1]);
+	return r;
+}
+
+/*
+ * The orders three calls take their locks in: a splice into a lower file
+ * (the lower file system's freeze protection, then the pipe), a splice
+ * into a cached fusept file (the pipe, then the fusept inode), a
+ * passthrough write and fallocate (were: the fusept inode, then the lower
+ * file system's freeze protection) and a splice into a passthrough file
+ * (would be, through write_iter: the pipe, then the freeze protection).
+ * Each of the last two closes a cycle: with a freeze of the lower file
+ * system waiting, the tasks wait on each other for good.
+ * One task doing the three in a row is enough for lockdep (debug kernel)
+ * to report it; here the data is checked as well.
+ */
+static void case_lock_order(void)
+{
+	char lp[4096], buf[8];
+	loff_t off = 0, pt_off = 2;
+	struct stat st;
+	ssize_t a, b, c, d = -1;
+	int fd, err;
+	pid_t pid;
+
+	ctl->pt = PT_MAINLINE;
+	pid = start_daemon(NULL);
+	snprintf(lp, sizeof(lp), "%s/lock-order", lower);
+	fd = open(lp, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	a = fd < 0 ? -1 : splice_in(fd, NULL, "lower", 5);
+	if (fd >= 0)
+		close(fd);
+	fd = open(path_of("f3"), O_WRONLY);
+	b = fd < 0 ? -1 : splice_in(fd, &off, "CACHE", 5);
+	if (fd >= 0)
+		close(fd);
+	ctl->open_pt = 1;
+	fd = open(path_of("f4"), O_RDWR);
+	c = fd < 0 ? -1 : pwrite(fd, "PT", 2, 0);
+	if (fd >= 0)
+		d = splice_in(fd, &pt_off, "SP", 2);
+	err = fd < 0 || fallocate(fd, 0, 0, 2 * FILE_SIZE) ? errno : 0;
+	if (fd >= 0)
+		close(fd);
+	result(a == 5 && b == 5 && c == 2 && d == 2 && !err, "lock-order-calls",
+	       "splice into the lower file %zd, into f3 %zd, passthrough write %zd, splice %zd (want 5, 5, 2, 2), fallocate: %s",
+	       a, b, c, d, ename(err));
+	snprintf(lp, sizeof(lp), "%s/f4", lower);
+	fd = open(lp, O_RDONLY);
+	memset(buf, 0, sizeof(buf));
+	if (fd < 0 || pread(fd, buf, 4, 0) != 4 || fstat(fd, &st))
+		st.st_size = -1;
+	if (fd >= 0)
+		close(fd);
+	result(!memcmp(buf, "PTSP", 4) && st.st_size == 2 * FILE_SIZE,
+	       "lock-order-data", "lower f4: \"%.4s\", %lld bytes (want \"PTSP\", %d)",
+	       buf, (long long)st.st_size, 2 * FILE_SIZE);
+	stop_daemon(pid);
+}
+
 static const struct rcase {
 	const char *name;
 	void (*fn)(void);
@@ -1809,6 +1882,7 @@ static const struct rcase {
 	{ "backing-files-perm", case_backing_files_perm },
 	{ "trunc-writeback", case_trunc_writeback },
 	{ "write-mmap", case_write_mmap },
+	{ "lock-order", case_lock_order },
 };
 
 static void usage(void)
