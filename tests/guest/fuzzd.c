@@ -65,6 +65,7 @@
 #include <unistd.h>
 
 #include "fuzz.h"
+#include "result.h"
 
 #define WATCHDOG_MS	30000
 #define UMOUNT_MS	20000
@@ -75,7 +76,6 @@ struct fz_opts fz_opt = {
 	.seed = 1, .rounds = 10, .secs = 10, .workers = 4, .progress_fd = -1,
 };
 
-static int failures;
 static int dry_run;
 static uint64_t kills;
 static int kmsg_fd = -1;
@@ -194,26 +194,6 @@ static void progress(const char *fmt, ...)
 	if (fz_opt.progress_fd >= 0 &&
 	    write(fz_opt.progress_fd, line, n) < 0)
 		fz_opt.progress_fd = -1;
-}
-
-static void result(int ok, const char *name, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void result(int ok, const char *name, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ok) {
-		printf("PASS %s\n", name);
-	} else {
-		failures++;
-		printf("FAIL %s: ", name);
-		va_start(ap, fmt);
-		vprintf(fmt, ap);
-		va_end(ap);
-		putchar('\n');
-	}
-	fflush(stdout);
 }
 
 /* ------------------------------------------------------------ the plan */

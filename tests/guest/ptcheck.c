@@ -48,28 +48,9 @@
 #include <linux/aio_abi.h>
 
 #include <linux/fusept.h>
+#include "result.h"
 
-static int failures;
 static const char *dev_path = "/dev/fusept";
-
-static void result(int ok, const char *name, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void result(int ok, const char *name, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ok) {
-		printf("PASS %s\n", name);
-		return;
-	}
-	failures++;
-	printf("FAIL %s: ", name);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
 
 static const char *ename(int err)
 {

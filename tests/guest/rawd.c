@@ -39,6 +39,8 @@
 #else
 #include <linux/fuse.h>
 #endif
+#define RESULT_PREFIX "raw-"
+#include "result.h"
 
 #define BUFSZ		(1024 * 1024 + 65536)
 #define HDR		sizeof(struct fuse_out_header)
@@ -56,33 +58,12 @@ struct conn {
 	ssize_t len;
 };
 
-static int failures;
 
 static const char *ename(int err)
 {
 	const char *n = err ? strerrorname_np(err) : "OK";
 
 	return n ? n : "E?";
-}
-
-static void result(int ok, const char *name, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void result(int ok, const char *name, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ok) {
-		printf("PASS raw-%s\n", name);
-	} else {
-		failures++;
-		printf("FAIL raw-%s: ", name);
-		va_start(ap, fmt);
-		vprintf(fmt, ap);
-		va_end(ap);
-		putchar('\n');
-	}
-	fflush(stdout);
 }
 
 static char watchdog_msg[256];

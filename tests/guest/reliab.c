@@ -37,6 +37,8 @@
 #include <unistd.h>
 
 #include <linux/fusept.h>
+#define RESULT_PREFIX "rel-"
+#include "result.h"
 
 #define NFILES		10		/* f0..f9: nodeids 2..11 */
 #define FILE_SIZE	8192
@@ -104,30 +106,9 @@ static const char *dev_path = "/dev/fusept";
 static const char *fstype = "fusept";
 static const char *mnt, *lower;
 static unsigned int rounds = 20;
-static int failures;
 static long page_size;
 
 static char long_a[41], long_b[51];
-
-static void result(int ok, const char *name, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void result(int ok, const char *name, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ok) {
-		printf("PASS rel-%s\n", name);
-	} else {
-		failures++;
-		printf("FAIL rel-%s: ", name);
-		va_start(ap, fmt);
-		vprintf(fmt, ap);
-		va_end(ap);
-		putchar('\n');
-	}
-	fflush(stdout);
-}
 
 static const char *ename(int err)
 {
