@@ -5,7 +5,7 @@
 #   DESTDIR/tests  run.sh, demo.sh, lib.sh, pt-daemon.sh, rw.sh, rw-stress.sh,
 #                  fault.sh, fuzz.sh
 # Everything is linked statically, so the guest needs no shared libraries.
-# Only what changed is rebuilt.
+# Only what changed is rebuilt (by content, see stale()).
 # Usage: build.sh DESTDIR
 set -eu
 
@@ -26,24 +26,31 @@ EXAMPLE_DEFS="-DHAVE_UTIMENSAT -DHAVE_SETXATTR -DHAVE_POSIX_FALLOCATE
 mkdir -p "$dest/bin" "$dest/tests"
 dest=$(cd "$dest" && pwd)
 
-# stale OUT INPUTS...: OUT is missing or older than an input
+# stale OUT INPUTS...: OUT is missing or was built from other contents
+# of INPUTS (or other CFLAGS). A hash of them is kept in
+# DESTDIR/.sums/NAME by built; not timestamps: build-guest.sh seeds
+# DESTDIR with the newest build in the cache, which may come from
+# another tree with other sources older than its binaries.
 stale() {
-	local out=$1 f
+	local out=$1
 	shift
-	[ -e "$out" ] || return 0
-	for f in "$@"; do
-		[ -e "$f" ] && [ "$f" -nt "$out" ] && return 0
-	done
-	return 1
+	SUM=$({ echo "$CFLAGS"; cat "$@"; } | sha256sum | cut -c1-16)
+	[ -e "$out" ] && [ "$(cat "$dest/.sums/${out##*/}" 2>/dev/null)" = "$SUM" ] &&
+		return 1
+	return 0
 }
 
-# prog NAME FILE...: one of our own programs, from the .c files among
-# FILE (a .h file among them is one they include, for the rebuild check)
+# built OUT: OUT was built from what stale() hashed last
+built() {
+	mkdir -p "$dest/.sums"
+	echo "$SUM" >"$dest/.sums/${1##*/}"
+}
+
 prog() {
 	local name=$1 f srcs=
 	shift
 	stale "$dest/bin/$name" "$@" "$src/include/uapi/linux/fusept.h" \
-		"$here/waitsleep.h" || return 0
+		"$here/waitsleep.h" "$here/result.h" || return 0
 	for f in "$@"; do
 		case $f in *.c) srcs="$srcs $f" ;; esac
 	done
@@ -51,6 +58,7 @@ prog() {
 	# shellcheck disable=SC2086
 	$CC $CFLAGS -static -o "$dest/bin/$name.tmp" $srcs
 	mv "$dest/bin/$name.tmp" "$dest/bin/$name"
+	built "$name"
 }
 
 # fuse_prog NAME SOURCE: one of our own programs, linked with libfuse
@@ -61,6 +69,7 @@ fuse_prog() {
 	$CC $CFLAGS $(pkg-config fuse3 --cflags) -static \
 		-o "$dest/bin/$1.tmp" "$2" $(pkg-config fuse3 --static --libs)
 	mv "$dest/bin/$1.tmp" "$dest/bin/$1"
+	built "$1"
 }
 
 # example_src NAME: the example's source file (maybe gzipped)
@@ -97,6 +106,7 @@ example() {
 	fi
 	rm -rf "$tmp"
 	mv "$dest/bin/$1.tmp" "$dest/bin/$1"
+	built "$1"
 }
 
 prog fusept-mount "$src/tools/fusept-mount.c"
