@@ -227,7 +227,9 @@ classify() {
 }
 
 # mount_marked KIND LOWER MNT: mount with the daemon (both marked); sets
-# DPID; false with the reason in $RES/mount.why when the mount failed
+# DPID; false with the reason in $RES/mount.why when the mount failed or
+# the daemon died before it was seen (then the mount, if there is one, is
+# taken down: a mount left behind pins fusept)
 mount_marked() {
 	local why
 	(marked fusept-mount -d "$DEV" -t "$FS" -o allow_other,default_permissions \
@@ -238,6 +240,10 @@ mount_marked() {
 	echo "${why:-daemon exited: $(tail -1 "$RES/daemon.log")}" >"$RES/mount.why"
 	kill -9 "$DPID" 2>/dev/null
 	wait "$DPID" 2>/dev/null
+	if is_mounted "$3" && ! timeout 30 umount "$3" 2>/dev/null; then
+		abort_conn "$3" 2>/dev/null
+		umount -l "$3" 2>/dev/null
+	fi
 	return 1
 }
 
@@ -312,7 +318,9 @@ phase() {
 		i=$((i + 1))
 		if ! mount_marked "$kind" "$lower" "$m"; then
 			r=$(cat "$RES/mount.why")
-			if echo "$r" | grep -Eq 'Cannot allocate memory|Input/output error'; then
+			# Bad address: the daemon's first read of the device
+			# faulted in its buffer, a page allocation failed
+			if echo "$r" | grep -Eq 'Cannot allocate memory|Input/output error|Bad address'; then
 				mfail=$((mfail + 1))
 			else
 				echo "mount: $r" >>"$RES/bad"
@@ -336,7 +344,7 @@ phase() {
 	[ -z "$errs" ] || errs=$(echo $errs | tr ' ' '\n' | sort | uniq -c |
 		awk '{ printf "%s%s x%s", s, $2, $1; s = ", " }')
 	note "$n: $faults faults injected; $runs fsxcheck runs, $passed clean," \
-		"failed with: ${errs:-nothing}; $mfail mounts failed (ENOMEM/EIO)"
+		"failed with: ${errs:-nothing}; $mfail mounts failed (ENOMEM/EIO/EFAULT)"
 	if [ -s "$RES/hangs" ]; then
 		failc "$n-no-hang" "$(cat "$RES/hangs")"
 	else
