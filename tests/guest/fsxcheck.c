@@ -437,10 +437,13 @@ static long do_read(int64_t off, int64_t len)
 	if (r < 0)
 		failed("pread 0x%" PRIx64 "+0x%" PRIx64 ": %s", off, len,
 		       ename(errno));
+	check_data(buf, off, r < want ? r : want, "read");
+	if (r > 0 && r < want)
+		failed("short pread 0x%" PRIx64 "+0x%" PRIx64 ": %zd of %" PRId64,
+		       off, len, r, want);
 	if (r != want)
 		failed("pread 0x%" PRIx64 "+0x%" PRIx64 " returned %zd, expected %"
 		       PRId64 " (size 0x%" PRIx64 ")", off, len, r, want, msize);
-	check_data(buf, off, r, "read");
 	return r;
 }
 
@@ -619,10 +622,13 @@ static long do_dio(unsigned long n, int64_t off, int64_t len, int write)
 		return r;
 	}
 	want = off >= msize ? 0 : (msize - off < len ? msize - off : len);
+	check_data(dio_buf, off, r < want ? r : want, "O_DIRECT read");
+	if (r > 0 && r < want)
+		failed("short O_DIRECT pread 0x%" PRIx64 "+0x%" PRIx64 ": %zd of %"
+		       PRId64, off, len, r, want);
 	if (r != want)
 		failed("O_DIRECT pread 0x%" PRIx64 "+0x%" PRIx64 " returned %zd,"
 		       " expected %" PRId64, off, len, r, want);
-	check_data(dio_buf, off, r, "O_DIRECT read");
 	return r;
 }
 
