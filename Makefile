@@ -15,6 +15,8 @@
 #                        FUZZ_AVOID=LIST FUZZ_VERBOSE=1; on the kernel's
 #                        own FUSE: FUSEPT_APPEND=fusept.dev=fuse
 #                        (console log: results/fuzz-KVER/console.log)
+#   make reliability-report  after make check: the figures of
+#                        docs/reliability.md from its console logs
 #   make clean           remove build artefacts from the tree
 #   make vm-clean        remove the VM cache ($(FUSEPT_CACHE))
 # The VM harness lives in tests/vm/ (see tests/vm/README.md).
@@ -39,6 +41,10 @@ check:
 # The whole guest suite on the debug kernel (make check runs a subset there).
 check-debug:
 	@KERNELS=debug FUSEPT_DEBUG_FULL=1 FUSEPT_CACHE="$(FUSEPT_CACHE)" bash tests/vm/check.sh
+
+reliability-report:
+	@python3 tests/vm/reliability-report.py docs/reliability.md \
+		$(FUSEPT_CACHE)/results tests/vm/debug-kernel.config
 
 demo:
 	@FUSEPT_CACHE="$(FUSEPT_CACHE)" bash tests/vm/check.sh --demo
@@ -74,4 +80,4 @@ vm-clean:
 	@for p in $(FUSEPT_CACHE)/chroot/*/proc; do ! mountpoint -q $$p || umount -l $$p; done
 	rm -rf --one-file-system $(FUSEPT_CACHE)
 
-.PHONY: all module check check-debug demo bench fuzz clean vm-clean
+.PHONY: all module check check-debug demo bench fuzz reliability-report clean vm-clean
