@@ -406,8 +406,9 @@ struct fusept_req *fusept_req_take_next(struct fusept_conn *fc, size_t room,
 						  struct fusept_req, list);
 
 	if (need && req->in_len > room) {
-		spin_unlock(&fc->lock);
+		/* before the unlock: another reader may take it and end it */
 		*need = req->in_len;
+		spin_unlock(&fc->lock);
 		return ERR_PTR(-ENOSPC);
 	}
 	list_del_init(&req->list);
