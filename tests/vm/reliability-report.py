@@ -40,7 +40,7 @@ def kernel_figures(path):
     lines, dump = console_lines(path)
     fig = {"kernel": None, "pass": 0, "fail": 0, "rel_pass": 0,
            "rel_fail": 0, "fuzz": None, "faults": [], "skips": [],
-           "leak_scans": None, "leaks": 0, "loads": 0, "done": False}
+           "leak_scans": None, "leaks": 0, "loads": 0}
     for line in lines:
         m = re.match(r"FUSEPT-GUEST-START kernel=(\S+)", line)
         if m:
@@ -68,8 +68,6 @@ def kernel_figures(path):
         m = re.match(r"FAIL (fault-)?kmemleak\S*: (\d+) unreferenced", line)
         if m:
             fig["leaks"] += int(m.group(2))
-        if line.startswith("FUSEPT-GUEST-DONE"):
-            fig["done"] = True
     fig["loads"] = sum(1 for line in dump
                        if re.search(r"\] fusept: FUSE protocol", line))
     fig["date"] = time.strftime("%Y-%m-%d", time.gmtime(os.path.getmtime(path)))
