@@ -2,9 +2,9 @@
 /*
  * fusept: the one place where kernel API differences live.
  *
- * Every switch here comes from compat-gen.h, written at build time by
- * compiling the snippets in probes/ against the target kernel's headers,
- * so that kernels with backported APIs get what they really have.
+ * Every switch here comes from compat-gen.h, which Kbuild writes at build
+ * time by compiling the snippets in probes/ against the target kernel's
+ * headers, so that kernels with backported APIs get what they really have.
  */
 #ifndef FUSEPT_COMPAT_H
 #define FUSEPT_COMPAT_H

@@ -27,6 +27,7 @@ copy_sources() {
 	tar -C "$REPO" --exclude='*.o' --exclude='*.ko' --exclude='*.ko.*' \
 		--exclude='.*.cmd' --exclude='.*.d' --exclude='*.mod' --exclude='*.mod.c' \
 		--exclude='Module.symvers' --exclude='modules.order' --exclude='.tmp_*' \
+		--exclude='.probes' --exclude='compat-gen.h' \
 		-cf - dkms.conf $dirs | tar -C "$src" -xf -
 }
 
