@@ -73,4 +73,4 @@ MODULE_DESCRIPTION("FUSE with passthrough, out of tree");
 MODULE_AUTHOR("The fusept developers");
 MODULE_LICENSE("GPL");
 MODULE_ALIAS("devname:fusept");
-MODULE_VERSION("0.1.0");
+MODULE_VERSION(FUSEPT_VERSION);
