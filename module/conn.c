@@ -99,7 +99,7 @@ static void fusept_init_passthrough(struct fusept_conn *fc,
 		fc->max_stack_depth = 1;
 	}
 	if (fc->pt_mode != FUSEPT_PT_NONE)
-		fc->sb->s_stack_depth = fc->max_stack_depth;
+		fusept_set_stack_depth(fc->sb, fc->max_stack_depth);
 }
 
 static void fusept_apply_init(struct fusept_conn *fc,

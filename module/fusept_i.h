@@ -294,6 +294,7 @@ void fusept_data_changed(struct inode *inode);
 bool fusept_attr_stale(struct inode *inode, u32 mask);
 
 /* super.c */
+void fusept_set_stack_depth(struct super_block *sb, int depth);
 int fusept_fs_register(void);
 void fusept_fs_unregister(void);
 

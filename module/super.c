@@ -211,6 +211,28 @@ static void fusept_init_sb(struct super_block *sb,
 	fusept_set_d_op(sb, &fusept_dentry_ops);
 }
 
+/*
+ * A mount with passthrough counts as s_stack_depth deep, and its backing
+ * files may be on a shallower fusept mount: a write then holds the upper
+ * superblock's freeze protection (sb_writers) while the lower one's is
+ * taken. One lock class per depth, as for i_rwsem (inode.c), so lockdep
+ * sees two classes nesting, not one taken twice. Set when INIT is
+ * answered; a write that took sb_writers before that drops it as lockdep
+ * matches it, by address.
+ */
+static struct lock_class_key
+	fusept_sb_writers_key[FILESYSTEM_MAX_STACK_DEPTH + 1][SB_FREEZE_LEVELS];
+
+void fusept_set_stack_depth(struct super_block *sb, int depth)
+{
+	int i;
+
+	sb->s_stack_depth = depth;
+	for (i = 0; i < SB_FREEZE_LEVELS; i++)
+		lockdep_set_class(&sb->s_writers.rw_sem[i],
+				  &fusept_sb_writers_key[depth][i]);
+}
+
 static int fusept_attach_fd(struct fusept_conn *fc, unsigned int fd)
 {
 	struct file *file = fget(fd);
