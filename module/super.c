@@ -19,6 +19,7 @@ struct fusept_mount_opts {
 	kgid_t group_id;
 	unsigned int max_read;
 	unsigned int blksize;
+	char *subtype;			/* /proc/mounts: fusept.SUBTYPE */
 	bool fd_set, rootmode_set, user_id_set, group_id_set;
 	bool default_permissions;
 	bool allow_other;
@@ -27,6 +28,7 @@ struct fusept_mount_opts {
 enum {
 	OPT_FD, OPT_ROOTMODE, OPT_USER_ID, OPT_GROUP_ID,
 	OPT_DEFAULT_PERMISSIONS, OPT_ALLOW_OTHER, OPT_MAX_READ, OPT_BLKSIZE,
+	OPT_SUBTYPE,
 };
 
 static const struct fs_parameter_spec fusept_param_specs[] = {
@@ -38,6 +40,7 @@ static const struct fs_parameter_spec fusept_param_specs[] = {
 	fsparam_flag("allow_other", OPT_ALLOW_OTHER),
 	fsparam_u32("max_read", OPT_MAX_READ),
 	fsparam_u32("blksize", OPT_BLKSIZE),
+	fsparam_string("subtype", OPT_SUBTYPE),
 	{}
 };
 
@@ -55,6 +58,20 @@ static int fusept_parse_ids(struct fs_context *fsc, struct fusept_mount_opts *o,
 			return invalfc(fsc, "Invalid group_id");
 		o->group_id_set = true;
 	}
+	return 0;
+}
+
+/* The daemon's name, as mount.fusept gives it: "fusept.NAME" in mounts */
+static int fusept_parse_subtype(struct fs_context *fsc,
+				struct fusept_mount_opts *o,
+				struct fs_parameter *param)
+{
+	if (o->subtype)
+		return invalfc(fsc, "Multiple subtypes specified");
+	if (!param->string[0] || strpbrk(param->string, "/ \t\n\\"))
+		return invalfc(fsc, "Invalid subtype");
+	o->subtype = param->string;
+	param->string = NULL;
 	return 0;
 }
 
@@ -99,6 +116,8 @@ static int fusept_parse_param(struct fs_context *fsc, struct fs_parameter *param
 			return invalfc(fsc, "Invalid blksize: power of two, 512..PAGE_SIZE");
 		o->blksize = result.uint_32;
 		break;
+	case OPT_SUBTYPE:
+		return fusept_parse_subtype(fsc, o, param);
 	}
 	return 0;
 }
@@ -259,6 +278,9 @@ static int fusept_fill_super(struct super_block *sb, struct fs_context *fsc)
 	sb->s_fs_info = fc;
 	fusept_apply_opts(fc, o);
 	fusept_init_sb(sb, o);
+	/* the superblock frees it */
+	sb->s_subtype = o->subtype;
+	o->subtype = NULL;
 	err = super_setup_bdi(sb);
 	if (err)
 		return err;
@@ -296,7 +318,11 @@ static int fusept_get_tree(struct fs_context *fsc)
 
 static void fusept_free_fsc(struct fs_context *fsc)
 {
-	kfree(fsc->fs_private);
+	struct fusept_mount_opts *o = fsc->fs_private;
+
+	if (o)
+		kfree(o->subtype);
+	kfree(o);
 }
 
 static const struct fs_context_operations fusept_context_ops = {

@@ -2,7 +2,9 @@
 /*
  * fusept: /sys/fs/fusept/connections/N, one directory per mount, like
  * fusectl: "abort" ends a connection whose daemon hangs, "waiting" counts
- * the callers waiting for the daemon.
+ * the callers waiting for the daemon. "state" is what mount.fusept waits
+ * on and watches: init (INIT not answered yet), live, error (INIT was
+ * refused) or ended (aborted, or the daemon closed its device).
  */
 #include <linux/kobject.h>
 #include <linux/slab.h>
@@ -38,6 +40,20 @@ static ssize_t waiting_show(struct kobject *kobj, struct kobj_attribute *attr,
 	return sysfs_emit(buf, "%d\n", atomic_read(&fc->num_waiting));
 }
 
+static ssize_t state_show(struct kobject *kobj, struct kobj_attribute *attr,
+			  char *buf)
+{
+	struct fusept_conn *fc = fusept_kobj_conn(kobj);
+
+	if (!READ_ONCE(fc->connected))
+		return sysfs_emit(buf, "ended\n");
+	/* pairs with smp_store_release() in fusept_init_end(): conn_error */
+	if (!smp_load_acquire(&fc->initialized))
+		return sysfs_emit(buf, "init\n");
+	return sysfs_emit(buf, "%s\n",
+			  READ_ONCE(fc->conn_error) ? "error" : "live");
+}
+
 static ssize_t backing_files_show(struct kobject *kobj,
 				  struct kobj_attribute *attr, char *buf)
 {
@@ -49,10 +65,12 @@ static struct kobj_attribute fusept_abort_attr = __ATTR_WO(abort);
 static struct kobj_attribute fusept_backing_attr =
 	__ATTR(backing_files, 0400, backing_files_show, NULL);
 static struct kobj_attribute fusept_waiting_attr = __ATTR_RO(waiting);
+static struct kobj_attribute fusept_state_attr = __ATTR_RO(state);
 
 static struct attribute *fusept_conn_attrs[] = {
 	&fusept_abort_attr.attr,
 	&fusept_waiting_attr.attr,
+	&fusept_state_attr.attr,
 	&fusept_backing_attr.attr,
 	NULL
 };
