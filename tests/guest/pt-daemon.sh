@@ -29,45 +29,10 @@ R=$WORK/ptd-ref
 ST=$WORK/ptd-stats
 DLOG=$WORK/ptd-daemon.log
 UID1=1000
-NPASS=0
 # outside the guest (busybox provides it there)
 command -v usleep >/dev/null ||
 	usleep() { sleep "$(awk -v u="$1" 'BEGIN { print u / 1000000 }')"; }
-NFAIL=0
-NSKIP=0
-
-pass() {
-	echo "PASS $1"
-	NPASS=$((NPASS + 1))
-}
-
-failc() {
-	local n=$1
-	shift
-	echo "FAIL $n: $(echo "$*" | tr '\n' ' ' | cut -c1-300)"
-	NFAIL=$((NFAIL + 1))
-}
-
-skipc() {
-	echo "SKIP $1: $2"
-	NSKIP=$((NSKIP + 1))
-}
-
-# expect NAME GOT WANT
-expect() {
-	if [ "$2" = "$3" ]; then pass "$1"; else failc "$1" "got '$2', want '$3'"; fi
-}
-
-# ok NAME CMD...: the command succeeds
-ok() {
-	local n=$1 out
-	shift
-	if out=$("$@" 2>&1); then
-		pass "$n"
-	else
-		failc "$n" "'$*' failed: $(echo "$out" | tail -3)"
-	fi
-}
+. "$TESTS/counts.sh"
 
 errno_of() { fusept-probe "$@" 2>&1 | head -1; }
 sum_of() { sha256sum <"$1" 2>&1 | cut -d' ' -f1; }
@@ -545,5 +510,4 @@ if [ "$NFAIL" != 0 ]; then
 	[ ! -s "$WORK/ptd-daemon2.log" ] ||
 		tail -n 10 "$WORK/ptd-daemon2.log" | sed 's/^/    | /'
 fi
-echo "pt-daemon: $NPASS passed, $NFAIL failed, $NSKIP skipped"
-[ "$NFAIL" = 0 ]
+counts_end pt-daemon

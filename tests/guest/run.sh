@@ -34,21 +34,15 @@ skip() {
 	exit 77
 }
 
+# counts.sh's expect and ok, with these pass and failc: the lines go to
+# the group's $SUB, run_group counts them
+. "$TESTS/counts.sh"
 pass() { echo "PASS $1" >>"$SUB"; }
 
 failc() {
 	local n=$1
 	shift
 	echo "FAIL $n: $(echo "$*" | tr '\n' ' ' | cut -c1-300)" >>"$SUB"
-}
-
-# expect NAME GOT WANT
-expect() {
-	if [ "$2" = "$3" ]; then
-		pass "$1"
-	else
-		failc "$1" "got '$2', want '$3'"
-	fi
 }
 
 # expect_one NAME GOT WANT1 WANT2...: GOT is one of the WANTs
@@ -59,17 +53,6 @@ expect_one() {
 		[ "$got" = "$w" ] && pass "$n" && return 0
 	done
 	failc "$n" "got '$got', want one of: $*"
-}
-
-# ok NAME CMD...: the command succeeds
-ok() {
-	local n=$1 out
-	shift
-	if out=$("$@" 2>&1); then
-		pass "$n"
-	else
-		failc "$n" "'$*' failed: $(echo "$out" | head -3 | tr '\n' ' ')"
-	fi
 }
 
 # errno_of CMD...: the first line fusept-probe prints
@@ -839,6 +822,15 @@ test_pt_daemon() {
 	grep -E '^(PASS|FAIL|SKIP) ' "$RES/ptd.log" >>"$SUB"
 }
 
+# mount.fusept under util-linux mount(8) (tests/guest/mount-helper.sh).
+test_mount_helper() {
+	is_fusept || skip "mount.fusept mounts fusept only"
+	FUSEPT_WORK=$WORK/mh sh "$TESTS/mount-helper.sh" >"$RES/mh.log" 2>&1
+	grep -E '^(PASS|FAIL|SKIP) ' "$RES/mh.log" >>"$SUB"
+	grep -q '^mount-helper: ' "$RES/mh.log" ||
+		failc mount-helper "$(tail -3 "$RES/mh.log")"
+}
+
 # The passthrough ioctls and their errors, against fusept's own device.
 test_ptioctl() {
 	local m m2 l s
@@ -1288,6 +1280,7 @@ group pt-statfs 60
 group pt-access 60
 group rw-smoke 120
 group pt-daemon 600
+group mount-helper 180
 group ptioctl 120
 group rw-posix 900
 group rw-fsx 1800

@@ -12,6 +12,8 @@
 #   /tests          -> /usr/local/fusept/tests  (run.sh, demo.sh, ...)
 #   /usr/bin/{getfattr,setfattr,fio,strace,fusermount3}, /usr/sbin/{mke2fs,
 #   mkfs.ext4,mount.fuse3}: the real Debian tools
+#   /usr/lib/fusept-util-linux/{mount,umount}: util-linux's, beside busybox's
+#   (mount.fusept is tested under them; the other groups keep busybox's)
 #   /lib/fusept/fusept.ko, /lib/modules/KVER/: added per kernel by mkinitrd.sh
 #   users: root (0), user (1000:1000), nobody (65534:65534)
 # Usage: guest-root.sh DESTDIR ROOT
@@ -72,6 +74,14 @@ extra_tools() {
 	ln -s mke2fs "$root/usr/sbin/mkfs.ext4"
 }
 
+util_linux() {
+	local t d=$root/usr/lib/fusept-util-linux
+	mkdir -p "$d"
+	for t in mount umount; do
+		cp "$(readlink -f "$(command -v "$t")")" "$d/$t"
+	done
+}
+
 install_dest() {
 	cp -a "$dest" "$root/usr/local/fusept"
 	mkdir -p "$root/usr/local/fusept/bin" "$root/usr/local/fusept/tests"
@@ -97,6 +107,7 @@ shared_libs() {
 skeleton
 busybox_applets
 extra_tools
+util_linux
 install_dest
 shared_libs
 echo "guest-root: $(find "$root" | wc -l) files, $(du -sh "$root" | cut -f1)"
