@@ -17,6 +17,11 @@
 #                        (console log: results/fuzz-KVER/console.log)
 #   make reliability-report  after make check: the figures of
 #                        docs/reliability.md from its console logs
+#   make deb             fusept-dkms and fusept-tools .debs -> dist/ (Debian
+#                        trixie+: apt-get build-dep ./packaging first)
+#   make rpm             dkms-fusept and fusept-tools .rpms -> dist/ (rpmbuild;
+#                        Debian: apt-get install rpm elfutils file, and the
+#                        build-deps as for make deb)
 #   make clean           remove build artefacts from the tree
 #   make vm-clean        remove the VM cache ($(FUSEPT_CACHE))
 # The VM harness lives in tests/vm/ (see tests/vm/README.md).
@@ -72,6 +77,38 @@ fuzz:
 		FUSEPT_APPEND="$(strip $(FUSEPT_APPEND) $(FUZZ_ARGS))" \
 		bash tests/vm/check.sh
 
+# Packages, built in a copy of the tree (packaging/copy-tree.sh) so that no
+# build junk is left here; the results go to dist/ (ignored by git).
+DIST ?= dist
+FUSEPT_VERSION = $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' dkms.conf)
+# rpmbuild outside an rpm-based system (Debian) cannot see the build
+# dependencies, which come from dpkg there.
+RPMBUILD_FLAGS ?= $(shell rpm -q --quiet rpm 2>/dev/null || echo --nodeps)
+
+deb:
+	@command -v dpkg-buildpackage >/dev/null || { echo "make deb: no dpkg-buildpackage: apt-get build-dep ./packaging" >&2; exit 1; }
+	@set -e; t=$$(mktemp -d); trap 'rm -rf "$$t"' EXIT; \
+	s=$$t/fusept-$(FUSEPT_VERSION); \
+	packaging/copy-tree.sh $$s; rm -rf $$s/packaging; \
+	cp -r packaging/debian $$s/debian; \
+	(cd $$s && dpkg-buildpackage -us -uc -b); \
+	mkdir -p $(DIST); \
+	cp $$t/*.deb $$t/*.buildinfo $$t/*.changes $(DIST)/; \
+	echo "make deb: built"; for f in $$t/*.deb; do echo "  $(DIST)/$${f##*/}"; done
+
+rpm:
+	@for c in rpmbuild eu-strip file; do command -v $$c >/dev/null || { \
+		echo "make rpm: no $$c (Debian: apt-get install rpm elfutils file)" >&2; exit 1; }; done
+	@set -e; t=$$(mktemp -d); trap 'rm -rf "$$t"' EXIT; \
+	s=fusept-$$(sed -n 's/^Version:[[:space:]]*//p' packaging/rpm/fusept.spec); \
+	packaging/copy-tree.sh $$t/$$s; mkdir $$t/SOURCES; \
+	tar -czf $$t/SOURCES/$$s.tar.gz -C $$t $$s; \
+	rpmbuild -bb $(RPMBUILD_FLAGS) --define "_topdir $$t" \
+		packaging/rpm/fusept.spec; \
+	mkdir -p $(DIST); \
+	cp $$t/RPMS/*/*.rpm $(DIST)/; \
+	echo "make rpm: built"; for f in $$t/RPMS/*/*.rpm; do echo "  $(DIST)/$${f##*/}"; done
+
 clean:
 	-$(MAKE) -C module KVER=$(KVER) KDIR=$(KDIR) clean
 	-[ ! -f tools/Makefile ] || $(MAKE) -C tools clean
@@ -80,4 +117,5 @@ vm-clean:
 	@for p in $(FUSEPT_CACHE)/chroot/*/proc; do ! mountpoint -q $$p || umount -l $$p; done
 	rm -rf --one-file-system $(FUSEPT_CACHE)
 
-.PHONY: all module check check-debug demo bench fuzz reliability-report clean vm-clean
+.PHONY: all module check check-debug demo bench fuzz reliability-report deb rpm \
+	clean vm-clean
