@@ -1,8 +1,12 @@
 # fusept top-level Makefile.
 #   make / make module   build module/fusept.ko against the host's headers
-#   make check           build + boot the kernel matrix in QEMU (root, Debian 12)
+#   make check           build + boot the kernel matrix in QEMU (root, Debian 12),
+#                        check the plain kbuild build of each kernel, and
+#                        the package lane: make deb, the .debs installed
+#                        into a fresh Debian system booted with systemd
 #                        make check KERNELS=6.1   (subset, by version prefix)
 #                        make check KERNELS=debug (the debug kernel alone)
+#                        make check KERNELS=pkg   (the package lane alone)
 #   make check-debug     the debug kernel (KASAN, lockdep, kmemleak...) with
 #                        the whole guest suite
 #   make demo            boot the host-headers kernel and run the demo
@@ -31,7 +35,7 @@ HOST_KVER := $(shell dpkg-query -W -f '$${Depends}' linux-headers-amd64 2>/dev/n
 	grep -o 'linux-headers-[^ ,]*' | head -1 | sed 's/^linux-headers-//')
 KVER ?= $(HOST_KVER)
 KDIR ?= /usr/src/linux-headers-$(KVER)
-KERNELS ?= 5.10 6.1 6.12 7 debug
+KERNELS ?= 5.10 6.1 6.12 7 debug pkg
 FUSEPT_CACHE ?= /var/cache/fusept
 
 all: module

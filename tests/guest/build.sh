@@ -6,6 +6,9 @@
 #                  mount-helper.sh, rw.sh, rw-stress.sh, fault.sh, fuzz.sh
 # Everything is linked statically, so the guest needs no shared libraries.
 # Only what changed is rebuilt (by content, see stale()).
+# With FUSEPT_EXAMPLES_ONLY=1 only the libfuse examples are built, into
+# DESTDIR/bin: build-guest.sh runs that in the sid chroot for the guest's
+# second libfuse (sid's 3.18, FUSEPT_EXAMPLES names the examples).
 # Usage: build.sh DESTDIR
 set -eu
 
@@ -15,8 +18,8 @@ src=$(cd "$here/../.." && pwd)
 examples=/usr/share/doc/libfuse3-dev/examples
 CC=${CC:-gcc}
 CFLAGS="-std=gnu11 -O2 -Wall -Wextra -Werror -I$src/include/uapi"
-FUSE_EXAMPLES="hello_ll passthrough_ll hello passthrough passthrough_fh null
-poll poll_client notify_store_retrieve"
+FUSE_EXAMPLES=${FUSEPT_EXAMPLES:-"hello_ll passthrough_ll hello passthrough
+passthrough_fh null poll poll_client notify_store_retrieve"}
 # What libfuse's own build (meson, config.h) defines on Linux with glibc:
 # without them the examples leave out utimens, xattrs, fallocate and
 # copy_file_range.  The sources stay unmodified.
@@ -108,6 +111,14 @@ example() {
 	mv "$dest/bin/$1.tmp" "$dest/bin/$1"
 	built "$1"
 }
+
+if [ "${FUSEPT_EXAMPLES_ONLY:-0}" = 1 ]; then
+	for e in $FUSE_EXAMPLES; do
+		example "$e"
+	done
+	echo "libfuse $(pkg-config fuse3 --modversion) examples in $dest/bin"
+	exit 0
+fi
 
 prog fusept-mount "$src/tools/fusept-mount.c"
 prog mount.fusept "$src/tools/mount.fusept.c"

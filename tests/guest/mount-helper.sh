@@ -8,7 +8,10 @@
 # killed, and noauto_unmount; umount leaving no helper or daemon behind;
 # and the errors: unknown daemon, a daemon failing at start or never
 # answering, a mountpoint that is not a directory, a bad option value,
-# no /dev/fusept. Nothing may hold /dev/fusept at the end.
+# no /dev/fusept. The same mounts with the libfuse examples built against
+# the newer libfuse (sid's 3.18, in /usr/local/fusept/libfuse-VERSION):
+# hello_ll, passthrough_ll with an fsx run, auto_unmount. Nothing may hold
+# /dev/fusept at the end.
 # Prints "PASS name", "FAIL name: reason", "SKIP name: reason" and a
 # closing "mount-helper: N passed, N failed, N skipped"; exits 1 on a
 # failure. Env: FUSEPT_WORK (scratch directory, default /tmp/fpt).
@@ -43,7 +46,13 @@ dev_holders() {
 	done | sort -u
 }
 
-daemons() { pids_of passthrough_ll; pids_of fail-d; pids_of mute-d; }
+daemons() {
+	pids_of passthrough_ll
+	pids_of fail-d
+	pids_of mute-d
+	pids_of ll-new
+	pids_of hello-new
+}
 no_daemon() { [ -z "$(daemons)" ]; }
 no_helper() { [ -z "$(pids_of mount.fusept)" ]; }
 unmounted() { ! is_mounted "$M"; }
@@ -263,6 +272,47 @@ mount_fails mh-err-bad-value "max_read=oops" -t fusept.passthrough_ll -o "source
 mv /dev/fusept /dev/fusept.away
 mount_fails mh-err-no-device "cannot open /dev/fusept" -t fusept.passthrough_ll -o "source=$L" none "$M"
 mv /dev/fusept.away /dev/fusept
+
+# The newer libfuse's examples (static binaries, named ll-new and
+# hello-new in $BIN, as a package would install them): mount(8) and
+# mount.fusept with them, as with the guest's own libfuse.
+newfuse_checks() {
+	local d v
+	d=$(ls -d /usr/local/fusept/libfuse-* 2>/dev/null | tail -1)
+	if [ -z "$d" ] || [ ! -x "$d/bin/passthrough_ll" ]; then
+		failc mh-newfuse "no libfuse examples in /usr/local/fusept/libfuse-*"
+		return
+	fi
+	v=${d##*/libfuse-}
+	ln -sf "$d/bin/passthrough_ll" "$BIN/ll-new"
+	ln -sf "$d/bin/hello_ll" "$BIN/hello-new"
+	case $("$BIN/hello-new" --version 2>&1) in
+	*"version $v"* | *"version: $v"*) pass mh-newfuse-version ;;
+	*) failc mh-newfuse-version "$("$BIN/hello-new" --version 2>&1 | head -2)" ;;
+	esac
+	if do_mount -t fusept.hello-new none "$M"; then
+		expect mh-newfuse-hello "$(cat "$M/hello" 2>&1)" "Hello World!"
+		umount_ok mh-newfuse-hello-umount
+	else
+		failc mh-newfuse-hello "mount failed: $(cat "$WORK/mh.err")"
+		cleanup
+	fi
+	if do_mount -t fusept.ll-new -o "source=$L,allow_other" none "$M"; then
+		mounted_ok mh-newfuse-ll-mount
+		if fsxcheck -N 3000 -S 318 "$M/fsx" >"$WORK/mh-fsx.log" 2>&1; then
+			pass mh-newfuse-ll-fsx
+		else
+			failc mh-newfuse-ll-fsx "$(tail -3 "$WORK/mh-fsx.log")"
+		fi
+		rm -f "$L/fsx"
+		kill_detaches mh-newfuse-auto-unmount ll-new
+	else
+		failc mh-newfuse-ll-mount "mount failed: $(cat "$WORK/mh.err")"
+		cleanup
+	fi
+	rm -f "$BIN/ll-new" "$BIN/hello-new"
+}
+newfuse_checks
 
 # nothing holds the device now: rmmod would work
 expect mh-device-free "$(dev_holders | tr '\n' ' ')" ""

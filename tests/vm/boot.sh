@@ -3,7 +3,11 @@
 # capture the serial console in LOG. The guest runs /tests/SCRIPT.sh.
 # With FUSEPT_LIVE=1 the console is also shown as it comes.
 # Env: FUSEPT_TIMEOUT (s, default 2700), FUSEPT_MEM (2G), FUSEPT_SMP (2),
-#      FUSEPT_APPEND (extra kernel command line).
+#      FUSEPT_APPEND (extra kernel command line),
+#      FUSEPT_DISK (boot a Debian system from this raw disk image as
+#      /dev/vda, with its own init, instead of the test initramfs's;
+#      SCRIPT is not used), FUSEPT_VMLINUZ (the kernel image, default
+#      the cached kernel of KVER).
 # Usage: boot.sh KVER INITRD LOG [SCRIPT]
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -12,17 +16,24 @@ initrd=${2:?}
 logf=${3:?}
 script=${4:-run}
 timeout=${FUSEPT_TIMEOUT:-2700}
-vmlinuz=$FUSEPT_CACHE/kernel/$kver/vmlinuz
+vmlinuz=${FUSEPT_VMLINUZ:-$FUSEPT_CACHE/kernel/$kver/vmlinuz}
 [ -e "$vmlinuz" ] || die "no kernel image $vmlinuz"
+disk=()
 
 cmdline="console=ttyS0 panic=-1 panic_on_warn=1 oops=panic loglevel=5"
-cmdline="$cmdline fusept.script=$script ${FUSEPT_APPEND:-}"
+if [ -n "${FUSEPT_DISK:-}" ]; then
+	disk=(-drive "file=$FUSEPT_DISK,format=raw,if=virtio")
+	cmdline="$cmdline root=/dev/vda rw ${FUSEPT_APPEND:-}"
+else
+	cmdline="$cmdline fusept.script=$script ${FUSEPT_APPEND:-}"
+fi
 
 qemu() {
 	timeout -k 10 "$timeout" qemu-system-x86_64 -accel tcg -cpu max \
 		-m "${FUSEPT_MEM:-2G}" -smp "${FUSEPT_SMP:-2}" \
 		-display none -serial stdio -monitor none -nic none -no-reboot \
-		-kernel "$vmlinuz" -initrd "$initrd" -append "$cmdline" </dev/null
+		"${disk[@]}" -kernel "$vmlinuz" -initrd "$initrd" \
+		-append "$cmdline" </dev/null
 }
 
 # boot_once: one boot, the console in $logf

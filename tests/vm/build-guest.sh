@@ -2,13 +2,19 @@
 # Build the kernel-independent part of the guest initramfs in the guest
 # chroot (trixie): tests/guest/build.sh installs the test programs into
 # DESTDIR, guest-root.sh turns that into an initramfs tree, and the tree is
-# packed as base.cpio. Cached in $FUSEPT_CACHE/guest/HASH, where HASH covers
-# the repository (less module/ and .git) and the chroot's package state.
+# packed as base.cpio. The libfuse examples are built a second time in the
+# sid chroot, with sid's libfuse (3.18), into DESTDIR/libfuse-NEW/bin
+# (/usr/local/fusept/libfuse-NEW/bin in the guest; NEW is sid's version).
+# Cached in $FUSEPT_CACHE/guest/HASH, where HASH covers the repository
+# (less module/ and .git), the chroot's package state and the version of
+# sid's libfuse3-dev.
 # Usage: build-guest.sh   (prints the directory holding base.cpio)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 suite=$GUEST_SUITE
 root=$(suite_root "$suite")
+new=$NEWFUSE_SUITE
+newroot=$(suite_root "$new")
 
 source_hash() {
 	{
@@ -16,6 +22,7 @@ source_hash() {
 			-type f ! -name '*.o' ! -name '*.ko' -print0 | LC_ALL=C sort -z |
 			xargs -0 sha256sum)
 		sha256sum "$root/var/lib/dpkg/status"
+		newfuse_version
 	} | sha256sum | cut -c1-16
 }
 
@@ -24,6 +31,28 @@ copy_repo() {
 	mkdir -p "$root/src"
 	tar -C "$REPO" --exclude=./.git --exclude='*.o' --exclude='*.ko' -cf - . |
 		tar -C "$root/src" -xf -
+}
+
+newfuse_version() {
+	in_suite "$new" dpkg-query -W -f '${Version}' libfuse3-dev
+}
+
+# The newer libfuse's examples, into DESTDIR/libfuse-VERSION (seeded from
+# PREV, the previous build's DESTDIR)
+build_newfuse() {
+	local dest=$1 prev=$2 ver out=$newroot/tmp/fusept-newfuse
+	ver=$(in_suite "$new" pkg-config fuse3 --modversion)
+	rm -rf "$out" "$newroot/src"
+	mkdir -p "$newroot/src/tests" "$out"
+	cp -r "$REPO/tests/guest" "$newroot/src/tests/"
+	[ -z "$prev" ] || [ ! -d "$prev/libfuse-$ver" ] ||
+		cp -a "$prev/libfuse-$ver/." "$out/"
+	in_suite "$new" env FUSEPT_EXAMPLES_ONLY=1 \
+		FUSEPT_EXAMPLES="$NEWFUSE_EXAMPLES" \
+		sh /src/tests/guest/build.sh /tmp/fusept-newfuse || return 1
+	rm -rf "$dest"/libfuse-*
+	cp -a "$out" "$dest/libfuse-$ver"
+	rm -rf "$out" "$newroot/src"
 }
 
 build() {
@@ -35,11 +64,16 @@ build() {
 	# Seed DESTDIR with the previous build: build.sh rebuilds what changed.
 	prev=$(ls -1dt "$FUSEPT_CACHE"/guest/*/dest 2>/dev/null | head -1) || true
 	[ -z "$prev" ] || cp -a "$prev" "$root/tmp/fusept-guest/dest"
+	mkdir -p "$root/tmp/fusept-guest/dest"
+	build_newfuse "$root/tmp/fusept-guest/dest" "$prev" >"$dir.log" 2>&1 || {
+		tail -40 "$dir.log" >&2
+		die "guest build (libfuse examples in $new) failed (log: $dir.log)"
+	}
 	in_suite "$suite" bash -c '
 		set -e
 		/src/tests/guest/build.sh /tmp/fusept-guest/dest
 		/src/tests/vm/guest-root.sh /tmp/fusept-guest/dest /tmp/fusept-guest/root
-		' >"$dir.log" 2>&1 || rc=$?
+		' >>"$dir.log" 2>&1 || rc=$?
 	if [ $rc != 0 ]; then
 		tail -40 "$dir.log" >&2
 		die "guest build failed (log: $dir.log)"
@@ -56,8 +90,13 @@ build() {
 }
 
 main() {
-	local dir
+	local dir missing
 	"$VM_DIR/setup-chroot.sh" "$suite"
+	"$VM_DIR/setup-chroot.sh" "$new"
+	# shellcheck disable=SC2086
+	missing=$(missing_pkgs "$new" $NEWFUSE_PKGS)
+	# shellcheck disable=SC2086
+	[ -z "${missing// /}" ] || apt_install "$new" $missing
 	dir=$FUSEPT_CACHE/guest/$(source_hash)
 	if [ ! -e "$dir/.ready" ]; then
 		mkdir -p "$FUSEPT_CACHE/guest"

@@ -2,12 +2,16 @@
 # The VM test matrix behind `make check` (and `make demo`).
 # For each selected kernel: prepare its suite (chroot, or the host for
 # bookworm), fetch the Debian kernel image, build fusept.ko with DKMS, make
-# the initramfs, boot it in QEMU and judge the console log.
+# the initramfs, boot it in QEMU and judge the console log. Beside the
+# guests: the plain kbuild build of each kernel (kbuild-check.sh) and the
+# package lane "pkg" (pkg-test.sh: make deb, installed into a fresh
+# Debian system booted with systemd).
 # The last line printed is "N passed, M failed"; the exit status is non-zero
 # when M > 0.
 #
 # Env: KERNELS        kernels to run, by version prefix (default
-#                     "5.10 6.1 6.12 7 debug"; debug: the debug kernel)
+#                     "5.10 6.1 6.12 7 debug pkg"; debug: the debug
+#                     kernel; pkg: the package lane)
 #      FUSEPT_CACHE   cache directory (default /var/cache/fusept)
 #      FUSEPT_RESULTS results directory (default $FUSEPT_CACHE/results)
 #      FUSEPT_TIMEOUT per-boot timeout in seconds (default 2700)
@@ -22,8 +26,9 @@
 #                     make fuzz: fuzz)
 #      FUSEPT_RESULT_TAG  prefix of the per-kernel results directory
 #                     (make fuzz: "fuzz-", results in $FUSEPT_RESULTS/fuzz-KVER)
-#      FUSEPT_JOBS    guests booted at a time (default 2; the demo: 1).
-#                     Everything before the boots (suites, images, DKMS
+#      FUSEPT_JOBS    jobs at a time (default 2; the demo: 1): the
+#                     guests, the package lane and the kbuild checks.
+#                     Everything before them (suites, images, DKMS
 #                     builds, initramfs) runs one kernel after the other.
 # Usage: check.sh [--demo]   (--demo: host kernel only, run demo.sh, live)
 set -euo pipefail
@@ -37,7 +42,7 @@ if [ "${1:-}" = --demo ]; then
 	KERNELS=${DEMO_KERNEL:-6.1}
 	export FUSEPT_LIVE=1
 fi
-KERNELS=${KERNELS:-5.10 6.1 6.12 7 debug}
+KERNELS=${KERNELS:-5.10 6.1 6.12 7 debug pkg}
 # What `make check` runs on the debug kernel: most groups there are two to
 # twenty times slower than on a Debian kernel (pt-daemon 112 s instead of
 # 72 s, pt-readdir 365 s instead of 17 s), so only the groups that take
@@ -79,11 +84,24 @@ record() { # record KVER PASSED FAILED [NOTE]
 	echo "kernel $1: $2 passed, $3 failed${4:+ ($4)}"
 }
 
-# The guests to boot, filled by prepare_kernel: one entry per kernel;
-# JOB_VARS: "VAR=value ..." for env(1), JOB_APPEND: its FUSEPT_APPEND
+# The jobs of boot_all, filled by prepare_kernel: JOB_KIND is "guest"
+# (boot a kernel's guest), "pkg" (the package lane) or "kbuild" (the
+# kbuild checks of KBUILD_LIST); JOB_KVER names the results directory;
+# for a guest, JOB_VARS: "VAR=value ..." for env(1), JOB_APPEND: its
+# FUSEPT_APPEND
+JOB_KIND=()
 JOB_KVER=()
 JOB_VARS=()
 JOB_APPEND=()
+# "SUITE KVER" of each kernel whose kbuild build is to be checked
+KBUILD_LIST=()
+
+add_job() { # add_job KIND KVER [VARS [APPEND]]
+	JOB_KIND+=("$1")
+	JOB_KVER+=("$2")
+	JOB_VARS+=("${3:-}")
+	JOB_APPEND+=("${4-${FUSEPT_APPEND:-}}")
+}
 
 # prepare_kernel KEY SUITE TOKENS: everything up to the boot for one
 # kernel (a failure is recorded at once), then a guest in the JOB_ lists
@@ -92,6 +110,9 @@ prepare_kernel() {
 	log "kernel $key ($suite)"
 	if [ "$key" = "$DEBUG_KEY" ]; then
 		prepare_debug_kernel
+		return
+	elif [ "$key" = "$PKG_KEY" ]; then
+		add_job pkg "$PKG_KEY"
 		return
 	fi
 	kver=$(timed "prepare $suite" "$VM_DIR/prepare-suite.sh" "$suite") ||
@@ -130,6 +151,8 @@ build_guest() {
 	local suite=$1 kver=$2 res=$FUSEPT_RESULTS/$2
 	timed "dkms build $kver" "$VM_DIR/build-module.sh" "$suite" "$kver" "$res" ||
 		{ record "$kver" 0 1 "build failed"; return; }
+	rm -f "$res/host.log"
+	[ "$MODE" = demo ] || KBUILD_LIST+=("$suite $kver")
 	if [ -z "$GUEST" ]; then
 		record "$kver" 0 1 "no guest userland"
 		return
@@ -137,45 +160,96 @@ build_guest() {
 	timed "initramfs $kver" "$VM_DIR/mkinitrd.sh" "$kver" "$res/fusept.ko" \
 		"$GUEST" "$res/initrd.img" ||
 		{ record "$kver" 0 1 "initramfs failed"; return; }
-	JOB_KVER+=("$kver")
-	JOB_VARS+=("$3")
-	JOB_APPEND+=("${4-${FUSEPT_APPEND:-}}")
+	add_job guest "$kver" "$3" "${4-${FUSEPT_APPEND:-}}"
 }
 
-# boot_guest I: boot the I-th guest (its console log in its results)
-boot_guest() {
-	local kver=${JOB_KVER[$1]} res=$FUSEPT_RESULTS/${JOB_KVER[$1]}
-	log "booting $kver (console: $res/console.log)"
-	# shellcheck disable=SC2086
-	timed "boot+run $kver" env ${JOB_VARS[$1]} \
-		FUSEPT_APPEND="${JOB_APPEND[$1]}" \
-		"$VM_DIR/boot.sh" "$kver" "$res/initrd.img" "$res/console.log" \
-		"$SCRIPT" || true
+# run_job I: run the I-th job (a guest's console log in its results)
+run_job() {
+	local kver=${JOB_KVER[$1]} res=$FUSEPT_RESULTS/${JOB_KVER[$1]} ent
+	case ${JOB_KIND[$1]} in
+	pkg)
+		log "package lane (results: $res)"
+		timed "package lane" "$VM_DIR/pkg-test.sh" "$res" || true
+		;;
+	kbuild)
+		# niced: it fills the cores the guests leave idle
+		for ent in "${KBUILD_LIST[@]}"; do
+			# shellcheck disable=SC2086
+			set -- $ent
+			timed "kbuild checks $2" nice -n 10 "$VM_DIR/kbuild-check.sh" \
+				"$1" "$2" "$FUSEPT_RESULTS/$2" || true
+		done
+		;;
+	*)
+		log "booting $kver (console: $res/console.log)"
+		# shellcheck disable=SC2086
+		timed "boot+run $kver" env ${JOB_VARS[$1]} \
+			FUSEPT_APPEND="${JOB_APPEND[$1]}" \
+			"$VM_DIR/boot.sh" "$kver" "$res/initrd.img" "$res/console.log" \
+			"$SCRIPT" || true
+		;;
+	esac
 }
 
-# boot_all: every guest, FUSEPT_JOBS at a time. A guest under TCG keeps
+# boot_all: every job, FUSEPT_JOBS at a time. A guest under TCG keeps
 # about 1.2 of this machine's 2 cores busy, so two at a time finish the
 # matrix in about two thirds of the time one after the other take.
 boot_all() {
-	local i jobs=${FUSEPT_JOBS:-2} running=0
+	local i jobs=${FUSEPT_JOBS:-2} pids=()
 	[ "$MODE" != demo ] || jobs=1
-	for i in "${!JOB_KVER[@]}"; do
-		if [ "$running" -ge "$jobs" ]; then
-			wait -n || true
-			running=$((running - 1))
+	[ "${#KBUILD_LIST[@]}" = 0 ] || add_job kbuild kbuild
+	for i in "${!JOB_KIND[@]}"; do
+		if [ "${#pids[@]}" -ge "$jobs" ]; then
+			wait -n "${pids[@]}" || true
+			running_pids pids
 		fi
-		boot_guest "$i" &
-		running=$((running + 1))
+		run_job "$i" &
+		pids+=($!)
 	done
-	wait || true
+	wait "${pids[@]}" || true
 }
 
-# judge_all: count every guest's results, in the order they were built
+# running_pids ARRAY: keep in ARRAY only the pids still running
+running_pids() {
+	local -n arr=$1
+	local p left=()
+	for p in "${arr[@]}"; do
+		! kill -0 "$p" 2>/dev/null || left+=("$p")
+	done
+	arr=("${left[@]}")
+}
+
+# counts FILE: "PASSED FAILED" of the PASS and FAIL lines in FILE
+counts() {
+	echo "$(grep -c '^PASS ' "$1" || true) $(grep -c '^FAIL ' "$1" || true)"
+}
+
+# judge_all: count every job's results, in the order they were built:
+# a guest's console log with its kbuild checks, the package lane's
+# host-side checks with its VM's console log
 judge_all() {
-	local kver counts
-	for kver in "${JOB_KVER[@]}"; do
-		counts=$("$VM_DIR/parse-log.sh" "$FUSEPT_RESULTS/$kver/console.log")
-		record "$kver" "${counts% *}" "${counts#* }"
+	local i kver res c h p f
+	for i in "${!JOB_KIND[@]}"; do
+		kver=${JOB_KVER[$i]}
+		res=$FUSEPT_RESULTS/$kver
+		case ${JOB_KIND[$i]} in
+		kbuild) continue ;;
+		esac
+		c="0 0"
+		h="0 0"
+		if [ "${JOB_KIND[$i]}" = guest ] || [ -e "$res/console.log" ]; then
+			c=$("$VM_DIR/parse-log.sh" "$res/console.log")
+		fi
+		if [ -s "$res/host.log" ]; then
+			h=$(counts "$res/host.log")
+			grep '^FAIL ' "$res/host.log" >&2 || true
+		elif [ "$MODE" != demo ]; then
+			h="0 1"
+			echo "--- FAIL $kver: no host-side results ($res/host.log)" >&2
+		fi
+		p=$((${c% *} + ${h% *}))
+		f=$((${c#* } + ${h#* }))
+		record "$kver" "$p" "$f"
 	done
 }
 
@@ -199,6 +273,10 @@ main() {
 	if grep -qw "$DEBUG_KEY:$GUEST_SUITE" <<<"$entries"; then
 		timed "debug kernel packages" "$VM_DIR/build-debug-kernel.sh" --deps ||
 			warn "the debug kernel's build packages could not be installed"
+	fi
+	if grep -qw "$PKG_KEY:$PKG_SUITE" <<<"$entries"; then
+		timed "make deb's packages" "$VM_DIR/pkg-test.sh" --deps ||
+			warn "make deb's build packages could not be installed"
 	fi
 	GUEST=$(timed "guest userland" "$VM_DIR/build-guest.sh") || GUEST=
 	for ent in $entries; do

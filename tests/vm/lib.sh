@@ -33,11 +33,21 @@ REPO=$(cd "$VM_DIR/../.." && pwd)
 
 # Kernel matrix: version key -> Debian suite whose linux-headers-amd64 is used.
 # bookworm is the host itself (Debian 12). "debug" is not a Debian kernel:
-# build-debug-kernel.sh builds it from trixie's linux-source-6.12.
-MATRIX="5.10:bullseye 6.1:bookworm 6.12:trixie 7:sid debug:trixie"
+# build-debug-kernel.sh builds it from trixie's linux-source-6.12. "pkg"
+# is the package lane (pkg-test.sh), not a kernel of its own.
+MATRIX="5.10:bullseye 6.1:bookworm 6.12:trixie 7:sid debug:trixie pkg:trixie"
 DEBUG_KEY=debug
 HOST_SUITE=bookworm
 GUEST_SUITE=trixie # builds the guest userland (libfuse 3.17, fio, ...)
+# The newer libfuse (sid's 3.18): build-guest.sh builds these libfuse
+# examples a second time in this suite's chroot, with its libfuse.
+NEWFUSE_SUITE=sid
+NEWFUSE_PKGS="libfuse3-dev pkgconf"
+NEWFUSE_EXAMPLES="hello_ll passthrough_ll"
+# The package lane ("pkg"): make deb in this suite's chroot, installed
+# into a fresh system of the same suite (pkg-image.sh, pkg-test.sh).
+PKG_KEY=pkg
+PKG_SUITE=trixie
 
 # Packages every chroot gets; the guest suite gets GUEST_PKGS on top.
 CHROOT_PKGS="gcc make libc6-dev linux-headers-amd64 kmod dkms ca-certificates"
@@ -114,6 +124,13 @@ in_suite() {
 	fi
 	root=$(suite_root "$suite")
 	[ -e "$root/.fusept-ready" ] || die "no chroot for $suite at $root"
+	in_root "$root" "$@"
+}
+
+# in_root DIR CMD...: run CMD chrooted into DIR, as in_suite does
+in_root() {
+	local root=$1
+	shift
 	cp -L /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
 	env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C.UTF-8 \
 		DEBIAN_FRONTEND=noninteractive \

@@ -1,0 +1,117 @@
+#!/bin/bash
+# The plain kbuild build of fusept for one kernel of the matrix, beside
+# the DKMS build, in that kernel's suite: `make -C KDIR M=.../module`
+# builds fusept.ko warning-free; the same command again compiles nothing
+# (and its time is printed); modules_install puts fusept.ko under
+# INSTALL_MOD_PATH; module/Makefile with a KDIR that does not exist stops
+# with fusept's own error naming that directory.
+# Writes "PASS name" / "FAIL name: reason" lines to OUTDIR/host.log
+# (check.sh counts them with the kernel's guest results) and the build
+# output to OUTDIR/kbuild.log.
+# Usage: kbuild-check.sh SUITE KVER OUTDIR
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+suite=${1:?usage: kbuild-check.sh SUITE KVER OUTDIR}
+kver=${2:?}
+out=${3:?}
+root=$(suite_root "$suite")
+work=/tmp/fusept-kbuild-$kver # inside the suite root
+kdir=/usr/src/linux-headers-$kver
+blog=$out/kbuild.log
+
+result() { # result NAME OK-OR-REASON [DETAIL]
+	if [ "$2" = ok ]; then
+		echo "PASS kbuild-$1${3:+ ($3)}"
+	else
+		echo "FAIL kbuild-$1: $2"
+	fi >>"$out/host.log"
+}
+
+# kb CMD: run a shell command in the copy of the tree, output to the log
+kb() {
+	echo "\$ $1" >>"$blog"
+	in_suite "$suite" bash -c "cd $work && $1" >>"$blog" 2>&1
+}
+
+copy_tree() {
+	rm -rf "${root:?}$work"
+	mkdir -p "$root$work"
+	tar -C "$REPO" --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
+		--exclude='.probes' --exclude='compat-gen.h' --exclude='*.mod*' \
+		-cf - dkms.conf module include | tar -C "$root$work" -xf -
+}
+
+check_build() {
+	local from
+	from=$(wc -l <"$blog")
+	if ! kb "make -j2 -C $kdir M=$work/module"; then
+		result build "make -C $kdir M=... failed (log: $blog)"
+	elif [ ! -s "$root$work/module/fusept.ko" ]; then
+		result build "no fusept.ko (log: $blog)"
+	elif tail -n +"$from" "$blog" | grep -q 'warning:'; then
+		result build "compiler warnings (log: $blog)"
+	else
+		result build ok
+	fi
+}
+
+# A second build of the unchanged tree: nothing compiled, nothing linked.
+check_noop() {
+	local from start secs
+	from=$(wc -l <"$blog")
+	start=$(date +%s%N)
+	if ! kb "make -j2 -C $kdir M=$work/module"; then
+		result noop-rebuild "the second make failed (log: $blog)"
+		return
+	fi
+	secs=$((($(date +%s%N) - start) / 1000000))
+	secs=$((secs / 1000)).$((secs % 1000 / 100))
+	echo "no-op rebuild of fusept for $kver: $secs s" >>"$blog"
+	if tail -n +"$from" "$blog" | grep -Eq '^ *(CC|LD|BTF) '; then
+		result noop-rebuild "the second make rebuilt something (log: $blog)"
+	else
+		result noop-rebuild ok "$secs s"
+	fi
+}
+
+check_install() {
+	local ko
+	kb "make -C $kdir M=$work/module INSTALL_MOD_PATH=$work/inst \
+		INSTALL_MOD_DIR=extra modules_install" || true
+	ko=$(find "$root$work/inst/lib/modules/$kver/extra" -name 'fusept.ko*' \
+		2>/dev/null | head -1)
+	if [ -n "$ko" ]; then
+		result modules-install ok
+	else
+		result modules-install "no fusept.ko under INSTALL_MOD_PATH/lib/modules/$kver/extra"
+	fi
+}
+
+check_wrong_kdir() {
+	local msg rc=0
+	msg=$(in_suite "$suite" make -s -C "$work/module" KDIR=/nonexistent 2>&1) ||
+		rc=$?
+	echo "$msg" >>"$blog"
+	if [ $rc = 0 ]; then
+		result wrong-kdir "make with KDIR=/nonexistent succeeded"
+	elif ! grep -q '^fusept: .*/nonexistent' <<<"$msg"; then
+		result wrong-kdir "no fusept error naming /nonexistent: $(head -1 <<<"$msg")"
+	else
+		result wrong-kdir ok
+	fi
+}
+
+main() {
+	mkdir -p "$out"
+	rm -f "$out/host.log"
+	: >"$blog"
+	copy_tree
+	check_build
+	check_noop
+	check_install
+	check_wrong_kdir
+	rm -rf "${root:?}$work"
+	! grep -q '^FAIL' "$out/host.log"
+}
+
+main
