@@ -501,34 +501,62 @@ static void __attribute__((noreturn)) fail_start(struct req *r, pid_t pid,
 	die(EXIT_MOUNT, "%s: %s", r->daemon, why);
 }
 
+/*
+ * Has the daemon (*pid, 0 once reaped or when it daemonized) ended with a
+ * failure? Waits up to wait_ms for it to end; *why says how it ended.
+ */
+static bool daemon_failed(pid_t *pid, long wait_ms, char *why, size_t size)
+{
+	long waited = 0;
+	int status;
+
+	while (*pid > 0) {
+		if (waitpid(*pid, &status, WNOHANG) == *pid) {
+			*pid = 0;	/* it may have daemonized: go on */
+			if (WIFSIGNALED(status)) {
+				snprintf(why, size, "killed by signal %d before answering",
+					 WTERMSIG(status));
+				return true;
+			}
+			if (WEXITSTATUS(status)) {
+				snprintf(why, size, "exited with status %d before answering",
+					 WEXITSTATUS(status));
+				return true;
+			}
+			return false;
+		}
+		if (waited >= wait_ms)
+			break;
+		sleep_ms(20);
+		waited += 20;
+	}
+	return false;
+}
+
 /* Wait until the daemon has answered INIT; fail if it is gone first */
 static void wait_live(struct req *r, pid_t pid)
 {
 	long waited;
 	char state[32], why[128];
-	int status;
 
 	for (waited = 0; waited < r->timeout * 1000L; waited += 20) {
-		if (pid > 0 && waitpid(pid, &status, WNOHANG) == pid) {
-			pid = 0;	/* it may have daemonized: go on */
-			if (WIFSIGNALED(status)) {
-				snprintf(why, sizeof(why), "killed by signal %d before answering",
-					 WTERMSIG(status));
-				fail_start(r, 0, why);
-			}
-			if (WEXITSTATUS(status)) {
-				snprintf(why, sizeof(why), "exited with status %d before answering",
-					 WEXITSTATUS(status));
-				fail_start(r, 0, why);
-			}
-		}
+		if (daemon_failed(&pid, 0, why, sizeof(why)))
+			fail_start(r, 0, why);
 		read_state(r, state, sizeof(state));
 		if (!strcmp(state, "live"))
 			return;
-		if (!strcmp(state, "error"))
-			fail_start(r, pid, "refused the connection (INIT)");
-		if (!strcmp(state, "ended") || !state[0])
-			fail_start(r, pid, "closed the connection before answering");
+		if (!strcmp(state, "error") || !strcmp(state, "ended") || !state[0]) {
+			/*
+			 * A daemon that exits closes the connection before
+			 * its exit status can be reaped: say how it ended,
+			 * not only that the connection is gone.
+			 */
+			if (daemon_failed(&pid, 1000, why, sizeof(why)))
+				fail_start(r, 0, why);
+			fail_start(r, pid, strcmp(state, "error") ?
+				   "closed the connection before answering" :
+				   "refused the connection (INIT)");
+		}
 		sleep_ms(20);
 	}
 	snprintf(why, sizeof(why), "no answer in %d s", r->timeout);
