@@ -299,7 +299,7 @@ newfuse_checks() {
 	fi
 	if do_mount -t fusept.ll-new -o "source=$L,allow_other" none "$M"; then
 		mounted_ok mh-newfuse-ll-mount
-		if fsxcheck -N 3000 -S 318 "$M/fsx" >"$WORK/mh-fsx.log" 2>&1; then
+		if fsxcheck -N 1000 -S 318 "$M/fsx" >"$WORK/mh-fsx.log" 2>&1; then
 			pass mh-newfuse-ll-fsx
 		else
 			failc mh-newfuse-ll-fsx "$(tail -3 "$WORK/mh-fsx.log")"

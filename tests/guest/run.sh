@@ -872,7 +872,7 @@ rw_stress() {
 }
 
 # fsxcheck against a model of the file (fusept.fsx_ops=N operations in
-# all, default 60000): passthrough_ll in three cache modes,
+# all, default 50000): passthrough_ll in three cache modes,
 # passthrough_fh, fusept-passthrough with passthrough on.
 test_rw_fsx() { rw_stress rw-fsx '^fsx-'; }
 

@@ -22,16 +22,17 @@
 TESTS=$(cd "$(dirname "$0")" && pwd)
 . "$TESTS/lib.sh"
 
-# Default fsx budget: 60000 operations, shared out (percent) over the
+# Default fsx budget: 50000 operations, shared out (percent) over the
 # runs below: nearly all of them on the passthrough file of
 # fusept-passthrough (about 320 operations a second under QEMU TCG on a
-# loaded 2-core host: 57000 in about 3 min), the rest over the libfuse
+# loaded 2-core host: 47500 in about 2.5 min), the rest over the libfuse
 # examples, where every operation is one or more round trips to the
 # daemon (35-100 a second). With the defaults the fsx steps take about
 # 4 min on a loaded host, the stress steps 3 x (stress_secs + ~3 s).
 # fusept.fsx_ops=N scales all of them (N=1000000: about 60 min). The
-# default was 100000 until make check needed the time for other groups.
-DEFAULT_OPS=60000
+# default was 100000, then 60000, until make check needed the time for
+# other groups.
+DEFAULT_OPS=50000
 PCT_LL_AUTO=2
 PCT_LL_NEVER=1
 PCT_LL_WB=1
