@@ -145,7 +145,7 @@ for step in check_module check_fstab_mount check_kill_and_remount \
 	stamp "$step"
 	$step
 done
-stamp done
+stamp "done"
 echo "FUSEPT-GUEST-EXIT $failed"
 echo FUSEPT-GUEST-DONE
 # (the poweroff verb would ask logind first, which is not there)
