@@ -90,13 +90,11 @@ build() {
 }
 
 main() {
-	local dir missing
+	local dir
 	"$VM_DIR/setup-chroot.sh" "$suite"
 	"$VM_DIR/setup-chroot.sh" "$new"
 	# shellcheck disable=SC2086
-	missing=$(missing_pkgs "$new" $NEWFUSE_PKGS)
-	# shellcheck disable=SC2086
-	[ -z "${missing// /}" ] || apt_install "$new" $missing
+	install_missing "$new" $NEWFUSE_PKGS
 	dir=$FUSEPT_CACHE/guest/$(source_hash)
 	if [ ! -e "$dir/.ready" ]; then
 		mkdir -p "$FUSEPT_CACHE/guest"

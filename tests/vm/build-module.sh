@@ -17,18 +17,9 @@ ver=$(package_version)
 
 # The DKMS source: dkms.conf, module/ and the shared include/ (UAPI header).
 copy_sources() {
-	local src=$root$work/source/fusept-$ver d dirs=
 	rm -rf "${root:?}$work"
-	mkdir -p "$src" "$root$work/tree" "$root$work/install"
-	for d in module include; do
-		[ -d "$REPO/$d" ] && dirs="$dirs $d"
-	done
-	# shellcheck disable=SC2086
-	tar -C "$REPO" --exclude='*.o' --exclude='*.ko' --exclude='*.ko.*' \
-		--exclude='.*.cmd' --exclude='.*.d' --exclude='*.mod' --exclude='*.mod.c' \
-		--exclude='Module.symvers' --exclude='modules.order' --exclude='.tmp_*' \
-		--exclude='.probes' --exclude='compat-gen.h' \
-		-cf - dkms.conf $dirs | tar -C "$src" -xf -
+	mkdir -p "$root$work/tree" "$root$work/install"
+	copy_module_sources "$root$work/source/fusept-$ver"
 }
 
 run_dkms() {

@@ -96,11 +96,11 @@ JOB_APPEND=()
 # "SUITE KVER" of each kernel whose kbuild build is to be checked
 KBUILD_LIST=()
 
-add_job() { # add_job KIND KVER [VARS [APPEND]]
+add_job() { # add_job KIND KVER [VARS [APPEND]] (a guest's VARS, APPEND)
 	JOB_KIND+=("$1")
 	JOB_KVER+=("$2")
 	JOB_VARS+=("${3:-}")
-	JOB_APPEND+=("${4-${FUSEPT_APPEND:-}}")
+	JOB_APPEND+=("${4:-}")
 }
 
 # prepare_kernel KEY SUITE TOKENS: everything up to the boot for one

@@ -35,10 +35,7 @@ kb() {
 
 copy_tree() {
 	rm -rf "${root:?}$work"
-	mkdir -p "$root$work"
-	tar -C "$REPO" --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
-		--exclude='.probes' --exclude='compat-gen.h' --exclude='*.mod*' \
-		-cf - dkms.conf module include | tar -C "$root$work" -xf -
+	copy_module_sources "$root$work"
 }
 
 check_build() {

@@ -153,18 +153,35 @@ apt_stamp() { echo "$FUSEPT_CACHE/stamps/apt-$1"; }
 
 # apt-get update in SUITE unless done within the last day.
 apt_refresh() {
-	local suite=$1 stamp
-	stamp=$(apt_stamp "$suite")
+	refresh_lists "$1" in_suite "$1" || true
+}
+
+# refresh_lists NAME CMD...: `CMD apt-get update` unless done within the
+# last day (stamp apt-NAME); false when the lists were that fresh
+refresh_lists() {
+	local name=$1 stamp
+	shift
+	stamp=$(apt_stamp "$name")
 	if [ -e "$stamp" ] && [ -z "$(find "$stamp" -mmin +1440)" ]; then
-		return 0
+		return 1
 	fi
-	log "apt-get update ($suite)"
-	in_suite "$suite" apt-get update -qq \
-		-o Acquire::Check-Valid-Until=false >&2 ||
-		warn "apt-get update failed in $suite, using the old package lists"
+	log "apt-get update ($name)"
+	"$@" apt-get update -qq -o Acquire::Check-Valid-Until=false >&2 ||
+		warn "apt-get update failed in $name, using the old package lists"
 	mkdir -p "$(dirname "$stamp")"
 	touch "$stamp"
-	return 0
+}
+
+# install_missing SUITE PKG...: apt-get install those not installed
+install_missing() {
+	local suite=$1 missing
+	shift
+	missing=$(missing_pkgs "$suite" "$@")
+	[ -n "${missing// /}" ] || return 0
+	# shellcheck disable=SC2086
+	log "apt-get install ($suite):" $missing
+	# shellcheck disable=SC2086
+	apt_install "$suite" $missing
 }
 
 apt_install() {
@@ -172,6 +189,22 @@ apt_install() {
 	shift
 	in_suite "$suite" apt-get install -y -qq --no-install-recommends \
 		-o Dpkg::Use-Pty=0 "$@" >&2
+}
+
+# copy_module_sources DEST: what DKMS and kbuild build from (dkms.conf,
+# module/, include/), without build products
+copy_module_sources() {
+	local d dirs=
+	mkdir -p "$1"
+	for d in module include; do
+		[ -d "$REPO/$d" ] && dirs="$dirs $d"
+	done
+	# shellcheck disable=SC2086
+	tar -C "$REPO" --exclude='*.o' --exclude='*.ko' --exclude='*.ko.*' \
+		--exclude='.*.cmd' --exclude='.*.d' --exclude='*.mod' --exclude='*.mod.c' \
+		--exclude='Module.symvers' --exclude='modules.order' --exclude='.tmp_*' \
+		--exclude='.probes' --exclude='compat-gen.h' \
+		-cf - dkms.conf $dirs | tar -C "$1" -xf -
 }
 
 # Kernel version of the headers linux-headers-amd64 points to in SUITE.

@@ -83,11 +83,7 @@ fail() {
 stale() {
 	local old
 	old=$(cat "$dir/.kver")
-	[ "$(find "$(apt_stamp "image-$suite")" -mmin -1440 2>/dev/null)" ] &&
-		return 1
-	in_root "$dir" apt-get update -qq >>"$logf" 2>&1 || return 1
-	mkdir -p "$FUSEPT_CACHE/stamps"
-	touch "$(apt_stamp "image-$suite")"
+	refresh_lists "image-$suite" in_root "$dir" || return 1
 	[ "$(image_kver)" != "$old" ]
 }
 

@@ -28,15 +28,6 @@ mnt=/mnt/pt
 # make deb's Build-Depends beyond what the chroot has, and lintian
 PKG_BUILD_PKGS="build-essential debhelper dh-dkms libfuse3-dev pkgconf lintian"
 
-deps() {
-	local missing
-	# shellcheck disable=SC2086
-	missing=$(missing_pkgs "$suite" $PKG_BUILD_PKGS)
-	[ -n "${missing// /}" ] || return 0
-	log "apt-get install ($suite):" $missing
-	# shellcheck disable=SC2086
-	apt_install "$suite" $missing
-}
 
 result() { # result NAME ok|REASON [DETAIL]
 	if [ "$2" = ok ]; then
@@ -50,9 +41,8 @@ result() { # result NAME ok|REASON [DETAIL]
 make_deb() {
 	local t0 rc=0
 	rm -rf "${root:?}$work"
-	mkdir -p "$root$work/src"
-	tar -C "$REPO" --exclude=./.git --exclude=./dist --exclude='*.o' \
-		--exclude='*.ko' -cf - . | tar -C "$root$work/src" -xf -
+	# the tree as make deb itself copies it
+	(cd "$REPO" && packaging/copy-tree.sh "$root$work/src")
 	t0=$(date +%s)
 	in_suite "$suite" make -C "$work/src" deb DIST="$work/dist" \
 		>"$res/deb.log" 2>&1 || rc=$?
@@ -137,7 +127,8 @@ make_disk() {
 
 main() {
 	local image sys
-	[ "${1:-}" != --deps ] || { deps; return; }
+	# shellcheck disable=SC2086
+	[ "${1:-}" != --deps ] || { install_missing "$suite" $PKG_BUILD_PKGS; return; }
 	res=${1:?usage: pkg-test.sh RESDIR}
 	mkdir -p "$res"
 	rm -rf "$res/dist" "$res/disk.img" "$res/console.log"
