@@ -4,8 +4,9 @@
 # run against the kernel's own FUSE (guest, root, busybox sh).
 #
 # For each daemon (the unmodified libfuse examples passthrough_ll,
-# passthrough_fh, passthrough, and tools/fusept-passthrough with
-# --no-passthrough) and mount mode (dp: allow_other +
+# passthrough_fh, passthrough, the newer libfuse's passthrough_ll as
+# ll-new, and tools/fusept-passthrough with --no-passthrough) and mount
+# mode (dp: allow_other +
 # default_permissions, nodp: allow_other only, posixtest as root; udp and
 # unodp: the same, posixtest as the unprivileged user 1000) selected,
 # posixtest runs over a fresh tmpfs directory once through the kernel's
@@ -50,17 +51,24 @@ knob() {
 	[ -n "$v" ] || v=$(cmdline_arg "$2" | tr , ' ') || v=
 	echo "${v:-$3}"
 }
-ALL_DAEMONS="passthrough_ll passthrough_fh passthrough fusept-passthrough"
+# The newer libfuse's passthrough_ll (sid's 3.18, which
+# tests/vm/build-guest.sh builds into /usr/local/fusept/libfuse-VERSION),
+# the daemon ll-new here.
+NEWLL=$(ls -d /usr/local/fusept/libfuse-*/bin/passthrough_ll 2>/dev/null |
+	tail -1)
+ALL_DAEMONS="passthrough_ll passthrough_fh passthrough fusept-passthrough
+	ll-new"
 ALL_MODES="dp nodp udp unodp"
 # What make check runs (about 4 min on a loaded host): one run for each
 # of root / the user with / without default_permissions: passthrough_ll
 # as root with it, passthrough as root without it, passthrough_fh as the
 # user without it, and fusept-passthrough as the user with it (it creates
 # files as the caller; the libfuse examples make them root's, so that as
-# the user with default_permissions almost nothing could be done).
-# FUSEPT_RW_RUNS=full (fusept.rw_runs=full) runs all sixteen.
+# the user with default_permissions almost nothing could be done); and
+# the newer libfuse's passthrough_ll as root without it.
+# FUSEPT_RW_RUNS=full (fusept.rw_runs=full) runs all of them.
 CI_RUNS="passthrough_ll:dp passthrough:nodp passthrough_fh:unodp
-	fusept-passthrough:udp"
+	fusept-passthrough:udp ll-new:nodp"
 RUNS=$(knob FUSEPT_RW_RUNS fusept.rw_runs "$CI_RUNS")
 if [ "$RUNS" = full ]; then
 	RUNS=$(for d in $ALL_DAEMONS; do for m in $ALL_MODES; do
@@ -102,6 +110,14 @@ short() {
 	esac
 }
 
+# daemon_cmd DAEMON: the command that runs it
+daemon_cmd() {
+	case $1 in
+	ll-new) echo "$NEWLL" ;;
+	*) echo "$1" ;;
+	esac
+}
+
 # mode_opts MODE: the mount options of a mode (dp, nodp: posixtest runs
 # as root; udp, unodp: as the unprivileged user 1000)
 mode_opts() {
@@ -123,8 +139,9 @@ as_user() {
 # option); the high-level examples serve / and are given no directory.
 daemon_args() {
 	case $1 in
-	passthrough_ll)
-		if timeout 10 passthrough_ll --help 2>&1 | grep -q -- '-o xattr'; then
+	passthrough_ll | ll-new)
+		if timeout 10 "$(daemon_cmd "$1")" --help 2>&1 |
+			grep -q -- '-o xattr'; then
 			echo "-f -o source=$2,xattr"
 		else
 			echo "-f -o source=$2"
@@ -169,6 +186,11 @@ umount_run() {
 run_one() {
 	local impl=$1 d=$2 mode=$3 tag dev m low out pid target rc t0 t1
 	tag=$(short "$d")-$mode
+	if [ -z "$(daemon_cmd "$d")" ]; then
+		echo "FAIL setup: no $d in /usr/local/fusept/libfuse-*" \
+			>"$RWRES/$impl-$tag.out"
+		return 1
+	fi
 	dev=/dev/$impl
 	m=$RWMNT/rw-$impl-$tag
 	low=$RWLOWER/$impl-$tag
@@ -181,7 +203,8 @@ run_one() {
 	esac
 	# shellcheck disable=SC2046 # the arguments are split on purpose
 	timeout -k 5 $((PT_TIMEOUT + 60)) fusept-mount -d "$dev" -t "$impl" \
-		-o "$(mode_opts "$mode")" "$m" "$d" $(daemon_args "$d" "$low") \
+		-o "$(mode_opts "$mode")" "$m" "$(daemon_cmd "$d")" \
+		$(daemon_args "$d" "$low") \
 		>"$RWRES/$impl-$tag.daemon" 2>&1 &
 	pid=$!
 	if ! wait_mounted "$m" 10 "$pid"; then
@@ -191,7 +214,7 @@ run_one() {
 		return 1
 	fi
 	case $d in
-	passthrough_ll | fusept-passthrough) target=$m ;;
+	passthrough_ll | ll-new | fusept-passthrough) target=$m ;;
 	*) target=$m$low ;;
 	esac
 	t0=$(date +%s)

@@ -13,6 +13,9 @@
 #      system is made into a disk image and booted with its own kernel and
 #      initramfs; pkg-guest.sh (a systemd unit) checks the mount, kills
 #      the daemon, mounts again, removes fusept-dkms and powers off.
+#   4. Meanwhile, a kernel arriving after fusept: the system (after its
+#      disk image was made) gets the headers of a second kernel, and
+#      DKMS's hook must build fusept for that one too.
 # Host-side results go to RESDIR/host.log, the VM's console to
 # RESDIR/console.log; check.sh counts both.
 # Usage: pkg-test.sh RESDIR
@@ -125,8 +128,29 @@ make_disk() {
 	mkfs.ext4 -q -F -L fusept-pkg -d "$sys" "$res/disk.img" "${mb}M"
 }
 
+# new_kernel SYS KVER: headers of the generic flavour of the same release
+# (KVER is the cloud one), as a kernel upgrade brings them: their
+# installation runs DKMS's header hook, which must build and install
+# fusept for that kernel too. (The headers, not the image: the hook is
+# the same, and an image would need an initramfs built, minutes longer.)
+new_kernel() {
+	local sys=$1 new=${2%-cloud-amd64}-amd64 t0 rc=0 ko
+	t0=$(date +%s)
+	in_root "$sys" apt-get install -y -q --no-install-recommends \
+		-o Dpkg::Use-Pty=0 "linux-headers-$new" >"$res/new-kernel.log" 2>&1 ||
+		rc=$?
+	ko=$(find "$sys/lib/modules/$new/updates" -name 'fusept.ko*' 2>/dev/null | head -1)
+	if [ $rc != 0 ]; then
+		result new-kernel "apt-get install linux-headers-$new failed (log: $res/new-kernel.log)"
+	elif [ -z "$ko" ]; then
+		result new-kernel "DKMS built no fusept.ko for $new (log: $res/new-kernel.log)"
+	else
+		result new-kernel ok "$(($(date +%s) - t0)) s, DKMS built ${ko#"$sys"}"
+	fi
+}
+
 main() {
-	local image sys
+	local image sys kver
 	# shellcheck disable=SC2086
 	[ "${1:-}" != --deps ] || { install_missing "$suite" $PKG_BUILD_PKGS; return; }
 	res=${1:?usage: pkg-test.sh RESDIR}
@@ -143,7 +167,9 @@ main() {
 	cp -a "$image" "$sys"
 	install_debs "$sys" || { rm -rf --one-file-system "$sys"; return 1; }
 	setup_test "$sys"
+	kver=$(cat "$sys/.kver")
 	timed "pkg: disk image" make_disk "$sys"
+	new_kernel "$sys" "$kver"
 	rm -rf --one-file-system "$sys"
 	FUSEPT_DISK=$res/disk.img FUSEPT_VMLINUZ=$res/vmlinuz FUSEPT_MEM=1G \
 		FUSEPT_APPEND="" \
