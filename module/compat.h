@@ -313,6 +313,11 @@ static inline void fusept_pg_end_writeback(struct folio *pg)
 	folio_end_writeback(pg);
 }
 
+static inline void fusept_pg_wait_writeback(struct folio *pg)
+{
+	folio_wait_writeback(pg);
+}
+
 static inline void fusept_pg_redirty(struct writeback_control *wbc,
 				     struct folio *pg)
 {
@@ -426,6 +431,11 @@ static inline void fusept_pg_start_writeback(struct page *pg)
 static inline void fusept_pg_end_writeback(struct page *pg)
 {
 	end_page_writeback(pg);
+}
+
+static inline void fusept_pg_wait_writeback(struct page *pg)
+{
+	wait_on_page_writeback(pg);
 }
 
 static inline void fusept_pg_redirty(struct writeback_control *wbc,

@@ -478,35 +478,90 @@ static ssize_t fusept_send_write(struct fusept_file *ff, loff_t pos,
 	return out.size;
 }
 
-/*
- * The daemon wrote len bytes of buf at pos: cached pages holding them get
- * the new bytes, so that a page dirtied through a mapping meanwhile keeps
- * its own change beside them when the invalidation after the write
- * launders it (instead of writing the old bytes back over the write).
- */
-static void fusept_write_update_cache(struct address_space *mapping,
-				      loff_t pos, const char *buf, size_t len)
+/* Unlock and release the first n units of a locked range */
+static void fusept_put_range(struct fusept_pg **pgs, int n)
 {
-	struct fusept_pg *pg;
-	size_t off, n;
-	char *addr;
+	int i;
 
-	for (; len; pos += n, buf += n, len -= n) {
-		off = offset_in_page(pos);
-		n = min_t(size_t, PAGE_SIZE - off, len);
-		pg = fusept_pg_find(mapping, pos >> PAGE_SHIFT);
-		if (!pg)
-			continue;
-		fusept_pg_lock(pg);
-		if (fusept_pg_mapping(pg) == mapping && fusept_pg_uptodate(pg)) {
-			addr = fusept_pg_map(pg);
-			memcpy(addr + off, buf, n);
-			fusept_pg_unmap(pg, addr);
-			fusept_pg_flush_dcache(pg);
-		}
-		fusept_pg_unlock(pg);
-		fusept_pg_put(pg);
+	for (i = 0; i < n; i++) {
+		fusept_pg_unlock(pgs[i]);
+		fusept_pg_put(pgs[i]);
 	}
+}
+
+/*
+ * Lock the cached units of [pos, pos + len) into pgs, making those not
+ * cached (not uptodate: who waits for them reads them from the daemon
+ * after). Held while the WRITE of the range is in flight, as mainline
+ * holds the pages it writes through: writeback, a store through a
+ * mapping and a read of the range wait until both the daemon and the
+ * cache have the new bytes. Returns how many were locked.
+ */
+static int fusept_lock_range(struct address_space *mapping, loff_t pos,
+			     size_t len, struct fusept_pg **pgs)
+{
+	pgoff_t index = pos >> PAGE_SHIFT;
+	pgoff_t last = (pos + len - 1) >> PAGE_SHIFT;
+	int n;
+
+	for (n = 0; index + n <= last; n++) {
+		pgs[n] = fusept_pg_grab(mapping, index + n);
+		if (!pgs[n]) {
+			fusept_put_range(pgs, n);
+			return -ENOMEM;
+		}
+		fusept_pg_wait_writeback(pgs[n]);
+	}
+	return n;
+}
+
+/*
+ * The daemon took done bytes of buf at pos: the uptodate units of the
+ * locked range get them (a unit dirtied through a mapping keeps its own
+ * change beside them), then the range is unlocked.
+ */
+static void fusept_unlock_range(struct fusept_pg **pgs, int n, loff_t pos,
+				const char *buf, size_t done)
+{
+	size_t off = offset_in_page(pos), k;
+	char *addr;
+	int i;
+
+	for (i = 0; i < n && done; i++, off = 0) {
+		k = min_t(size_t, PAGE_SIZE - off, done);
+		if (fusept_pg_uptodate(pgs[i])) {
+			addr = fusept_pg_map(pgs[i]);
+			memcpy(addr + off, buf, k);
+			fusept_pg_unmap(pgs[i], addr);
+			fusept_pg_flush_dcache(pgs[i]);
+		}
+		buf += k;
+		done -= k;
+	}
+	fusept_put_range(pgs, n);
+}
+
+/*
+ * One WRITE of a kernel buffer with its range locked in the cache; the
+ * range is dropped from the cache after (a unit dirtied meanwhile is
+ * written back with both changes first).
+ */
+static ssize_t fusept_write_chunk(struct fusept_file *ff,
+				  struct address_space *mapping, loff_t pos,
+				  const char *buf, size_t size,
+				  struct fusept_pg **pgs)
+{
+	ssize_t n;
+	int npg;
+
+	npg = fusept_lock_range(mapping, pos, size, pgs);
+	if (npg < 0)
+		return npg;
+	n = fusept_send_write(ff, pos, buf, size, false);
+	fusept_unlock_range(pgs, npg, pos, buf, n > 0 ? n : 0);
+	invalidate_inode_pages2_range(mapping, pos >> PAGE_SHIFT,
+				      (pos + size - 1) >> PAGE_SHIFT);
+	return n;
 }
 
 /* Send the iterator's data in WRITE requests of at most max_write */
@@ -515,12 +570,18 @@ static ssize_t fusept_perform_write(struct fusept_file *ff,
 				    struct iov_iter *from)
 {
 	size_t chunk = min_t(size_t, iov_iter_count(from), ff->fc->max_write);
+	struct fusept_pg **pgs;
 	ssize_t total = 0;
 	void *buf;
 
-	buf = kvmalloc(max_t(size_t, chunk, 1), GFP_KERNEL_ACCOUNT);
-	if (!buf)
-		return -ENOMEM;
+	chunk = max_t(size_t, chunk, 1);
+	buf = kvmalloc(chunk, GFP_KERNEL_ACCOUNT);
+	pgs = kvmalloc_array(DIV_ROUND_UP(chunk, PAGE_SIZE) + 1, sizeof(*pgs),
+			     GFP_KERNEL_ACCOUNT);
+	if (!buf || !pgs) {
+		total = -ENOMEM;
+		goto out_free;
+	}
 	while (iov_iter_count(from)) {
 		size_t size = min_t(size_t, iov_iter_count(from), chunk);
 		ssize_t n;
@@ -528,11 +589,9 @@ static ssize_t fusept_perform_write(struct fusept_file *ff,
 		if (!copy_from_iter_full(buf, size, from)) {
 			n = -EFAULT;
 		} else {
-			n = fusept_send_write(ff, pos, buf, size, false);
+			n = fusept_write_chunk(ff, mapping, pos, buf, size, pgs);
 			if (n >= 0 && n < size)
 				iov_iter_revert(from, size - n);
-			if (n > 0)
-				fusept_write_update_cache(mapping, pos, buf, n);
 		}
 		if (n <= 0) {
 			if (!total)
@@ -544,6 +603,8 @@ static ssize_t fusept_perform_write(struct fusept_file *ff,
 		if (n < size)
 			break;
 	}
+out_free:
+	kvfree(pgs);
 	kvfree(buf);
 	return total;
 }
@@ -562,9 +623,10 @@ void fusept_write_done(struct inode *inode, loff_t end)
 
 /*
  * Writes go through to the daemon at once (no writeback cache); the page
- * cache of the range is written back before, updated with what the
- * daemon took and dropped after, so that mmap and read(2) see the new
- * data and a page written through a mapping meanwhile keeps both.
+ * cache of the range is written back before, locked while the daemon
+ * takes the bytes, updated with them and dropped after, so that mmap and
+ * read(2) see the new data and a page written through a mapping
+ * meanwhile keeps both.
  */
 static ssize_t fusept_file_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
@@ -599,8 +661,6 @@ static ssize_t fusept_file_write_iter(struct kiocb *iocb, struct iov_iter *from)
 		iocb->ki_pos += ret;
 		fusept_write_done(inode, iocb->ki_pos);
 	}
-	invalidate_inode_pages2_range(mapping, pos >> PAGE_SHIFT,
-				      end >> PAGE_SHIFT);
 out_unlock:
 	inode_unlock(inode);
 	if (ret > 0)

@@ -66,7 +66,9 @@ struct ctl {
 	uint64_t create_node;		/* CREATE answers with this node */
 	uint64_t hold_node;		/* READ of it: answer after hold_ms */
 	int hold_ms;
-	int hold_write;			/* the next WRITE of it too, once */
+	int hold_write;			/* the next WRITE of it too, once;
+					 * 2: the request after it is read
+					 * meanwhile and served after it */
 	int no_release;			/* never answer RELEASE */
 	int stall;			/* read nothing after the next request */
 	int entry_timeout;		/* entry_valid of LOOKUP replies */
@@ -428,6 +430,41 @@ static void do_read(struct daemon *d)
 	reply(d, n < 0 ? -errno : 0, data, n < 0 ? 0 : n);
 }
 
+static void dispatch(struct daemon *d);
+static void do_write(struct daemon *d);
+
+/*
+ * A held WRITE (hold_write 2), not applied yet while the daemon reads the
+ * next request (for up to hold_ms): the held one is applied and answered
+ * first, the next one after. So a request the kernel sent while the WRITE
+ * was in flight carries the data it had then, and lands last.
+ */
+static void write_reordered(struct daemon *d)
+{
+	struct pollfd p = { .fd = d->fd, .events = POLLIN };
+	unsigned char *cur = d->buf, *held;
+	int more;
+
+	held = malloc(d->len);
+	if (!held)
+		die("malloc");
+	memcpy(held, d->buf, d->len);
+	ctl->hold_write = 0;
+	ctl->holding = 1;
+	more = poll(&p, 1, ctl->hold_ms) == 1;
+	if (more) {
+		d->len = read(d->fd, d->buf, d->bufsize);
+		more = d->len > 0;
+	}
+	d->buf = held;
+	do_write(d);
+	d->buf = cur;
+	ctl->holding = 0;
+	if (more)
+		dispatch(d);
+	free(held);
+}
+
 static void do_write(struct daemon *d)
 {
 	struct fuse_write_in *in = arg(d);
@@ -437,6 +474,10 @@ static void do_write(struct daemon *d)
 
 	off_t off = in->offset;
 
+	if (node == ctl->hold_node && ctl->hold_write == 2) {
+		write_reordered(d);
+		return;
+	}
 	if (node == ctl->hold_node && ctl->hold_write) {
 		ctl->hold_write = 0;
 		ctl->holding = 1;
@@ -1693,9 +1734,10 @@ static void case_trunc_writeback(void)
 
 /*
  * Map f3 (page 0 read in, clean); once the daemon holds a WRITE, store a
- * byte into page 0 through the mapping; msync when told to.
+ * byte into page 0 through the mapping (and with sync_now, msync at
+ * once: writeback while the WRITE is in flight); msync when told to.
  */
-static void mapped_storer(int ready, int finish)
+static void mapped_storer(int ready, int finish, int sync_now)
 {
 	unsigned char *m;
 	char c;
@@ -1711,6 +1753,8 @@ static void mapped_storer(int ready, int finish)
 	for (int i = 0; i < 500 && !ctl->holding; i++)
 		usleep(10000);
 	m[100] = 'Q';
+	if (sync_now)
+		msync(m, FILE_SIZE, MS_SYNC);
 	if (read(finish, &c, 1) != 1)
 		_exit(1);
 	msync(m, FILE_SIZE, MS_SYNC);
@@ -1721,8 +1765,11 @@ static void mapped_storer(int ready, int finish)
  * A write(2) into a cached page while another process changes another
  * byte of that page through a shared mapping: the file ends up with
  * both, the write's bytes not overwritten by the page's older ones.
+ * sync_now: that process also writes the page back while the WRITE is
+ * in flight (the daemon gets that writeback before it applies the
+ * WRITE, and applies it after).
  */
-static void case_write_mmap(void)
+static void write_mmap(const char *name, int sync_now)
 {
 	int ready[2], finish[2], fd, a, b, i;
 	char buf[50], c;
@@ -1737,7 +1784,7 @@ static void case_write_mmap(void)
 	if (w == 0) {
 		close(ready[0]);
 		close(finish[1]);
-		mapped_storer(ready[1], finish[0]);
+		mapped_storer(ready[1], finish[0], sync_now);
 	}
 	close(ready[1]);
 	close(finish[0]);
@@ -1745,7 +1792,7 @@ static void case_write_mmap(void)
 		die("storer");
 	ctl->hold_node = 5;
 	ctl->hold_ms = 800;
-	ctl->hold_write = 1;
+	ctl->hold_write = sync_now ? 2 : 1;
 	memset(buf, 'W', sizeof(buf));
 	fd = open(path_of("f3"), O_WRONLY);
 	n = fd < 0 ? -1 : pwrite(fd, buf, sizeof(buf), 200);
@@ -1758,10 +1805,20 @@ static void case_write_mmap(void)
 	for (a = 0, i = 200; i < 250; i++)
 		a += lower_byte(3, i) == 'W';
 	b = lower_byte(3, 100);
-	result(n == sizeof(buf) && a == 50 && b == 'Q', "write-mmap",
+	result(n == sizeof(buf) && a == 50 && b == 'Q', name,
 	       "pwrite gave %zd; the lower file has %d of the 50 bytes written and 0x%02x for the mapped store",
 	       n, a, b);
 	stop_daemon(pid);
+}
+
+static void case_write_mmap(void)
+{
+	write_mmap("write-mmap", 0);
+}
+
+static void case_write_mmap_sync(void)
+{
+	write_mmap("write-mmap-sync", 1);
 }
 
 /* ------------------------------------------------------------ main */
@@ -1865,6 +1922,7 @@ static const struct rcase {
 	{ "backing-files-perm", case_backing_files_perm },
 	{ "trunc-writeback", case_trunc_writeback },
 	{ "write-mmap", case_write_mmap },
+	{ "write-mmap-sync", case_write_mmap_sync },
 	{ "lock-order", case_lock_order },
 };
 

@@ -1202,7 +1202,8 @@ test_reliab() {
 # which only the debug kernel has, and the debug lane runs fusept's).
 KFUSE_RELIAB="sig-read-unsent,sig-read-sent,sig-write-unsent,sig-flush,\
 umount-race,lookup-kill,maxwrite-cap,maxwrite-mem,retrieve-bound,\
-reval-rename,cfr-partial,append-writeback,trunc-writeback,write-mmap"
+reval-rename,cfr-partial,append-writeback,trunc-writeback,write-mmap,\
+write-mmap-sync"
 test_kfuse_reliab() {
 	is_fusept || skip "the suite runs on the kernel's FUSE already (reliab)"
 	[ -c /dev/fuse ] || modprobe fuse 2>/dev/null
