@@ -19,8 +19,9 @@
 # would also fail the __GFP_NOFAIL allocations fusept makes.
 #
 # fail_function needs an ftrace-based kprobe ([FTRACE] in
-# /sys/kernel/debug/kprobes/list); its phases SKIP otherwise, as on our
-# debug kernel (no CONFIG_FUNCTION_TRACER). There the kprobe is an int3
+# /sys/kernel/debug/kprobes/list; the debug kernel has the function
+# tracer for it); its phases SKIP otherwise. Without ftrace the kprobe
+# is an int3
 # (never optimized: it has a post handler), whose handler runs in NMI
 # context (exc_int3 -> irqentry_nmi_enter): in_task() is false, so the
 # task filter refuses every fault (0 injected in every run), and without
@@ -148,9 +149,10 @@ injector() {
 }
 
 # func_usable: fail_function's kprobe is ftrace-based, its handler runs
-# in task context (see the top)
+# in task context (see the top). With IBT the probe sits after the
+# function's endbr64 (+0x4), where the ftrace call is.
 func_usable() {
-	grep -q " $FUNC+0x0 .*\[FTRACE\]" "$DBG/kprobes/list" 2>/dev/null
+	grep -q " $FUNC+0x[0-9a-f]* .*\[FTRACE\]" "$DBG/kprobes/list" 2>/dev/null
 }
 
 # uninject NAME: fail_function forgets its target
@@ -297,7 +299,7 @@ phase() {
 	local runs=0 passed=0 mfail=0 errs='' faults
 	dir=$(injector "$inj") || { failc "$n" "cannot set up fail_function"; return; }
 	if [ "$inj" = func ] && ! func_usable; then
-		echo "SKIP $n: fail_function's kprobe is an int3, not ftrace-based: not in task context (see fault.sh)"
+		echo "SKIP $n: fail_function's kprobe is an int3, not ftrace-based: not in task context (see fault.sh; kprobes: $(grep " $FUNC+" "$DBG/kprobes/list" 2>/dev/null))"
 		uninject "$inj"
 		return
 	fi
