@@ -84,17 +84,21 @@ struct fusept_init_args {
 
 /*
  * Mainline passthrough needs a stack depth of 1 or 2 (this mount then
- * counts as that deep); the Android flag alone picks Android mode.
+ * counts as that deep); an Android flag alone (either encoding: bit 31,
+ * or bit 63 with FUSE_INIT_EXT, as Android's libfuse answers with the
+ * one it saw) picks Android mode.
  */
 static void fusept_init_passthrough(struct fusept_conn *fc,
 				    const struct fuse_init_out *out, u64 flags)
 {
+	bool android = (flags & FUSE_PASSTHROUGH_ANDROID) ||
+		       (flags & FUSE_PASSTHROUGH_ANDROID_EXT);
+
 	if ((flags & FUSE_PASSTHROUGH) && out->max_stack_depth > 0 &&
 	    out->max_stack_depth <= FILESYSTEM_MAX_STACK_DEPTH) {
 		fc->pt_mode = FUSEPT_PT_MAINLINE;
 		fc->max_stack_depth = out->max_stack_depth;
-	} else if (!(flags & FUSE_PASSTHROUGH) &&
-		   (out->flags & FUSE_PASSTHROUGH_ANDROID)) {
+	} else if (!(flags & FUSE_PASSTHROUGH) && android) {
 		fc->pt_mode = FUSEPT_PT_ANDROID;
 		fc->max_stack_depth = 1;
 	}
@@ -157,7 +161,7 @@ int fusept_send_init(struct fusept_conn *fc)
 {
 	struct fusept_init_args *ia = kzalloc(sizeof(*ia), GFP_KERNEL);
 	u64 flags = FUSEPT_INIT_FLAGS | FUSE_PASSTHROUGH |
-		    FUSE_PASSTHROUGH_ANDROID;
+		    FUSE_PASSTHROUGH_ANDROID | FUSE_PASSTHROUGH_ANDROID_EXT;
 	int err;
 
 	if (!ia)

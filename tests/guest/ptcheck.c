@@ -2,7 +2,7 @@
 /*
  * fusept-ptcheck - passthrough checks that need a program of their own.
  *
- *   fusept-ptcheck raw mainline|android MOUNTPOINT LOWERDIR
+ *   fusept-ptcheck raw mainline|android|android-ext MOUNTPOINT LOWERDIR
  *	Mounts fusept (allow_other, no default_permissions) with a daemon
  *	written here against the wire protocol, serving LOWERDIR's files a, b
  *	and secret (made by the caller: secret root-owned, mode 0600), and
@@ -11,7 +11,8 @@
  *	file reads it through passthrough; what changes once the daemon drops
  *	its privileges), and the Android UAPI (INIT bit 31,
  *	FUSE_DEV_IOC_PASSTHROUGH_OPEN, passthrough_fh, the ID used up by the
- *	open). One line per check: "PASS name" or "FAIL name: detail".
+ *	open; android-ext: the same with the flag as bit 31 of flags2, as
+ *	Android kernels have it from protocol 7.36). One line per check: "PASS name" or "FAIL name: detail".
  *   fusept-ptcheck hold FILE
  *	Opens FILE, maps it, then runs the commands read from stdin, one a
  *	line, printing one result line each: "map" (read every mapped byte:
@@ -87,6 +88,8 @@ static const char *const node_names[NNODES] = {
 };
 
 struct ctl {
+	uint32_t init_flags;	/* what the kernel's INIT offered */
+	uint32_t init_flags2;
 	int plan;
 	int use_id;
 	int last_id;
@@ -98,7 +101,7 @@ struct ctl {
 };
 
 static struct ctl *ctl;
-static int android;
+static int android;	/* 1: INIT flag bit 31, 2: flags2 bit 31 */
 
 struct conn {
 	int fd;
@@ -228,7 +231,14 @@ static void serve(struct conn *c)
 				.max_readahead = 131072,
 			};
 
-			if (android) {
+			struct fuse_init_in *ii = arg;
+
+			ctl->init_flags = ii->flags;
+			ctl->init_flags2 = ii->flags2;
+			if (android == 2) {
+				o.flags = FUSE_INIT_EXT;
+				o.flags2 = FUSE_PASSTHROUGH_ANDROID_EXT >> 32;
+			} else if (android) {
 				o.flags = FUSE_PASSTHROUGH_ANDROID;
 			} else {
 				o.flags = FUSE_INIT_EXT;
@@ -531,33 +541,50 @@ static void checks_mainline(void)
 	set_unprivileged(0);
 }
 
+/* A check's name in Android mode: ptraw-android-NAME, or with the flag
+ * in flags2 (android-ext) ptraw-android-ext-NAME */
+static const char *an(const char *name)
+{
+	static char names[4][64];
+	static int next;
+	char *n = names[next++ % 4];
+
+	snprintf(n, sizeof(names[0]), "ptraw-android-%s%s",
+		 android == 2 ? "ext-" : "", name);
+	return n;
+}
+
 static void checks_android(void)
 {
 	unsigned int r0 = ctl->reads, w0 = ctl->writes;
 	int fd, e, id;
 	char b[4096];
 
+	result((ctl->init_flags & FUSE_PASSTHROUGH_ANDROID) &&
+	       (ctl->init_flags2 & (FUSE_PASSTHROUGH_ANDROID_EXT >> 32)),
+	       an("init-offers-both"), "INIT flags %#x flags2 %#x",
+	       ctl->init_flags, ctl->init_flags2);
 	ctl->plan = P_PT;
 	fd = open_as("a", O_RDWR, -1);
 	id = ctl->last_id;
-	result(fd >= 0 && id > 0, "ptraw-android-open",
+	result(fd >= 0 && id > 0, an("open"),
 	       "open with passthrough_fh %d: %s", id, ename(fd < 0 ? -fd : 0));
 	if (fd < 0)
 		return;
-	result(same_as_lower(fd, "a"), "ptraw-android-read",
+	result(same_as_lower(fd, "a"), an("read"),
 	       "data differs from the lower file");
 	result(pwrite(fd, "droid", 5, 200) == 5 && !lower_bytes("a", b, 205) &&
-	       !memcmp(b + 200, "droid", 5), "ptraw-android-write",
+	       !memcmp(b + 200, "droid", 5), an("write"),
 	       "the write did not reach the lower file");
 	result(ctl->reads == r0 && ctl->writes == w0,
-	       "ptraw-android-no-requests", "READ %u WRITE %u reached the daemon",
+	       an("no-requests"), "READ %u WRITE %u reached the daemon",
 	       ctl->reads - r0, ctl->writes - w0);
-	result(listed_ids() == 0, "ptraw-android-id-consumed-unlisted",
+	result(listed_ids() == 0, an("id-consumed-unlisted"),
 	       "%d IDs still listed", listed_ids());
 	ctl->plan = P_USE_ID;
 	ctl->use_id = id;
 	e = open_as("b", O_RDONLY, -1);
-	result(e == -EIO, "ptraw-android-id-consumed-eio",
+	result(e == -EIO, an("id-consumed-eio"),
 	       "second open naming a used ID: %s", e < 0 ? ename(-e) : "OK");
 	if (e >= 0)
 		close(e);
@@ -568,7 +595,7 @@ static void checks_android(void)
 	ctl->plan = P_FLAG7;
 	fd = open_as("b", O_RDONLY, -1);
 	result(fd >= 0 && same_as_lower(fd, "b") && ctl->reads > r0,
-	       "ptraw-android-flag7-cached", "open %s, %u READs",
+	       an("flag7-cached"), "open %s, %u READs",
 	       ename(fd < 0 ? -fd : 0), ctl->reads - r0);
 	if (fd >= 0)
 		close(fd);
@@ -576,14 +603,14 @@ static void checks_android(void)
 	/* Android daemons lack CAP_SYS_ADMIN: the module parameter */
 	ctl->plan = P_PT | P_DROP;
 	e = open_as("a", O_RDONLY, -1);
-	result(e == -EPERM, "ptraw-android-unprivileged-eperm",
+	result(e == -EPERM, an("unprivileged-eperm"),
 	       "without passthrough_unprivileged: %s", e < 0 ? ename(-e) : "OK");
 	if (e >= 0)
 		close(e);
 	if (set_unprivileged(1) == 0) {
 		fd = open_as("a", O_RDONLY, -1);
 		result(fd >= 0 && same_as_lower(fd, "a"),
-		       "ptraw-android-unprivileged", "open: %s",
+		       an("unprivileged"), "open: %s",
 		       ename(fd < 0 ? -fd : 0));
 		if (fd >= 0)
 			close(fd);
@@ -599,7 +626,8 @@ static int cmd_raw(const char *mode, const char *m, const char *l)
 	pid_t pid;
 	int i, status;
 
-	android = !strcmp(mode, "android");
+	android = !strcmp(mode, "android") ? 1 :
+		  !strcmp(mode, "android-ext") ? 2 : 0;
 	snprintf(mnt, sizeof(mnt), "%s", m);
 	snprintf(lower_dir, sizeof(lower_dir), "%s", l);
 	ctl = mmap(NULL, sizeof(*ctl), PROT_READ | PROT_WRITE,
@@ -642,8 +670,8 @@ static int cmd_raw(const char *mode, const char *m, const char *l)
 		checks_android();
 	else
 		checks_mainline();
-	result(umount(m) == 0, android ? "ptraw-android-umount" :
-	       "ptraw-umount", "umount: %s", strerror(errno));
+	result(umount(m) == 0, android ? an("umount") : "ptraw-umount",
+	       "umount: %s", strerror(errno));
 	waitpid(pid, &status, 0);
 	return failures ? 1 : 0;
 }
@@ -844,7 +872,7 @@ int main(int argc, char **argv)
 				argc == 5 ? atol(argv[4]) : 0);
 	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "aio"))
 		return cmd_aio(argv[2], argv[3], argc == 5);
-	fprintf(stderr, "usage: fusept-ptcheck raw mainline|android MNT LOWERDIR\n"
+	fprintf(stderr, "usage: fusept-ptcheck raw mainline|android|android-ext MNT LOWERDIR\n"
 		"       fusept-ptcheck hold FILE\n"
 		"       fusept-ptcheck loop FILE N [SECS]\n"
 		"       fusept-ptcheck aio FILE PREFIX [direct]\n");

@@ -944,7 +944,8 @@ module_unused() {
 
 # The mainline and Android ID rules, credentials: fusept-ptcheck's own
 # daemon (ID closed early, closed ID named again, uid 1000 reading a
-# root-only lower file, the daemon dropping privileges)
+# root-only lower file, the daemon dropping privileges); Android mode
+# with either INIT encoding of its flag
 test_pt_raw() {
 	local m l
 	[ "$FS" = fusept ] || skip "fusept's own device only"
@@ -957,9 +958,11 @@ test_pt_raw() {
 	chmod 600 "$l/secret"
 	fusept-ptcheck raw mainline "$m" "$l" >"$RES/ptraw.log" 2>&1
 	fusept-ptcheck raw android "$m" "$l" >>"$RES/ptraw.log" 2>&1
+	fusept-ptcheck raw android-ext "$m" "$l" >>"$RES/ptraw.log" 2>&1
 	grep -E '^(PASS|FAIL|SKIP) ' "$RES/ptraw.log" >>"$SUB"
 	grep -q '^PASS ptraw-umount$' "$RES/ptraw.log" &&
-		grep -q '^PASS ptraw-android-umount$' "$RES/ptraw.log" ||
+		grep -q '^PASS ptraw-android-umount$' "$RES/ptraw.log" &&
+		grep -q '^PASS ptraw-android-ext-umount$' "$RES/ptraw.log" ||
 		failc ptraw-ran "$(grep -v '^PASS' "$RES/ptraw.log" | tail -3)"
 	echo 0 >/sys/module/fusept/parameters/passthrough_unprivileged
 	umount "$l"

@@ -127,8 +127,12 @@ struct fuse_file_lock {
 #define FUSE_NO_EXPORT_SUPPORT	(1ULL << 38)
 #define FUSE_HAS_RESEND		(1ULL << 39)
 
-/* Android common kernels call bit 31 FUSE_PASSTHROUGH */
+/*
+ * Android common kernels call bit 31 FUSE_PASSTHROUGH up to protocol
+ * 7.35, and bit 63 (bit 31 of flags2, with FUSE_INIT_EXT) from 7.36
+ */
 #define FUSE_PASSTHROUGH_ANDROID	(1U << 31)
+#define FUSE_PASSTHROUGH_ANDROID_EXT	(1ULL << 63)
 
 /* CUSE INIT flags */
 #define CUSE_UNRESTRICTED_IOCTL	(1 << 0)
