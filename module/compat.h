@@ -287,11 +287,6 @@ static inline void fusept_pg_unlock(struct folio *pg)
 	folio_unlock(pg);
 }
 
-static inline void fusept_pg_lock(struct folio *pg)
-{
-	folio_lock(pg);
-}
-
 /* After the kernel wrote into a unit a mapping may show */
 static inline void fusept_pg_flush_dcache(struct folio *pg)
 {
@@ -406,11 +401,6 @@ static inline void fusept_pg_end_read(struct page *pg, bool ok)
 static inline void fusept_pg_unlock(struct page *pg)
 {
 	unlock_page(pg);
-}
-
-static inline void fusept_pg_lock(struct page *pg)
-{
-	lock_page(pg);
 }
 
 static inline void fusept_pg_flush_dcache(struct page *pg)

@@ -91,8 +91,8 @@ struct fusept_init_args {
 static void fusept_init_passthrough(struct fusept_conn *fc,
 				    const struct fuse_init_out *out, u64 flags)
 {
-	bool android = (flags & FUSE_PASSTHROUGH_ANDROID) ||
-		       (flags & FUSE_PASSTHROUGH_ANDROID_EXT);
+	bool android = flags & (FUSE_PASSTHROUGH_ANDROID |
+				FUSE_PASSTHROUGH_ANDROID_EXT);
 
 	if ((flags & FUSE_PASSTHROUGH) && out->max_stack_depth > 0 &&
 	    out->max_stack_depth <= FILESYSTEM_MAX_STACK_DEPTH) {
