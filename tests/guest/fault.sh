@@ -21,12 +21,11 @@
 # fail_function needs an ftrace-based kprobe ([FTRACE] in
 # /sys/kernel/debug/kprobes/list; the debug kernel has the function
 # tracer for it); its phases SKIP otherwise. Without ftrace the kprobe
-# is an int3
-# (never optimized: it has a post handler), whose handler runs in NMI
-# context (exc_int3 -> irqentry_nmi_enter): in_task() is false, so the
-# task filter refuses every fault (0 injected in every run), and without
-# the task filter should_fail() takes the batched_entropy lock from NMI
-# context: lockdep's "inconsistent {INITIAL USE} -> {IN-NMI} usage"
+# is an int3 (never optimized: it has a post handler), whose handler
+# runs in NMI context (exc_int3 -> irqentry_nmi_enter): in_task() is
+# false, so the task filter refuses every fault (0 injected in every
+# run), and without the task filter should_fail() takes the
+# batched_entropy lock from NMI context: lockdep's "inconsistent {INITIAL USE} -> {IN-NMI} usage"
 # (get_random_u8 <- should_fail_ex <- fei_kprobe_handler <- exc_int3),
 # which also turns lockdep off for the groups after. (That run, with the
 # task filter off, did show fusept reaching the function: 342 faults with

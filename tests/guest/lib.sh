@@ -110,6 +110,14 @@ wait_until() {
 
 is_mounted() { grep -q " $1 " /proc/mounts; }
 
+# The directory of the newer libfuse's examples (sid's, which
+# tests/vm/build-guest.sh builds): /usr/local/fusept/libfuse-VERSION
+NEWFUSE_GLOB=/usr/local/fusept/libfuse-*
+newfuse_dir() {
+	# shellcheck disable=SC2086 # the glob is expanded on purpose
+	ls -d $NEWFUSE_GLOB 2>/dev/null | tail -1
+}
+
 # mount_fstype MNT: the type /proc/mounts shows for MNT
 mount_fstype() { awk -v m="$1" '$2 == m { t = $3 } END { print t }' /proc/mounts; }
 

@@ -278,9 +278,9 @@ mv /dev/fusept.away /dev/fusept
 # mount.fusept with them, as with the guest's own libfuse.
 newfuse_checks() {
 	local d v
-	d=$(ls -d /usr/local/fusept/libfuse-* 2>/dev/null | tail -1)
+	d=$(newfuse_dir)
 	if [ -z "$d" ] || [ ! -x "$d/bin/passthrough_ll" ]; then
-		failc mh-newfuse "no libfuse examples in /usr/local/fusept/libfuse-*"
+		failc mh-newfuse "no libfuse examples in $NEWFUSE_GLOB"
 		return
 	fi
 	v=${d##*/libfuse-}

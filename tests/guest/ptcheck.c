@@ -12,7 +12,8 @@
  *	its privileges), and the Android UAPI (INIT bit 31,
  *	FUSE_DEV_IOC_PASSTHROUGH_OPEN, passthrough_fh, the ID used up by the
  *	open; android-ext: the same with the flag as bit 31 of flags2, as
- *	Android kernels have it from protocol 7.36). One line per check: "PASS name" or "FAIL name: detail".
+ *	Android kernels have it from protocol 7.36). One line per check:
+ *	"PASS name" or "FAIL name: detail".
  *   fusept-ptcheck hold FILE
  *	Opens FILE, maps it, then runs the commands read from stdin, one a
  *	line, printing one result line each: "map" (read every mapped byte:
@@ -541,8 +542,10 @@ static void checks_mainline(void)
 	set_unprivileged(0);
 }
 
-/* A check's name in Android mode: ptraw-android-NAME, or with the flag
- * in flags2 (android-ext) ptraw-android-ext-NAME */
+/*
+ * A check's name in Android mode: ptraw-android-NAME, or with the flag
+ * in flags2 (android-ext) ptraw-android-ext-NAME
+ */
 static const char *an(const char *name)
 {
 	static char names[4][64];

@@ -51,11 +51,9 @@ knob() {
 	[ -n "$v" ] || v=$(cmdline_arg "$2" | tr , ' ') || v=
 	echo "${v:-$3}"
 }
-# The newer libfuse's passthrough_ll (sid's 3.18, which
-# tests/vm/build-guest.sh builds into /usr/local/fusept/libfuse-VERSION),
-# the daemon ll-new here.
-NEWLL=$(ls -d /usr/local/fusept/libfuse-*/bin/passthrough_ll 2>/dev/null |
-	tail -1)
+# The newer libfuse's passthrough_ll (sid's 3.18), the daemon ll-new here
+NEWLL=$(newfuse_dir)/bin/passthrough_ll
+[ -x "$NEWLL" ] || NEWLL=
 ALL_DAEMONS="passthrough_ll passthrough_fh passthrough fusept-passthrough
 	ll-new"
 ALL_MODES="dp nodp udp unodp"
@@ -187,7 +185,7 @@ run_one() {
 	local impl=$1 d=$2 mode=$3 tag dev m low out pid target rc t0 t1
 	tag=$(short "$d")-$mode
 	if [ -z "$(daemon_cmd "$d")" ]; then
-		echo "FAIL setup: no $d in /usr/local/fusept/libfuse-*" \
+		echo "FAIL setup: no $d in $NEWFUSE_GLOB" \
 			>"$RWRES/$impl-$tag.out"
 		return 1
 	fi

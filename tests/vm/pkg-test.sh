@@ -68,26 +68,39 @@ make_deb() {
 	rm -rf "${root:?}$work"
 }
 
-# install_debs SYS: apt-get install the two packages into the system SYS
-install_debs() {
-	local sys=$1 kver t0 rc=0 ko
-	kver=$(cat "$sys/.kver")
-	mkdir -p "$sys/root/debs"
-	cp "$res"/dist/fusept-dkms_*.deb "$res"/dist/fusept-tools_*.deb "$sys/root/debs/"
+# dkms_install NAME SYS KVER LOG PKG...: apt-get install the packages into
+# the system SYS, whose DKMS must then have installed fusept.ko for the
+# kernel KVER; one result line NAME. Fails if not.
+dkms_install() {
+	local name=$1 sys=$2 kver=$3 logf=$4 t0 rc=0 ko
+	shift 4
 	t0=$(date +%s)
-	in_root "$sys" sh -c 'apt-get install -y --no-install-recommends \
-		-o Dpkg::Use-Pty=0 /root/debs/fusept-dkms_*.deb \
-		/root/debs/fusept-tools_*.deb' >"$res/install.log" 2>&1 || rc=$?
+	in_root "$sys" apt-get install -y -q --no-install-recommends \
+		-o Dpkg::Use-Pty=0 "$@" >"$logf" 2>&1 || rc=$?
 	ko=$(find "$sys/lib/modules/$kver/updates" -name 'fusept.ko*' 2>/dev/null | head -1)
 	if [ $rc != 0 ]; then
-		tail -20 "$res/install.log" >&2
-		result apt-install "apt-get install failed (log: $res/install.log)"
-		return 1
+		tail -20 "$logf" >&2
+		result "$name" "apt-get install $* failed (log: $logf)"
 	elif [ -z "$ko" ]; then
-		result apt-install "DKMS installed no fusept.ko for $kver (log: $res/install.log)"
-		return 1
+		result "$name" "DKMS installed no fusept.ko for $kver (log: $logf)"
+	else
+		result "$name" ok "$(($(date +%s) - t0)) s, DKMS built ${ko#"$sys"}"
+		return 0
 	fi
-	result apt-install ok "$(($(date +%s) - t0)) s, DKMS built ${ko#"$sys"}"
+	return 1
+}
+
+# install_debs SYS: apt-get install the two packages into the system SYS
+install_debs() {
+	local sys=$1 kver f debs=()
+	kver=$(cat "$sys/.kver")
+	mkdir -p "$sys/root/debs"
+	for f in "$res"/dist/fusept-dkms_*.deb "$res"/dist/fusept-tools_*.deb; do
+		cp "$f" "$sys/root/debs/"
+		debs+=("/root/debs/${f##*/}")
+	done
+	dkms_install apt-install "$sys" "$kver" "$res/install.log" "${debs[@]}" ||
+		return 1
 	# (dkms, a shell script, takes a minute under TCG: asked here)
 	if in_root "$sys" dkms status 2>&1 | tee -a "$res/install.log" |
 		grep -q "^fusept/$(package_version), $kver, .*: installed"; then
@@ -134,19 +147,9 @@ make_disk() {
 # fusept for that kernel too. (The headers, not the image: the hook is
 # the same, and an image would need an initramfs built, minutes longer.)
 new_kernel() {
-	local sys=$1 new=${2%-cloud-amd64}-amd64 t0 rc=0 ko
-	t0=$(date +%s)
-	in_root "$sys" apt-get install -y -q --no-install-recommends \
-		-o Dpkg::Use-Pty=0 "linux-headers-$new" >"$res/new-kernel.log" 2>&1 ||
-		rc=$?
-	ko=$(find "$sys/lib/modules/$new/updates" -name 'fusept.ko*' 2>/dev/null | head -1)
-	if [ $rc != 0 ]; then
-		result new-kernel "apt-get install linux-headers-$new failed (log: $res/new-kernel.log)"
-	elif [ -z "$ko" ]; then
-		result new-kernel "DKMS built no fusept.ko for $new (log: $res/new-kernel.log)"
-	else
-		result new-kernel ok "$(($(date +%s) - t0)) s, DKMS built ${ko#"$sys"}"
-	fi
+	local new=${2%-cloud-amd64}-amd64
+	dkms_install new-kernel "$1" "$new" "$res/new-kernel.log" \
+		"linux-headers-$new" || true
 }
 
 main() {
