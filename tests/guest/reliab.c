@@ -81,6 +81,8 @@ struct ctl {
 	int retrieves;			/* LOOKUP "retrieve": STORE, then these */
 	uid_t mount_uid;		/* mount for this user, no allow_other */
 	int hold_setattr_ms;		/* SETATTR: answer after this long */
+	int hold_rename_ms;		/* RENAME: answer after this long, */
+	int rename_pause_ms;		/* then read nothing for this long */
 	volatile int writer_stop;
 	/* state */
 	volatile int holding;		/* a held READ is being held */
@@ -604,6 +606,24 @@ static void do_statfs(struct daemon *d)
 	reply(d, 0, &s, sizeof(s));
 }
 
+/*
+ * RENAME succeeds; held, it is answered late and the daemon then reads
+ * nothing for a while, so that what was queued meanwhile waits unread
+ * after the kernel has moved the name.
+ */
+static void do_rename(struct daemon *d)
+{
+	int hold = ctl->hold_rename_ms;
+
+	if (hold)
+		usleep(hold * 1000);
+	reply(d, 0, NULL, 0);
+	if (hold) {
+		ctl->hold_rename_ms = 0;
+		usleep(ctl->rename_pause_ms * 1000);
+	}
+}
+
 static void dispatch(struct daemon *d)
 {
 	switch (hdr(d)->opcode) {
@@ -622,10 +642,10 @@ static void dispatch(struct daemon *d)
 	case FUSE_COPY_FILE_RANGE: do_copy_file_range(d); break;
 	case FUSE_NOTIFY_REPLY:	do_notify_reply(d); break;
 	case FUSE_INTERRUPT:	ctl->interrupts++; break;
+	case FUSE_RENAME:	do_rename(d); break;
 	case FUSE_OPENDIR:
 	case FUSE_RELEASEDIR:
 	case FUSE_UNLINK:
-	case FUSE_RENAME:
 	case FUSE_DESTROY:
 	case FUSE_READDIR:	reply(d, 0, NULL, 0); break;
 	default:		reply(d, -ENOSYS, NULL, 0); break;
@@ -1345,6 +1365,15 @@ static void case_pt_unpriv(void)
 
 /* ------------------------------------------------ revalidate vs. rename */
 
+/* A mount whose names expire at once; a and b: the two long names' paths */
+static pid_t start_long_names(char a[4096], char b[4096])
+{
+	ctl->entry_timeout = 0;
+	snprintf(a, 4096, "%s/%s", mnt, long_a);
+	snprintf(b, 4096, "%s/%s", mnt, long_b);
+	return start_daemon(NULL);
+}
+
 /*
  * Names expire at once, so every walk asks the daemon again, while
  * another process renames the two long names into each other: every
@@ -1357,10 +1386,7 @@ static void case_reval_rename(void)
 	struct stat st;
 	char a[4096], b[4096];
 
-	ctl->entry_timeout = 0;
-	pid = start_daemon(NULL);
-	snprintf(a, sizeof(a), "%s/%s", mnt, long_a);
-	snprintf(b, sizeof(b), "%s/%s", mnt, long_b);
+	pid = start_long_names(a, b);
 	ren = fork();
 	if (ren == 0) {
 		end = now_ms() + 4000;
@@ -1379,6 +1405,38 @@ static void case_reval_rename(void)
 	result(!ctl->bad_names, "reval-rename-names",
 	       "%u LOOKUPs carried a name that is neither (first: '%.60s')",
 	       ctl->bad_names, ctl->bad_name);
+	stop_daemon(pid);
+}
+
+/*
+ * The same race made certain: a rename of a long name is in flight when
+ * a walk revalidates that name, and the daemon reads the LOOKUP only
+ * once the rename is done and the old name's memory has had time to be
+ * freed (kfree_rcu waits up to 5 s). The LOOKUP must still carry the
+ * name the walk asked for, whole.
+ */
+static void case_reval_rename_held(void)
+{
+	pid_t pid, ren;
+	struct stat st;
+	char a[4096], b[4096];
+
+	pid = start_long_names(a, b);
+	lstat(a, &st);
+	lstat(b, &st);
+	ctl->rename_pause_ms = 7000;
+	ctl->hold_rename_ms = 600;
+	ren = fork();
+	if (ren == 0)
+		_exit(rename(a, b) ? 1 : 0);
+	usleep(200000);
+	/* the name an instrumented build delays (see the note of issue 8) */
+	prctl(PR_SET_NAME, "fusept-walker");
+	lstat(a, &st);
+	prctl(PR_SET_NAME, "fusept-reliab");
+	waitpid(ren, NULL, 0);
+	result(!ctl->bad_names, "reval-rename-held",
+	       "the LOOKUP carried '%.60s', not '%s'", ctl->bad_name, long_a);
 	stop_daemon(pid);
 }
 
@@ -1915,6 +1973,7 @@ static const struct rcase {
 	{ "retrieve-bound", case_retrieve_bound },
 	{ "pt-unpriv", case_pt_unpriv },
 	{ "reval-rename", case_reval_rename },
+	{ "reval-rename-held", case_reval_rename_held },
 	{ "cfr-partial", case_cfr_partial },
 	{ "cfr-zero", case_cfr_zero },
 	{ "append-writeback", case_append_writeback },
