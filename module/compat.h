@@ -241,6 +241,21 @@ static inline ssize_t fusept_pt_splice(struct file *file, struct file *bf,
 #endif
 }
 
+/*
+ * d_hash_and_lookup() is what GKI kernels export for a dcache lookup
+ * (not d_lookup()); newer kernels dropped it for try_lookup_noperm(),
+ * which also revalidates: that would ask the daemon from inside its own
+ * notification. There, the same from d_lookup().
+ */
+#ifndef FUSEPT_HAVE_D_HASH_AND_LOOKUP
+static inline struct dentry *d_hash_and_lookup(struct dentry *dir,
+					       struct qstr *name)
+{
+	name->hash = full_name_hash(dir, name->name, name->len);
+	return d_lookup(dir, name);
+}
+#endif
+
 /* splice from a file that has only ->read_iter (the device) */
 #ifdef FUSEPT_HAVE_COPY_SPLICE_READ
 #define fusept_copy_splice_read	copy_splice_read
@@ -282,9 +297,24 @@ static inline void fusept_pg_end_read(struct folio *pg, bool ok)
 #endif
 }
 
+static inline struct folio *fusept_pg_of_page(struct page *page)
+{
+	return page_folio(page);
+}
+
+static inline void fusept_pg_lock(struct folio *pg)
+{
+	folio_lock(pg);
+}
+
 static inline void fusept_pg_unlock(struct folio *pg)
 {
 	folio_unlock(pg);
+}
+
+static inline void fusept_pg_mark_dirty(struct folio *pg)
+{
+	folio_mark_dirty(pg);
 }
 
 /* After the kernel wrote into a unit a mapping may show */
@@ -398,9 +428,24 @@ static inline void fusept_pg_end_read(struct page *pg, bool ok)
 	unlock_page(pg);
 }
 
+static inline struct page *fusept_pg_of_page(struct page *page)
+{
+	return page;
+}
+
+static inline void fusept_pg_lock(struct page *pg)
+{
+	lock_page(pg);
+}
+
 static inline void fusept_pg_unlock(struct page *pg)
 {
 	unlock_page(pg);
+}
+
+static inline void fusept_pg_mark_dirty(struct page *pg)
+{
+	set_page_dirty(pg);
 }
 
 static inline void fusept_pg_flush_dcache(struct page *pg)

@@ -245,10 +245,52 @@ static ssize_t fusept_dev_read(struct kiocb *iocb, struct iov_iter *to)
 	return fusept_dev_do_read(fc, to, nonblock, NULL);
 }
 
+/*
+ * The pipe's references to the message pages (what generic_pipe_buf_get
+ * and _release do, which GKI kernels do not export)
+ */
+static bool fusept_pipe_buf_get(struct pipe_inode_info *pipe,
+				struct pipe_buffer *buf)
+{
+	return try_get_page(buf->page);
+}
+
+static void fusept_pipe_buf_release(struct pipe_inode_info *pipe,
+				    struct pipe_buffer *buf)
+{
+	put_page(buf->page);
+}
+
 static const struct pipe_buf_operations fusept_pipe_buf_ops = {
-	.release	= generic_pipe_buf_release,
-	.get		= generic_pipe_buf_get,
+	.release	= fusept_pipe_buf_release,
+	.get		= fusept_pipe_buf_get,
 };
+
+/*
+ * Put one buffer into the pipe's ring, as add_to_pipe() does (GKI kernels
+ * export no function that adds a page to a pipe, and copy_splice_read()
+ * would allocate pages for all of a splice's length). The splice caller
+ * holds the pipe's lock and wakes its readers. The buffer's page
+ * reference passes to the pipe, or is dropped on failure.
+ */
+static ssize_t fusept_pipe_add(struct pipe_inode_info *pipe,
+			       struct pipe_buffer *buf)
+{
+	unsigned int head = pipe->head;
+
+	if (unlikely(!pipe->readers)) {
+		send_sig(SIGPIPE, current, 0);
+		put_page(buf->page);
+		return -EPIPE;
+	}
+	if (pipe_full(head, pipe->tail, pipe->max_usage)) {
+		put_page(buf->page);
+		return -EAGAIN;
+	}
+	pipe->bufs[head & (pipe->ring_size - 1)] = *buf;
+	pipe->head = head + 1;
+	return buf->len;
+}
 
 /* Hand the first len bytes of the pages to the pipe */
 static ssize_t fusept_pipe_pages(struct pipe_inode_info *pipe,
@@ -265,7 +307,7 @@ static ssize_t fusept_pipe_pages(struct pipe_inode_info *pipe,
 		};
 
 		get_page(buf.page);
-		n = add_to_pipe(pipe, &buf);
+		n = fusept_pipe_add(pipe, &buf);
 		if (n < 0)
 			return done ? done : n;
 		done += n;

@@ -788,11 +788,38 @@ static void fusept_vma_close(struct vm_area_struct *vma)
 	filemap_write_and_wait(vma->vm_file->f_mapping);
 }
 
+/*
+ * A shared mapping's page is about to be written: make it dirty while it
+ * is locked and still the file's (a truncate may have taken it), inside
+ * the superblock's page-fault freeze protection. filemap_page_mkwrite()
+ * does the same and waits for stable writes, which fusept never asks
+ * for; it is not among the symbols GKI kernels export.
+ */
+static vm_fault_t fusept_page_mkwrite(struct vm_fault *vmf)
+{
+	struct file *file = vmf->vma->vm_file;
+	struct inode *inode = file_inode(file);
+	struct fusept_pg *pg = fusept_pg_of_page(vmf->page);
+	vm_fault_t ret = VM_FAULT_LOCKED;
+
+	sb_start_pagefault(inode->i_sb);
+	file_update_time(file);
+	fusept_pg_lock(pg);
+	if (fusept_pg_mapping(pg) != inode->i_mapping) {
+		fusept_pg_unlock(pg);
+		ret = VM_FAULT_NOPAGE;
+	} else {
+		fusept_pg_mark_dirty(pg);
+	}
+	sb_end_pagefault(inode->i_sb);
+	return ret;
+}
+
 static const struct vm_operations_struct fusept_vm_ops = {
 	.close		= fusept_vma_close,
 	.fault		= filemap_fault,
 	.map_pages	= filemap_map_pages,
-	.page_mkwrite	= filemap_page_mkwrite,
+	.page_mkwrite	= fusept_page_mkwrite,
 };
 
 static int fusept_file_mmap(struct file *file, struct vm_area_struct *vma)

@@ -11,7 +11,6 @@
 #include <linux/list.h>
 #include <linux/refcount.h>
 #include <linux/rwsem.h>
-#include <linux/siphash.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
@@ -138,7 +137,7 @@ struct fusept_conn {
 	atomic_t num_live;		/* requests not yet freed */
 	atomic_t num_notify_replies;	/* RETRIEVE replies not yet ended */
 	atomic64_t attr_version;
-	siphash_key_t lock_key;
+	u32 lock_key[4];		/* fusept_lock_owner()'s cipher key */
 
 	/* state */
 	bool connected;

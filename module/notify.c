@@ -58,10 +58,9 @@ static struct dentry *fusept_notify_dentry(struct inode *parent,
 	dir = d_find_alias(parent);
 	if (!dir)
 		return NULL;
-	q.hash = full_name_hash(dir, q.name, q.len);
-	entry = d_lookup(dir, &q);
+	entry = d_hash_and_lookup(dir, &q);
 	dput(dir);
-	return entry;
+	return IS_ERR(entry) ? NULL : entry;
 }
 
 /*

@@ -85,8 +85,10 @@ static int fusept_dplus_link(struct dentry *parent,
 	struct dentry *dentry;
 	int err;
 
-	name.hash = full_name_hash(parent, name.name, name.len);
-	dentry = d_lookup(parent, &name);
+	/* d_alloc_parallel() below wants the hash this sets too */
+	dentry = d_hash_and_lookup(parent, &name);
+	if (IS_ERR(dentry))
+		dentry = NULL;
 	for (;;) {
 		if (!dentry) {
 			dentry = fusept_d_alloc_parallel(parent, &name, &wq);
