@@ -7,6 +7,10 @@
 #                        make check KERNELS=6.1   (subset, by version prefix)
 #                        make check KERNELS=debug (the debug kernel alone)
 #                        make check KERNELS=pkg   (the package lane alone)
+#   make gki-check       the Android lane alone (make check KERNELS=gki):
+#                        arm64 cross builds (4 and 16 KiB pages), the GKI
+#                        symbol check (docs/android.md)
+#   make gki-list        write android/abi_gki_aarch64_fusept from them
 #   make check-debug     the debug kernel (KASAN, lockdep, kmemleak...) with
 #                        the whole guest suite
 #   make demo            boot the host-headers kernel and run the demo
@@ -35,7 +39,7 @@ HOST_KVER := $(shell dpkg-query -W -f '$${Depends}' linux-headers-amd64 2>/dev/n
 	grep -o 'linux-headers-[^ ,]*' | head -1 | sed 's/^linux-headers-//')
 KVER ?= $(HOST_KVER)
 KDIR ?= /usr/src/linux-headers-$(KVER)
-KERNELS ?= 5.10 6.1 6.12 7 debug pkg
+KERNELS ?= 5.10 6.1 6.12 7 debug pkg gki
 FUSEPT_CACHE ?= /var/cache/fusept
 
 all: module
@@ -50,6 +54,14 @@ check:
 # The whole guest suite on the debug kernel (make check runs a subset there).
 check-debug:
 	@KERNELS=debug FUSEPT_DEBUG_FULL=1 FUSEPT_CACHE="$(FUSEPT_CACHE)" bash tests/vm/check.sh
+
+gki-check:
+	@KERNELS=gki FUSEPT_CACHE="$(FUSEPT_CACHE)" bash tests/vm/check.sh
+
+gki-list:
+	@KERNELS=gki FUSEPT_CACHE="$(FUSEPT_CACHE)" bash tests/vm/check.sh || true
+	@cp $(FUSEPT_CACHE)/results/gki/abi_gki_aarch64_fusept android/
+	@echo "android/abi_gki_aarch64_fusept: $$(grep -c '^  ' android/abi_gki_aarch64_fusept) symbols"
 
 reliability-report:
 	@python3 tests/vm/reliability-report.py docs/reliability.md \
@@ -121,5 +133,5 @@ vm-clean:
 	@for p in $(FUSEPT_CACHE)/chroot/*/proc; do ! mountpoint -q $$p || umount -l $$p; done
 	rm -rf --one-file-system $(FUSEPT_CACHE)
 
-.PHONY: all module check check-debug demo bench fuzz reliability-report deb rpm \
+.PHONY: all module check check-debug gki-check gki-list demo bench fuzz reliability-report deb rpm \
 	clean vm-clean

@@ -5,13 +5,14 @@
 # the initramfs, boot it in QEMU and judge the console log. Beside the
 # guests: the plain kbuild build of each kernel (kbuild-check.sh) and the
 # package lane "pkg" (pkg-test.sh: make deb, installed into a fresh
-# Debian system booted with systemd).
+# Debian system booted with systemd), and the Android lane "gki"
+# (gki-check.sh: arm64 cross builds, the GKI symbol check).
 # The last line printed is "N passed, M failed"; the exit status is non-zero
 # when M > 0.
 #
 # Env: KERNELS        kernels to run, by version prefix (default
-#                     "5.10 6.1 6.12 7 debug pkg"; debug: the debug
-#                     kernel; pkg: the package lane)
+#                     "5.10 6.1 6.12 7 debug pkg gki"; debug: the debug
+#                     kernel; pkg: the package lane; gki: the Android lane)
 #      FUSEPT_CACHE   cache directory (default /var/cache/fusept)
 #      FUSEPT_RESULTS results directory (default $FUSEPT_CACHE/results)
 #      FUSEPT_TIMEOUT per-boot timeout in seconds (default 2700)
@@ -42,7 +43,7 @@ if [ "${1:-}" = --demo ]; then
 	KERNELS=${DEMO_KERNEL:-6.1}
 	export FUSEPT_LIVE=1
 fi
-KERNELS=${KERNELS:-5.10 6.1 6.12 7 debug pkg}
+KERNELS=${KERNELS:-5.10 6.1 6.12 7 debug pkg gki}
 # What `make check` runs on the debug kernel: most groups there are two to
 # twenty times slower than on a Debian kernel (pt-daemon 112 s instead of
 # 72 s, pt-readdir 365 s instead of 17 s), so only the groups that take
@@ -90,8 +91,9 @@ record() { # record KVER PASSED FAILED [NOTE]
 }
 
 # The jobs of boot_all, filled by prepare_kernel: JOB_KIND is "guest"
-# (boot a kernel's guest), "pkg" (the package lane) or "kbuild" (the
-# kbuild checks of KBUILD_LIST); JOB_KVER names the results directory;
+# (boot a kernel's guest), "pkg" (the package lane), "gki" (the Android
+# lane) or "kbuild" (the kbuild checks of KBUILD_LIST); JOB_KVER names
+# the results directory;
 # for a guest, JOB_VARS: "VAR=value ..." for env(1), JOB_APPEND: its
 # FUSEPT_APPEND
 JOB_KIND=()
@@ -116,8 +118,8 @@ prepare_kernel() {
 	if [ "$key" = "$DEBUG_KEY" ]; then
 		prepare_debug_kernel
 		return
-	elif [ "$key" = "$PKG_KEY" ]; then
-		add_job pkg "$PKG_KEY"
+	elif [ "$key" = "$PKG_KEY" ] || [ "$key" = "$GKI_KEY" ]; then
+		add_job "$key" "$key"
 		return
 	fi
 	kver=$(timed "prepare $suite" "$VM_DIR/prepare-suite.sh" "$suite") ||
@@ -175,6 +177,10 @@ run_job() {
 	pkg)
 		log "package lane (results: $res)"
 		timed "package lane" "$VM_DIR/pkg-test.sh" "$res" || true
+		;;
+	gki)
+		log "Android lane (results: $res)"
+		timed "Android lane" "$VM_DIR/gki-check.sh" "$res" || true
 		;;
 	kbuild)
 		# niced: it fills the cores the guests leave idle

@@ -34,8 +34,9 @@ REPO=$(cd "$VM_DIR/../.." && pwd)
 # Kernel matrix: version key -> Debian suite whose linux-headers-amd64 is used.
 # bookworm is the host itself (Debian 12). "debug" is not a Debian kernel:
 # build-debug-kernel.sh builds it from trixie's linux-source-6.12. "pkg"
-# is the package lane (pkg-test.sh), not a kernel of its own.
-MATRIX="5.10:bullseye 6.1:bookworm 6.12:trixie 7:sid debug:trixie pkg:trixie"
+# is the package lane (pkg-test.sh), "gki" the Android lane (gki-check.sh:
+# arm64 cross builds and the GKI symbol check), not kernels of their own.
+MATRIX="5.10:bullseye 6.1:bookworm 6.12:trixie 7:sid debug:trixie pkg:trixie gki:trixie"
 DEBUG_KEY=debug
 HOST_SUITE=bookworm
 GUEST_SUITE=trixie # builds the guest userland (libfuse 3.17, fio, ...)
@@ -47,6 +48,7 @@ NEWFUSE_EXAMPLES="hello_ll passthrough_ll"
 # The package lane ("pkg"): make deb in this suite's chroot, installed
 # into a fresh system of the same suite (pkg-image.sh, pkg-test.sh).
 PKG_KEY=pkg
+GKI_KEY=gki
 PKG_SUITE=trixie
 
 # Packages every chroot gets; the guest suite gets GUEST_PKGS on top.
@@ -63,6 +65,18 @@ HOST_PKGS="qemu-system-x86 debootstrap dkms kmod cpio gzip xz-utils zstd \
 export DEBIAN_FRONTEND=noninteractive
 
 log() { printf '==> %s\n' "$*" >&2; }
+
+# host_result LOG PREFIX NAME ok|REASON [DETAIL]: a host-side check's
+# PASS or FAIL line (PREFIX NAME), appended to LOG and on stderr
+host_result() {
+	local out=$1 prefix=$2
+	shift 2
+	if [ "$2" = ok ]; then
+		echo "PASS $prefix$1${3:+ ($3)}"
+	else
+		echo "FAIL $prefix$1: $2"
+	fi | tee -a "$out" >&2
+}
 # lock: one VM run at a time on this machine (held until the script exits)
 lock() {
 	mkdir -p "$FUSEPT_CACHE"

@@ -32,13 +32,7 @@ mnt=/mnt/pt
 PKG_BUILD_PKGS="build-essential debhelper dh-dkms libfuse3-dev pkgconf lintian"
 
 
-result() { # result NAME ok|REASON [DETAIL]
-	if [ "$2" = ok ]; then
-		echo "PASS pkg-$1${3:+ ($3)}"
-	else
-		echo "FAIL pkg-$1: $2"
-	fi | tee -a "$res/host.log" >&2
-}
+result() { host_result "$res/host.log" pkg- "$@"; }
 
 # make_deb: the .debs into $res/dist, lintian's report in $res/lintian.log
 make_deb() {
