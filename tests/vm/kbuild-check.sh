@@ -4,7 +4,8 @@
 # builds fusept.ko warning-free; the same command again compiles nothing
 # (and its time is printed); modules_install puts fusept.ko under
 # INSTALL_MOD_PATH; module/Makefile with a KDIR that does not exist stops
-# with fusept's own error naming that directory.
+# with fusept's own error naming that directory; the Android build
+# scripts' call (KERNEL_SRC=, a relative O= and M=) builds it too.
 # Writes "PASS name" / "FAIL name: reason" lines to OUTDIR/host.log
 # (check.sh counts them with the kernel's guest results) and the build
 # output to OUTDIR/kbuild.log.
@@ -98,6 +99,26 @@ check_wrong_kdir() {
 	fi
 }
 
+# Android's build scripts: make -C MODDIR KERNEL_SRC=SOURCE-TREE
+# O=OBJECT-TREE M=MODDIR, O and M relative to the source tree. Debian's
+# headers are such a pair: -common the source, the flavour's the objects
+# (a kernel without -common headers, the debug one, is skipped).
+check_android_style() {
+	local src=/usr/src/linux-headers-${kver%-*}-common dir=$work/android o m
+	[ -d "$root$src" ] || return 0
+	o=$(realpath -m -s --relative-to="$src" "$kdir")
+	m=$(realpath -m -s --relative-to="$src" "$dir/module")
+	rm -rf "${root:?}$dir"
+	copy_module_sources "$root$dir"
+	if ! kb "make -C $dir/module KERNEL_SRC=$src O=$o M=$m modules"; then
+		result android-style "make -C module KERNEL_SRC=$src O=$o M=$m failed (log: $blog)"
+	elif [ ! -s "$root$dir/module/fusept.ko" ]; then
+		result android-style "no fusept.ko in module/ (log: $blog)"
+	else
+		result android-style ok "KERNEL_SRC=$src O=$o"
+	fi
+}
+
 main() {
 	mkdir -p "$out"
 	rm -f "$out/host.log"
@@ -107,6 +128,7 @@ main() {
 	check_noop
 	check_install
 	check_wrong_kdir
+	check_android_style
 	rm -rf "${root:?}$work"
 	! grep -q '^FAIL' "$out/host.log"
 }
