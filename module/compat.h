@@ -242,6 +242,20 @@ static inline ssize_t fusept_pt_splice(struct file *file, struct file *bf,
 }
 
 /*
+ * GKI kernels (CONFIG_GKI_HACKS_TO_FIX) export some VFS symbols fusept
+ * uses (d_drop, dentry_open, ...) only to modules that import this
+ * namespace; 6.13 made the macro's argument a string.
+ */
+#define FUSEPT_VFS_NS VFS_internal_I_am_really_a_filesystem_and_am_NOT_a_driver
+#if !defined(CONFIG_GKI_HACKS_TO_FIX)
+#define FUSEPT_IMPORT_VFS_NS()
+#elif defined(FUSEPT_HAVE_IMPORT_NS_IDENT)
+#define FUSEPT_IMPORT_VFS_NS()	MODULE_IMPORT_NS(FUSEPT_VFS_NS)
+#else
+#define FUSEPT_IMPORT_VFS_NS()	MODULE_IMPORT_NS(__stringify(FUSEPT_VFS_NS))
+#endif
+
+/*
  * d_hash_and_lookup() is what GKI kernels export for a dcache lookup
  * (not d_lookup()); newer kernels dropped it for try_lookup_noperm(),
  * which also revalidates: that would ask the daemon from inside its own

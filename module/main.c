@@ -73,4 +73,5 @@ MODULE_DESCRIPTION("FUSE with passthrough, out of tree");
 MODULE_AUTHOR("The fusept developers");
 MODULE_LICENSE("GPL");
 MODULE_ALIAS("devname:fusept");
+FUSEPT_IMPORT_VFS_NS();
 MODULE_VERSION(FUSEPT_VERSION);
