@@ -11,7 +11,8 @@
 #      lines "# android..."), not a check. The KMI lists are read where
 #      they are: GKI_LISTS, else ../shared/android beside the tree.
 # Results: RESDIR/host.log (PASS/FAIL lines, counted by check.sh),
-# RESDIR/report.txt, RESDIR/abi_gki_aarch64_fusept, RESDIR/<flavour>/.
+# RESDIR/report.txt (tools/gki-check's output: the imports, or the
+# per-branch report), RESDIR/abi_gki_aarch64_fusept, RESDIR/<flavour>/.
 # Usage: gki-check.sh RESDIR
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091
@@ -74,7 +75,8 @@ report() { # the per-branch lines of tools/gki-check, as notes
 }
 
 main() {
-	local f kos=()
+	local f kos=() args
+	args=(--write-list "$res/abi_gki_aarch64_fusept")
 	rm -rf "$res"
 	mkdir -p "$res"
 	: >"$res/host.log"
@@ -84,15 +86,13 @@ main() {
 	done
 	[ "${#kos[@]}" -gt 0 ] || return 0
 	check_exports "${kos[@]}"
-	python3 "$REPO/tools/gki-check" --write-list "$res/abi_gki_aarch64_fusept" \
-		"${kos[@]}" >"$res/imports.txt"
+	[ ! -d "$lists" ] || args+=(--lists "$lists" --summary "$res/summary.md")
+	python3 "$REPO/tools/gki-check" "${args[@]}" "${kos[@]}" >"$res/report.txt"
 	check_list
 	if [ ! -d "$lists" ]; then
 		note "no KMI symbol lists at $lists (GKI_LISTS=DIR): no per-branch report"
 		return 0
 	fi
-	python3 "$REPO/tools/gki-check" --lists "$lists" \
-		--summary "$res/summary.md" "${kos[@]}" >"$res/report.txt"
 	report
 }
 

@@ -48,8 +48,9 @@ NEWFUSE_EXAMPLES="hello_ll passthrough_ll"
 # The package lane ("pkg"): make deb in this suite's chroot, installed
 # into a fresh system of the same suite (pkg-image.sh, pkg-test.sh).
 PKG_KEY=pkg
-GKI_KEY=gki
 PKG_SUITE=trixie
+# The Android lane ("gki"): cross builds in the trixie chroot
+GKI_KEY=gki
 
 # Packages every chroot gets; the guest suite gets GUEST_PKGS on top.
 CHROOT_PKGS="gcc make libc6-dev linux-headers-amd64 kmod dkms ca-certificates"
