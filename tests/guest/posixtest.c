@@ -1718,19 +1718,21 @@ static void mmap_private(const char *name)
 /* touching a mapped page wholly past EOF raises SIGBUS */
 static void mmap_sigbus(const char *name)
 {
+	long pg = sysconf(_SC_PAGESIZE);
 	volatile char *m;
 	int fd, st;
 	pid_t pid;
 
 	if (put_file("a", "short", 5) < 0 || (fd = open("a", O_RDONLY)) < 0)
 		return fail(name, "setup: %s", ename(errno));
-	m = mmap(NULL, 2 * 4096, PROT_READ, MAP_SHARED, fd, 0);
+	/* the page after the one holding EOF: past it (4 or 16 KiB pages) */
+	m = mmap(NULL, 2 * pg, PROT_READ, MAP_SHARED, fd, 0);
 	if (m == MAP_FAILED)
 		return fail(name, "mmap: %s", ename(errno));
 	fflush(stdout);
 	pid = fork();
 	if (pid == 0)
-		_exit(m[200] == 0 && m[4096 + 10] == 0 ? 0 : 1);
+		_exit(m[200] == 0 && m[pg + 10] == 0 ? 0 : 1);
 	waitpid(pid, &st, 0);
 	verdict(name, WIFSIGNALED(st) && WTERMSIG(st) == SIGBUS,
 		"child %s %d (want SIGBUS)", WIFSIGNALED(st) ? "got signal" :
@@ -2261,17 +2263,26 @@ static void falloc_punch_nokeep(const char *name)
 
 #define SEEK_FAR (1 << 20)
 
-/* data at [0, 4096) and [1 MiB, 1 MiB + 4096), a hole between */
+/*
+ * Data at [0, P) and [1 MiB, 1 MiB + P), a hole between, with P the page
+ * size: tmpfs, the usual lower file system here, keeps data in pages, so
+ * with 16 KiB pages its first hole starts at 16 KiB.
+ */
+#define SEEK_CHUNK 65536	/* the largest page size of Linux */
+static off_t seek_p;
+
 static int sparse_file(const char *path)
 {
-	unsigned char buf[4096];
+	static unsigned char buf[SEEK_CHUNK];
 	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
 
+	seek_p = sysconf(_SC_PAGESIZE);
 	memset(buf, 'd', sizeof(buf));
 	if (fd < 0)
 		return -1;
-	if (write_all(fd, buf, sizeof(buf), 0) < 0 ||
-	    write_all(fd, buf, sizeof(buf), SEEK_FAR) < 0) {
+	if (seek_p > SEEK_CHUNK ||
+	    write_all(fd, buf, seek_p, 0) < 0 ||
+	    write_all(fd, buf, seek_p, SEEK_FAR) < 0) {
 		close(fd);
 		return -1;
 	}
@@ -2280,43 +2291,45 @@ static int sparse_file(const char *path)
 
 static void seek_data_hole(const char *name)
 {
+	/* offsets in pages (P) past a base, want: -1 is ENXIO */
 	static const struct {
 		const char *name;
-		off_t from;
+		off_t from, from_p;
 		int whence;
-		off_t want;	/* -1: ENXIO */
+		off_t want, want_p;
 		int needs_holes;
 	} c[] = {
-		{ "seek-data-start", 0, SEEK_DATA, 0, 0 },
-		{ "seek-hole-first", 0, SEEK_HOLE, 4096, 1 },
-		{ "seek-data-after-hole", 8192, SEEK_DATA, SEEK_FAR, 1 },
-		{ "seek-hole-at-end", SEEK_FAR, SEEK_HOLE, SEEK_FAR + 4096, 0 },
-		{ "seek-data-eof-enxio", SEEK_FAR + 4096, SEEK_DATA, -1, 0 },
-		{ "seek-hole-past-eof-enxio", SEEK_FAR + 5000, SEEK_HOLE, -1, 0 },
+		{ "seek-data-start", 0, 0, SEEK_DATA, 0, 0, 0 },
+		{ "seek-hole-first", 0, 0, SEEK_HOLE, 0, 1, 1 },
+		{ "seek-data-after-hole", 0, 2, SEEK_DATA, SEEK_FAR, 0, 1 },
+		{ "seek-hole-at-end", SEEK_FAR, 0, SEEK_HOLE, SEEK_FAR, 1, 0 },
+		{ "seek-data-eof-enxio", SEEK_FAR, 1, SEEK_DATA, -1, 0, 0 },
+		{ "seek-hole-past-eof-enxio", SEEK_FAR + 904, 1, SEEK_HOLE, -1, 0, 0 },
 	};
 	int fd = sparse_file("a"), holes, e;
+	off_t r, want;
 	size_t i;
-	off_t r;
 
 	(void)name;
 	if (fd < 0)
 		return fail(name, "setup: %s", ename(errno));
 	/* a file system may report no holes at all: that is allowed */
-	holes = lseek(fd, 0, SEEK_HOLE) != SEEK_FAR + 4096;
+	holes = lseek(fd, 0, SEEK_HOLE) != SEEK_FAR + seek_p;
 	for (i = 0; i < ARRAY_SIZE(c); i++) {
-		r = lseek(fd, c[i].from, c[i].whence);
+		want = c[i].want < 0 ? -1 : c[i].want + c[i].want_p * seek_p;
+		r = lseek(fd, c[i].from + c[i].from_p * seek_p, c[i].whence);
 		e = err_of(r < 0 ? -1 : 0);
 		if (unsupported(e) || e == EINVAL)
 			skip(c[i].name, "SEEK_DATA/SEEK_HOLE unsupported (%s)",
 			     ename(e));
 		else if (c[i].needs_holes && !holes)
 			skip(c[i].name, "the file system reports no holes");
-		else if (c[i].want < 0)
+		else if (want < 0)
 			verdict(c[i].name, e == ENXIO, "got %lld (%s), want ENXIO",
 				(long long)r, ename(e));
 		else
-			verdict(c[i].name, r == c[i].want, "got %lld (%s), want %lld",
-				(long long)r, ename(e), (long long)c[i].want);
+			verdict(c[i].name, r == want, "got %lld (%s), want %lld",
+				(long long)r, ename(e), (long long)want);
 	}
 	close(fd);
 }
