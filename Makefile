@@ -7,6 +7,8 @@
 #                        make check KERNELS=6.1   (subset, by version prefix)
 #                        make check KERNELS=debug (the debug kernel alone)
 #                        make check KERNELS=pkg   (the package lane alone)
+#                        make check KERNELS=arm64 (trixie's arm64 kernels,
+#                        4 and 16 KiB pages, in qemu-system-aarch64)
 #   make gki-check       the Android lane alone (make check KERNELS=gki):
 #                        arm64 cross builds (4 and 16 KiB pages), the GKI
 #                        symbol check (docs/android.md)
@@ -39,7 +41,7 @@ HOST_KVER := $(shell dpkg-query -W -f '$${Depends}' linux-headers-amd64 2>/dev/n
 	grep -o 'linux-headers-[^ ,]*' | head -1 | sed 's/^linux-headers-//')
 KVER ?= $(HOST_KVER)
 KDIR ?= /usr/src/linux-headers-$(KVER)
-KERNELS ?= 5.10 6.1 6.12 7 debug pkg gki
+KERNELS ?= 5.10 6.1 6.12 7 debug pkg gki arm64
 FUSEPT_CACHE ?= /var/cache/fusept
 
 all: module

@@ -214,6 +214,16 @@ test_module() {
 	ok module-sysfs test -d "$SYSDIR"
 	ensure_ctl
 	ok module-sysfs-connections test -d "$CTLDIR"
+	page_size_check
+}
+
+# fusept.page_kb=N (the arm64 guests of make check): the kernel runs with
+# pages of N KiB, so what the other groups check there ran on them
+page_size_check() {
+	local want
+	want=$(cmdline_arg fusept.page_kb) || return 0
+	expect module-page-size "$(awk '/^KernelPageSize:/ { print $2; exit }' \
+		/proc/self/smaps)" "$want"
 }
 
 test_hello() {

@@ -8,13 +8,23 @@
 # Cached in $FUSEPT_CACHE/guest/HASH, where HASH covers the repository
 # (less module/ and .git), the chroot's package state and the version of
 # sid's libfuse3-dev.
-# Usage: build-guest.sh   (prints the directory holding base.cpio)
+# With ARCH arm64: the same userland for the arm64 guests, cross-built in
+# the same chroot (arm64.sh: the cross compiler, and a sysroot of trixie's
+# arm64 packages for libfuse and the real tools); no second libfuse.
+# Cached in $FUSEPT_CACHE/guest/arm64-HASH.
+# Usage: build-guest.sh [ARCH]   (prints the directory holding base.cpio)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 suite=$GUEST_SUITE
 root=$(suite_root "$suite")
 new=$NEWFUSE_SUITE
 newroot=$(suite_root "$new")
+arch=${1:-amd64}
+case $arch in
+amd64) ;;
+arm64) . "$VM_DIR/arm64.sh" ;;
+*) die "usage: build-guest.sh [amd64|arm64]" ;;
+esac
 
 source_hash() {
 	{
@@ -22,7 +32,11 @@ source_hash() {
 			-type f ! -name '*.o' ! -name '*.ko' -print0 | LC_ALL=C sort -z |
 			xargs -0 sha256sum)
 		sha256sum "$root/var/lib/dpkg/status"
-		newfuse_version
+		if [ "$arch" = arm64 ]; then
+			arm64_sysroot_version
+		else
+			newfuse_version
+		fi
 	} | sha256sum | cut -c1-16
 }
 
@@ -62,18 +76,25 @@ build() {
 	rm -rf "$root/tmp/fusept-guest"
 	mkdir -p "$root/tmp/fusept-guest"
 	# Seed DESTDIR with the previous build: build.sh rebuilds what changed.
-	prev=$(ls -1dt "$FUSEPT_CACHE"/guest/*/dest 2>/dev/null | head -1) || true
+	prev=$(builds | sed -n 1p)
+	prev=${prev:+$prev/dest}
+	[ -z "$prev" ] || [ -d "$prev" ] || prev=
 	[ -z "$prev" ] || cp -a "$prev" "$root/tmp/fusept-guest/dest"
 	mkdir -p "$root/tmp/fusept-guest/dest"
-	build_newfuse "$root/tmp/fusept-guest/dest" "$prev" >"$dir.log" 2>&1 || {
-		tail -40 "$dir.log" >&2
-		die "guest build (libfuse examples in $new) failed (log: $dir.log)"
-	}
-	in_suite "$suite" bash -c '
-		set -e
-		/src/tests/guest/build.sh /tmp/fusept-guest/dest
-		/src/tests/vm/guest-root.sh /tmp/fusept-guest/dest /tmp/fusept-guest/root
-		' >>"$dir.log" 2>&1 || rc=$?
+	: >"$dir.log"
+	if [ "$arch" = arm64 ]; then
+		arm64_build_in_chroot >>"$dir.log" 2>&1 || rc=$?
+	else
+		build_newfuse "$root/tmp/fusept-guest/dest" "$prev" >"$dir.log" 2>&1 || {
+			tail -40 "$dir.log" >&2
+			die "guest build (libfuse examples in $new) failed (log: $dir.log)"
+		}
+		in_suite "$suite" bash -c '
+			set -e
+			/src/tests/guest/build.sh /tmp/fusept-guest/dest
+			/src/tests/vm/guest-root.sh /tmp/fusept-guest/dest /tmp/fusept-guest/root
+			' >>"$dir.log" 2>&1 || rc=$?
+	fi
 	if [ $rc != 0 ]; then
 		tail -40 "$dir.log" >&2
 		die "guest build failed (log: $dir.log)"
@@ -89,20 +110,40 @@ build() {
 	mv "$dir.tmp" "$dir"
 }
 
+# builds: this architecture's builds in the cache, the newest first
+builds() {
+	local d
+	# shellcheck disable=SC2012
+	ls -1dt "$FUSEPT_CACHE"/guest/*/ 2>/dev/null | while read -r d; do
+		d=${d%/}
+		case ${d##*/}:$arch in
+		*.tmp:*) ;;
+		arm64-*:arm64) echo "$d" ;;
+		arm64-*:*) ;;
+		*:amd64) echo "$d" ;;
+		esac
+	done
+}
+
 main() {
-	local dir
+	local dir prefix=
 	"$VM_DIR/setup-chroot.sh" "$suite"
-	"$VM_DIR/setup-chroot.sh" "$new"
-	# shellcheck disable=SC2086
-	install_missing "$new" $NEWFUSE_PKGS
-	dir=$FUSEPT_CACHE/guest/$(source_hash)
+	if [ "$arch" = arm64 ]; then
+		prefix=arm64-
+		arm64_setup
+	else
+		"$VM_DIR/setup-chroot.sh" "$new"
+		# shellcheck disable=SC2086
+		install_missing "$new" $NEWFUSE_PKGS
+	fi
+	dir=$FUSEPT_CACHE/guest/$prefix$(source_hash)
 	if [ ! -e "$dir/.ready" ]; then
 		mkdir -p "$FUSEPT_CACHE/guest"
 		rm -rf "$dir" "$dir.tmp"
-		log "building the guest userland in the $suite chroot"
+		log "building the $arch guest userland in the $suite chroot"
 		build "$dir"
 		# keep only the newest few builds
-		ls -1dt "$FUSEPT_CACHE"/guest/*/ | tail -n +4 | xargs -r rm -rf
+		builds | tail -n +4 | xargs -r rm -rf
 	fi
 	echo "$dir"
 }

@@ -46,7 +46,7 @@ base=${amd64_kver%-amd64}
 kver=$base-$flavour
 hpkg=linux-headers-$kver
 kdir=/usr/src/$hpkg
-work=/tmp/fusept-cross-$kver # inside the suite root
+work=/tmp/fusept-cross-$kver-$$ # inside the suite root; one per build
 marker=$kdir/.fusept-cross
 
 # One setup at a time (apt, dpkg, the unpacked tree); not the VM lock.

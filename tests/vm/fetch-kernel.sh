@@ -2,6 +2,8 @@
 # Download a Debian kernel image (with that suite's apt) and unpack it into
 # $FUSEPT_CACHE/kernel/KVER: vmlinuz, config, lib/modules/KVER (+ modules.dep).
 # Nothing is installed: the packages are only unpacked with dpkg-deb -x.
+# An arm64 KVER (-arm64, -arm64-16k) is fetched as the arm64 package (the
+# suite needs arm64 as a foreign architecture: arm64.sh).
 # Usage: fetch-kernel.sh SUITE KVER   (prints the kernel directory)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -9,8 +11,12 @@ suite=${1:?usage: fetch-kernel.sh SUITE KVER}
 kver=${2:?usage: fetch-kernel.sh SUITE KVER}
 dir=$FUSEPT_CACHE/kernel/$kver
 dl=/tmp/fusept-kernel-$kver # inside the suite root
+case $kver in
+*-arm64 | *-arm64-*) qual=:arm64 ;;
+*) qual= ;;
+esac
 
-pkg_exists() { in_suite "$suite" apt-cache show --no-all-versions "$1" >/dev/null 2>&1; }
+pkg_exists() { in_suite "$suite" apt-cache show --no-all-versions "$1$qual" >/dev/null 2>&1; }
 
 # The image package plus, where the image is split (sid: linux-image-KVER
 # depends on linux-binary-KVER with the vmlinuz and linux-modules-KVER), the
@@ -20,7 +26,7 @@ image_pkgs() {
 	pkg_exists "$img" || img=linux-image-$kver
 	pkg_exists "$img" || die "no $img in $suite's archive"
 	echo "$img"
-	for dep in $(in_suite "$suite" apt-cache show --no-all-versions "$img" |
+	for dep in $(in_suite "$suite" apt-cache show --no-all-versions "$img$qual" |
 		sed -n 's/^Depends: //p' | grep -oE 'linux-(base|binary|modules)-[^ ,|]+'); do
 		[ "${dep%-"$kver"}" != "$dep" ] && echo "$dep"
 	done
@@ -30,7 +36,7 @@ image_pkgs() {
 download() {
 	local root pkgs
 	root=$(suite_root "$suite")
-	pkgs=$(image_pkgs | tr '\n' ' ')
+	pkgs=$(image_pkgs | sed "s/\$/$qual/" | tr '\n' ' ')
 	log "apt-get download ($suite): $pkgs"
 	rm -rf "$root$dl"
 	mkdir -p "$root$dl"

@@ -16,12 +16,18 @@
 #   (mount.fusept is tested under them; the other groups keep busybox's)
 #   /lib/fusept/fusept.ko, /lib/modules/KVER/: added per kernel by mkinitrd.sh
 #   users: root (0), user (1000:1000), nobody (65534:65534)
+# For another architecture (the arm64 guests, see arm64.sh), GUEST_TOOLROOT
+# names the directory holding that architecture's packages unpacked: the
+# tools and busybox come from there, at the paths the chroot's own have,
+# and GUEST_READELF (that architecture's readelf) finds their libraries,
+# as ldd cannot.
 # Usage: guest-root.sh DESTDIR ROOT
 set -euo pipefail
 dest=${1:?usage: guest-root.sh DESTDIR ROOT}
 root=${2:?}
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 EXTRA_TOOLS="getfattr setfattr fio strace mke2fs fusermount3 mount.fuse3"
+toolroot=${GUEST_TOOLROOT:-}
 
 skeleton() {
 	rm -rf "$root"
@@ -47,9 +53,36 @@ skeleton() {
 	[ ! -e /etc/fuse.conf ] || cp /etc/fuse.conf "$root/etc/"
 }
 
+# tool_src TOOL: the file to copy for the chroot's TOOL: the chroot's own,
+# or the one at the same place under GUEST_TOOLROOT (with the same mode:
+# a package's postinst may have changed it, fusermount3's setuid bit)
+tool_src() {
+	local path f
+	path=$(command -v "$1") || {
+		echo "guest-root: $1 not found in the chroot" >&2
+		exit 1
+	}
+	if [ -z "$toolroot" ]; then
+		readlink -f "$path"
+		return
+	fi
+	path=/usr${path#/usr}
+	for f in "$toolroot$path" "$toolroot${path#/usr}"; do
+		if [ -f "$f" ] && [ ! -L "$f" ]; then
+			chmod --reference="$(readlink -f "$(command -v "$1")")" "$f"
+			echo "$f"
+			return
+		fi
+	done
+	echo "guest-root: no $path (a regular file) in $toolroot" >&2
+	exit 1
+}
+
+# The applets are the chroot's busybox's: GUEST_TOOLROOT's is the same
+# package of the same suite, for another architecture
 busybox_applets() {
 	local applet
-	cp "$(command -v busybox)" "$root/bin/busybox"
+	cp "$(tool_src busybox)" "$root/bin/busybox"
 	for applet in $(busybox --list-full); do
 		[ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"
 	done
@@ -68,7 +101,7 @@ extra_tools() {
 		done
 		path=/usr${path#/usr} # merged /usr: one canonical place
 		mkdir -p "$root$(dirname "$path")"
-		cp -a "$(readlink -f "$(command -v "$t")")" "$root$path"
+		cp -a "$(tool_src "$t")" "$root$path"
 	done
 	rm -f "$root"/{bin,sbin,usr/bin,usr/sbin}/mkfs.ext4
 	ln -s mke2fs "$root/usr/sbin/mkfs.ext4"
@@ -78,7 +111,7 @@ util_linux() {
 	local t d=$root/usr/lib/fusept-util-linux
 	mkdir -p "$d"
 	for t in mount umount; do
-		cp "$(readlink -f "$(command -v "$t")")" "$d/$t"
+		cp "$(tool_src "$t")" "$d/$t"
 	done
 }
 
@@ -94,6 +127,10 @@ is_elf() { [ "$(head -c 4 "$1" 2>/dev/null | tail -c 3)" = ELF ]; }
 # Copy the shared libraries (and the dynamic loader) of every ELF file.
 shared_libs() {
 	local f lib
+	if [ -n "$toolroot" ]; then
+		foreign_libs
+		return
+	fi
 	find "$root" -type f | while read -r f; do
 		is_elf "$f" || continue
 		ldd "$f" 2>/dev/null | grep -o '/[^ ]*' || true
@@ -102,6 +139,68 @@ shared_libs() {
 		[ -e "$root$lib" ] || cp -L "$lib" "$root$lib"
 	done
 	ldconfig -r "$root" 2>/dev/null || true
+}
+
+# The libraries of a foreign ELF file: NEEDED names, found in its
+# RUNPATH and the multiarch directories of GUEST_TOOLROOT (canonical /usr
+# paths)
+needed() {
+	local n d dyn runpath
+	dyn=$("$GUEST_READELF" -d "$1" 2>/dev/null)
+	runpath=$(sed -n 's/.*(R[UN]*PATH).*\[\(.*\)\]/\1/p' <<<"$dyn" | tr ':' ' ')
+	# shellcheck disable=SC2013 # sonames have no spaces
+	for n in $(sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' <<<"$dyn"); do
+		for d in $runpath $(foreign_libdirs); do
+			if [ -e "$toolroot$d/$n" ]; then
+				echo "$d/$n"
+				continue 2
+			fi
+		done
+		echo "MISSING $n (needed by ${1#"$root"})"
+	done
+}
+
+foreign_libdirs() {
+	local d
+	for d in "$toolroot"/usr/lib/*-linux-gnu "$toolroot"/usr/lib; do
+		[ -d "$d" ] && echo "${d#"$toolroot"}"
+	done
+}
+
+# The dynamic loader and the library closure of every foreign ELF file
+foreign_libs() {
+	local f lib interp todo seen=" "
+	todo=$(find "$root" -type f | while read -r f; do
+		is_elf "$f" || continue
+		interp=$("$GUEST_READELF" -l "$f" 2>/dev/null |
+			sed -n 's/.*program interpreter: \(.*\)]/\1/p')
+		[ -z "$interp" ] || echo "$interp $f"
+	done)
+	awk '{ print $1 }' <<<"$todo" | sort -u | while read -r interp; do
+		mkdir -p "$root$(dirname "$interp")"
+		cp -L "$toolroot/usr${interp#/usr}" "$root$interp"
+	done
+	todo=$(awk '{ print $2 }' <<<"$todo")
+	while [ -n "$todo" ]; do
+		# shellcheck disable=SC2086
+		set -- $todo
+		todo=
+		for f in "$@"; do
+			for lib in $(needed "$f" | tr ' ' '_'); do
+				case $lib in
+				MISSING*)
+					echo "guest-root: ${lib//_/ } in $toolroot" >&2
+					exit 1
+					;;
+				esac
+				case $seen in *" $lib "*) continue ;; esac
+				seen="$seen$lib "
+				mkdir -p "$root$(dirname "$lib")"
+				cp -L "$toolroot$lib" "$root$lib"
+				todo="$todo $root$lib"
+			done
+		done
+	done
 }
 
 skeleton

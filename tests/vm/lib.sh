@@ -36,7 +36,11 @@ REPO=$(cd "$VM_DIR/../.." && pwd)
 # build-debug-kernel.sh builds it from trixie's linux-source-6.12. "pkg"
 # is the package lane (pkg-test.sh), "gki" the Android lane (gki-check.sh:
 # arm64 cross builds and the GKI symbol check), not kernels of their own.
-MATRIX="5.10:bullseye 6.1:bookworm 6.12:trixie 7:sid debug:trixie pkg:trixie gki:trixie"
+# "arm64" and "arm64-16k" are trixie's arm64 kernels (4 and 16 KiB pages),
+# of the version of its amd64 headers, booted in qemu-system-aarch64 with
+# a cross-built fusept.ko and guest userland (arm64.sh); KERNELS=arm64
+# selects both.
+MATRIX="5.10:bullseye 6.1:bookworm 6.12:trixie 7:sid debug:trixie pkg:trixie gki:trixie arm64:trixie arm64-16k:trixie"
 DEBUG_KEY=debug
 HOST_SUITE=bookworm
 GUEST_SUITE=trixie # builds the guest userland (libfuse 3.17, fio, ...)
@@ -51,6 +55,8 @@ PKG_KEY=pkg
 PKG_SUITE=trixie
 # The Android lane ("gki"): cross builds in the trixie chroot
 GKI_KEY=gki
+# The arm64 guests: their keys are the flavours of Debian's arm64 kernel
+ARM64_KEYS="arm64 arm64-16k"
 
 # Packages every chroot gets; the guest suite gets GUEST_PKGS on top.
 CHROOT_PKGS="gcc make libc6-dev linux-headers-amd64 kmod dkms ca-certificates"
@@ -60,7 +66,7 @@ GUEST_PKGS="libfuse3-dev fuse3 pkgconf fio attr busybox-static e2fsprogs strace"
 DEBUG_SRC_PKG=linux-source-6.12
 DEBUG_KBUILD_PKGS="bc bison flex libelf-dev libssl-dev cpio xz-utils"
 # Host packages the harness itself needs.
-HOST_PKGS="qemu-system-x86 debootstrap dkms kmod cpio gzip xz-utils zstd \
+HOST_PKGS="qemu-system-x86 qemu-system-arm debootstrap dkms kmod cpio gzip xz-utils zstd \
 	gcc make libc6-dev linux-headers-amd64 ca-certificates"
 
 export DEBIAN_FRONTEND=noninteractive
