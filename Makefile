@@ -1,5 +1,8 @@
 # fusept top-level Makefile.
 #   make / make module   build module/fusept.ko against the host's headers
+#   make KERNEL_SRC=DIR [M=] [O=] [modules|modules_install|clean]
+#                        kbuild with M= this directory, as Android's build.sh
+#                        and Kleaf's kernel_module call it (docs/android.md)
 #   make check           build + boot the kernel matrix in QEMU (root, Debian 12),
 #                        check the plain kbuild build of each kernel, and
 #                        the package lane: make deb, the .debs installed
@@ -35,6 +38,39 @@
 #   make clean           remove build artefacts from the tree
 #   make vm-clean        remove the VM cache ($(FUSEPT_CACHE))
 # The VM harness lives in tests/vm/ (see tests/vm/README.md).
+
+ifneq ($(KERNEL_SRC),)
+# Android's build.sh EXT_MODULES and Kleaf's kernel_module: kbuild with
+# M= this directory (read through ./Kbuild), M absolute or relative to
+# KERNEL_SRC, O= the kernel's output tree (relative: to KERNEL_SRC) and
+# ARCH=, LLVM=, INSTALL_MOD_* passed on as given. With a relative M and
+# an O, the objects and fusept's generated files go to O/M, never to
+# this tree: kbuild 5.10 and 6.1 do that themselves (VPATH), 6.13 and
+# later are told so by MO=, and 6.12 reads a stub Kbuild written there
+# (it includes the real one; module/Kbuild finds the sources, see there;
+# the others ignore it). Checked on Debian's 5.10, 6.1, 6.12 (amd64 and
+# arm64) and 7.2 by tests/vm/kbuild-check.sh. fusept.ko is then
+# O/M/fusept.ko, else ./fusept.ko; modules_install puts it at
+# INSTALL_MOD_PATH/lib/modules/KVER/INSTALL_MOD_DIR/fusept.ko.
+fusept-top := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
+fusept-m := $(or $(M),$(fusept-top))
+fusept-kobj := $(if $(O),$(realpath $(if $(filter /%,$(O)),$(O),$(KERNEL_SRC)/$(O))))
+fusept-out := $(if $(O),$(if $(filter /%,$(fusept-m)),,$(fusept-kobj)/$(fusept-m)))
+
+all: modules
+
+modules modules_install clean:
+	@test -z "$(O)" -o -n "$(fusept-kobj)" || { \
+		echo "fusept: no kernel output tree at O=$(O)" >&2; exit 1; }
+ifneq ($(fusept-out),)
+	@mkdir -p $(fusept-out)
+	@echo 'include $(fusept-top)/Kbuild' >$(fusept-out)/Kbuild
+endif
+	$(MAKE) -C $(KERNEL_SRC) M=$(fusept-m) \
+		$(if $(fusept-out),MO=$(abspath $(fusept-out))) $@
+
+.PHONY: all modules modules_install clean
+else
 
 # Kernel the host's linux-headers-amd64 points to (bookworm: 6.1.0-NN-amd64).
 HOST_KVER := $(shell dpkg-query -W -f '$${Depends}' linux-headers-amd64 2>/dev/null | \
@@ -137,3 +173,4 @@ vm-clean:
 
 .PHONY: all module check check-debug gki-check gki-list demo bench fuzz reliability-report deb rpm \
 	clean vm-clean
+endif
