@@ -1,6 +1,6 @@
 # fusept top-level Makefile.
 #   make / make module   build module/fusept.ko against the host's headers
-#   make KERNEL_SRC=DIR [M=] [O=] [modules|modules_install|clean]
+#   make KERNEL_SRC=DIR [M=] [O=] [modules|modules_install|clean|compat-gen]
 #                        kbuild with M= this directory, as Android's build.sh
 #                        and Kleaf's kernel_module call it (docs/android.md)
 #   make check           build + boot the kernel matrix in QEMU (root, Debian 12),
@@ -69,7 +69,12 @@ endif
 	$(MAKE) -C $(KERNEL_SRC) M=$(fusept-m) \
 		$(if $(fusept-out),MO=$(abspath $(fusept-out))) $@
 
-.PHONY: all modules modules_install clean
+# The compat probes' result for Kleaf's ddk_module (see BUILD.bazel)
+compat-gen: modules
+	cp $(or $(fusept-out),$(fusept-top))/module/compat-gen.h \
+		$(fusept-top)/android/compat-gen.h
+
+.PHONY: all modules modules_install clean compat-gen
 else
 
 # Kernel the host's linux-headers-amd64 points to (bookworm: 6.1.0-NN-amd64).

@@ -7,7 +7,8 @@
 # with fusept's own error naming that directory; the Android build
 # scripts' call (KERNEL_SRC=, a relative O= and M=) builds it too, on
 # module/ and on the top directory (there with the objects under O and
-# modules_install staging a stripped extra/fusept/fusept.ko).
+# modules_install staging a stripped extra/fusept/fusept.ko); and
+# BUILD.bazel's lists match module/Kbuild's (bazel-sync.sh).
 # Writes "PASS name" / "FAIL name: reason" lines to OUTDIR/host.log
 # (check.sh counts them with the kernel's guest results) and the build
 # output to OUTDIR/kbuild.log.
@@ -192,6 +193,19 @@ has_debug() {
 	[[ $secs == *' .debug_'* ]]
 }
 
+# BUILD.bazel's source and header lists against module/Kbuild and the
+# tree (bazel-sync.sh, on the host: the same for every kernel)
+check_bazel_sync() {
+	local msg rc=0
+	msg=$("$VM_DIR/bazel-sync.sh" "$REPO" 2>&1) || rc=$?
+	echo "$msg" >>"$blog"
+	if [ $rc = 0 ]; then
+		result bazel-sync ok
+	else
+		result bazel-sync "$(head -1 <<<"$msg") (log: $blog)"
+	fi
+}
+
 main() {
 	mkdir -p "$out"
 	rm -f "$out/host.log"
@@ -203,6 +217,7 @@ main() {
 	check_wrong_kdir
 	check_android_style
 	check_android_top
+	check_bazel_sync
 	rm -rf "${root:?}$work"
 	! grep -q '^FAIL' "$out/host.log"
 }
