@@ -12,8 +12,11 @@
  *	its privileges), and the Android UAPI (INIT bit 31,
  *	FUSE_DEV_IOC_PASSTHROUGH_OPEN, passthrough_fh, the ID used up by the
  *	open; android-ext: the same with the flag as bit 31 of flags2, as
- *	Android kernels have it from protocol 7.36). One line per check:
- *	"PASS name" or "FAIL name: detail".
+ *	Android kernels have it from protocol 7.36); one inode open with and
+ *	without passthrough at once: refused with EIO in mainline mode, in
+ *	Android mode what one kind writes (write, fallocate, mmap) is seen by
+ *	the other, also while cached opens race with passthrough writes.
+ *	One line per check: "PASS name" or "FAIL name: detail".
  *   fusept-ptcheck hold FILE
  *	Opens FILE, maps it, then runs the commands read from stdin, one a
  *	line, printing one result line each: "map" (read every mapped byte:
@@ -81,6 +84,8 @@ enum {
 	P_KEEP = 8,	/* reuse the node's kept ID, else register and keep */
 	P_DROP = 16,	/* drop to uid/gid 65534 first (once) */
 	P_FLAG7 = 32,	/* open_flags bit 7, backing_id 0 */
+	P_KEEPC = 64,	/* FOPEN_KEEP_CACHE */
+	P_PT_WR = 128,	/* passthrough for an open for writing only */
 };
 
 #define NNODES 5
@@ -99,6 +104,7 @@ struct ctl {
 	int keep_id[NNODES];
 	unsigned int reads, writes, opens;
 	int dropped;
+	int stop;	/* tells a test's child process to finish */
 };
 
 static struct ctl *ctl;
@@ -172,6 +178,9 @@ static void do_open(struct conn *c, struct fuse_in_header *in)
 	int plan = ctl->plan, id = 0;
 
 	ctl->opens++;
+	if ((plan & P_PT_WR) &&
+	    (((struct fuse_open_in *)(in + 1))->flags & O_ACCMODE) != O_RDONLY)
+		plan |= P_PT;
 	if (node < 2 || node >= NNODES) {
 		send_reply(c, in->unique, -ENOENT, NULL, 0);
 		return;
@@ -203,6 +212,8 @@ static void do_open(struct conn *c, struct fuse_in_header *in)
 		if (!android)
 			o.open_flags = FOPEN_PASSTHROUGH;
 	}
+	if (plan & P_KEEPC)
+		o.open_flags |= FOPEN_KEEP_CACHE;
 	send_reply(c, in->unique, 0, &o, sizeof(o));
 	if ((plan & P_CLOSE) && id > 0) {
 		uint32_t u = id;
@@ -434,6 +445,52 @@ static int set_unprivileged(int on)
 	return ok ? 0 : -1;
 }
 
+
+/* open a file of the mount with the daemon following plan: fd or -errno */
+static int open_plan(const char *name, int flags, int plan)
+{
+	ctl->plan = plan;
+	return open_as(name, flags, -1);
+}
+
+/* the n bytes at off read through fd are buf's */
+static int reads_as(int fd, off_t off, const char *buf, size_t n)
+{
+	char got[256];
+
+	return n <= sizeof(got) && pread(fd, got, n, off) == (ssize_t)n &&
+	       !memcmp(got, buf, n);
+}
+
+static void close_fds(int *fds, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
+/*
+ * One inode open with and without passthrough at once: mainline refuses
+ * the second open, whichever comes first (EIO)
+ */
+static void checks_mainline_mixed(void)
+{
+	int fd[2];
+
+	fd[0] = open_plan("b", O_RDONLY, P_PT | P_CLOSE);
+	fd[1] = open_plan("b", O_RDONLY, 0);
+	result(fd[0] >= 0 && fd[1] == -EIO, "ptraw-mixed-cached-eio",
+	       "passthrough open %s, then cached open %s",
+	       ename(fd[0] < 0 ? -fd[0] : 0), ename(fd[1] < 0 ? -fd[1] : 0));
+	close_fds(fd, 2);
+	fd[0] = open_plan("b", O_RDONLY, 0);
+	fd[1] = open_plan("b", O_RDONLY, P_PT | P_CLOSE);
+	result(fd[0] >= 0 && fd[1] == -EIO, "ptraw-mixed-pt-eio",
+	       "cached open %s, then passthrough open %s",
+	       ename(fd[0] < 0 ? -fd[0] : 0), ename(fd[1] < 0 ? -fd[1] : 0));
+	close_fds(fd, 2);
+}
+
 static void checks_mainline(void)
 {
 	unsigned int r0, w0;
@@ -501,6 +558,7 @@ static void checks_mainline(void)
 		close(fd);
 	if (fd2 >= 0)
 		close(fd2);
+	checks_mainline_mixed();
 
 	/* credentials: uid 1000 may not open the lower file */
 	path_of(b, sizeof(b), lower_dir, "secret");
@@ -557,6 +615,184 @@ static const char *an(const char *name)
 	return n;
 }
 
+
+#define MIXED_SIZE 65536
+
+/* fd = { passthrough O_RDWR, cached O_RDWR }: the page cache filled */
+static int mixed_open(int *fd, int pt_first)
+{
+	static char all[MIXED_SIZE];
+
+	if (pt_first) {
+		fd[0] = open_plan("a", O_RDWR, P_PT);
+		fd[1] = open_plan("a", O_RDWR, 0);
+	} else {
+		fd[1] = open_plan("a", O_RDWR, 0);
+		fd[0] = open_plan("a", O_RDWR, P_PT);
+	}
+	return fd[0] >= 0 && fd[1] >= 0 &&
+	       pread(fd[1], all, sizeof(all), 0) == sizeof(all) ? 0 : -1;
+}
+
+/* passthrough writes and fallocate, a cached reader that had the pages */
+static void mixed_pt_writes(int pt, int c)
+{
+	static const char zero[4096];
+	struct stat st;
+	off_t end;
+	int e;
+
+	result(pwrite(pt, "pt-write-1", 10, 4096) == 10 &&
+	       reads_as(c, 4096, "pt-write-1", 10),
+	       an("mixed-pt-write-cached-read"), "stale cached read");
+	end = fstat(c, &st) ? 0 : st.st_size;
+	result(pwrite(pt, "tail", 4, end + 1000) == 4 && !fstat(c, &st) &&
+	       st.st_size == end + 1004 && reads_as(c, end + 1000, "tail", 4),
+	       an("mixed-pt-extend-cached-read"), "size %lld, expected %lld",
+	       (long long)st.st_size, (long long)end + 1004);
+	e = fallocate(pt, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 8192,
+		      4096) ? errno : 0;
+	if (e == EOPNOTSUPP)
+		printf("SKIP %s: no hole punching in the lower file system\n",
+		       an("mixed-pt-punch-cached-read"));
+	else
+		result(!e && reads_as(c, 8192, zero, 256),
+		       an("mixed-pt-punch-cached-read"), "fallocate %s",
+		       e ? ename(e) : "OK, stale cached read");
+}
+
+/* mappings of either kind beside the other kind's writes */
+static void mixed_maps(int pt, int c)
+{
+	char *cm, *pm;
+	int fd;
+
+	cm = mmap(NULL, MIXED_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, c, 0);
+	pm = mmap(NULL, MIXED_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, pt, 0);
+	if (cm == MAP_FAILED || pm == MAP_FAILED) {
+		result(0, an("mixed-mmap"), "mmap: %s", strerror(errno));
+		goto out;
+	}
+	result(!memcmp(cm + 4096, "pt-write-1", 10) &&
+	       pwrite(pt, "pt-write-2", 10, 20480) == 10 &&
+	       !memcmp(cm + 20480, "pt-write-2", 10),
+	       an("mixed-pt-write-cached-map"), "the cached mapping is stale");
+	memcpy(cm + 24576, "map-store", 9);
+	result(!msync(cm, MIXED_SIZE, MS_SYNC) &&
+	       reads_as(pt, 24576, "map-store", 9) &&
+	       !memcmp(pm + 24576, "map-store", 9),
+	       an("mixed-cached-map-pt-read"),
+	       "passthrough read or mapping misses a cached mapping's store");
+	memcpy(pm + 28672, "pt-mapped", 9);
+	fd = msync(pm, MIXED_SIZE, MS_SYNC) ? -errno :
+	     open_plan("a", O_RDONLY, P_KEEPC);
+	result(fd >= 0 && reads_as(fd, 28672, "pt-mapped", 9) &&
+	       reads_as(c, 28672, "pt-mapped", 9) &&
+	       !memcmp(cm + 28672, "pt-mapped", 9),
+	       an("mixed-pt-map-cached-open"),
+	       "a cached open after a passthrough mapping's store: %s",
+	       fd < 0 ? ename(-fd) : "stale");
+	if (fd >= 0)
+		close(fd);
+out:
+	if (cm != MAP_FAILED)
+		munmap(cm, MIXED_SIZE);
+	if (pm != MAP_FAILED)
+		munmap(pm, MIXED_SIZE);
+}
+
+/* a child opening "a" cached and reading it until told to stop */
+static pid_t mixed_reader(void)
+{
+	static char all[MIXED_SIZE];
+	char p[600];
+	pid_t pid;
+	int fd, bad = 0;
+
+	path_of(p, sizeof(p), mnt, "a");
+	ctl->stop = 0;
+	pid = fork();
+	if (pid)
+		return pid;
+	while (!ctl->stop && bad < 10) {
+		fd = open(p, O_RDONLY);
+		if (fd < 0 || pread(fd, all, sizeof(all), 0) < 4096)
+			bad++;
+		if (fd >= 0)
+			close(fd);
+	}
+	_exit(bad ? 1 : 0);
+}
+
+/*
+ * Rounds of passthrough writes, each read back at once through a cached
+ * descriptor, while a child opens the file cached and reads it again and
+ * again (its opens invalidate the cache, its reads fill it)
+ */
+static void mixed_race(int c)
+{
+	char blk[4096], want[4096];
+	int fd = -1, i, n, stale = 0, st = 0;
+	struct timespec ts;
+	time_t t0;
+	pid_t pid;
+
+	ctl->plan = P_PT_WR;
+	pid = mixed_reader();
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t0 = ts.tv_sec;
+	for (n = 0; n < 400 && !stale; n++) {
+		fd = open_as("a", O_WRONLY, -1);
+		if (fd < 0)
+			break;
+		memset(want, 'A' + n % 26, sizeof(want));
+		snprintf(want, 32, "round %d", n);
+		i = (n % 15) * 4096;
+		if (pwrite(fd, want, sizeof(want), i) != sizeof(want) ||
+		    pread(c, blk, sizeof(blk), i) != sizeof(blk) ||
+		    memcmp(blk, want, sizeof(want)))
+			stale = 1;
+		close(fd);
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		if (ts.tv_sec - t0 >= 4)
+			break;
+	}
+	ctl->stop = 1;
+	waitpid(pid, &st, 0);
+	result(!stale && fd >= 0 && WIFEXITED(st) && !WEXITSTATUS(st),
+	       an("mixed-race"), "round %d: %s, reader exit %#x", n,
+	       fd < 0 ? ename(-fd) : stale ? "stale cached read" : "OK", st);
+	ctl->plan = 0;
+}
+
+/* Android mode: one inode open with and without passthrough at once */
+static void checks_android_mixed(void)
+{
+	int fd[2];
+
+	if (mixed_open(fd, 1)) {
+		result(0, an("mixed-open"), "passthrough open %s, cached open %s",
+		       ename(fd[0] < 0 ? -fd[0] : 0),
+		       ename(fd[1] < 0 ? -fd[1] : 0));
+		close_fds(fd, 2);
+		return;
+	}
+	result(1, an("mixed-open"), "-");
+	mixed_pt_writes(fd[0], fd[1]);
+	result(pwrite(fd[1], "cached-w", 8, 16384) == 8 &&
+	       reads_as(fd[0], 16384, "cached-w", 8),
+	       an("mixed-cached-write-pt-read"), "passthrough read is stale");
+	mixed_maps(fd[0], fd[1]);
+	mixed_race(fd[1]);
+	close_fds(fd, 2);
+	/* the other order: the cached open first */
+	result(!mixed_open(fd, 0) && pwrite(fd[0], "pt-write-3", 10, 4096) == 10 &&
+	       reads_as(fd[1], 4096, "pt-write-3", 10),
+	       an("mixed-open-cached-first"), "passthrough open %s, cached %s",
+	       ename(fd[0] < 0 ? -fd[0] : 0), ename(fd[1] < 0 ? -fd[1] : 0));
+	close_fds(fd, 2);
+}
+
 static void checks_android(void)
 {
 	unsigned int r0 = ctl->reads, w0 = ctl->writes;
@@ -602,6 +838,7 @@ static void checks_android(void)
 	       ename(fd < 0 ? -fd : 0), ctl->reads - r0);
 	if (fd >= 0)
 		close(fd);
+	checks_android_mixed();
 
 	/* Android daemons lack CAP_SYS_ADMIN: the module parameter */
 	ctl->plan = P_PT | P_DROP;
