@@ -161,13 +161,17 @@ void fusept_file_attach(struct inode *inode, struct file *file,
 	if (ff->dir)
 		return;
 	fusept_allow_odirect(file);
-	if (!(ff->open_flags & (FOPEN_KEEP_CACHE | FOPEN_DIRECT_IO)))
+	if (ff->open_flags & FOPEN_DIRECT_IO)
+		return;
+	/* passthrough.c: a passthrough mapping may have changed the data */
+	if (!(ff->open_flags & FOPEN_KEEP_CACHE) || !fusept_pt_keep_cache(inode))
 		invalidate_inode_pages2(inode->i_mapping);
 }
 
 /*
  * How a regular file's data flows: through a backing file (passthrough),
- * or through the page cache; an inode cannot be in both modes at once.
+ * or through the page cache; an inode in both modes at once only in
+ * Android mode (passthrough.c).
  */
 int fusept_file_mode(struct inode *inode, struct file *file,
 		     struct fusept_file *ff, struct fusept_backing *fb)

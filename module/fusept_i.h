@@ -196,7 +196,10 @@ struct fusept_inode {
 	u64 attr_version;
 	u64 attr_expire;		/* jiffies64; 0: not yet known */
 	u32 inval_mask;			/* STATX_* known stale since then */
-	/* lock: nlookup, attributes, write_files, backing, the open counts */
+	/*
+	 * lock: nlookup, attributes, write_files, backing, the open counts,
+	 * pt_seen (set under it, read without: a flag that only goes on)
+	 */
 	spinlock_t lock;
 	bool bad;
 	struct fusept_forget *forget;
@@ -204,6 +207,7 @@ struct fusept_inode {
 	struct fusept_backing *backing;	/* while pt_opens */
 	unsigned int pt_opens;
 	unsigned int cached_opens;
+	bool pt_seen;			/* opened with passthrough once */
 };
 
 struct fusept_file {
@@ -365,6 +369,7 @@ void fusept_pt_reply(struct fusept_req *req);
 void fusept_pt_conn_end(struct fusept_conn *fc);
 ssize_t fusept_pt_show(struct fusept_conn *fc, char *buf, size_t size);
 int fusept_cached_open_get(struct inode *inode);
+bool fusept_pt_keep_cache(struct inode *inode);
 void fusept_cached_open_put(struct inode *inode);
 int fusept_pt_open(struct inode *inode, struct file *file,
 		   struct fusept_file *ff, struct fusept_backing *fb);

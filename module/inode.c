@@ -33,6 +33,7 @@ struct inode *fusept_alloc_inode(struct super_block *sb)
 	fi->backing = NULL;
 	fi->pt_opens = 0;
 	fi->cached_opens = 0;
+	fi->pt_seen = false;
 	spin_lock_init(&fi->lock);
 	INIT_LIST_HEAD(&fi->write_files);
 	return &fi->vfs;

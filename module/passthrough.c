@@ -265,22 +265,50 @@ ssize_t fusept_pt_show(struct fusept_conn *fc, char *buf, size_t size)
 }
 
 /*
- * One backing file per inode: an inode open in cached mode refuses a
- * passthrough open and the other way round, and all passthrough opens of
- * an inode share one backing object. A mismatch is EIO, as in mainline.
+ * How the opens of an inode share it.
+ *
+ * Mainline mode: one backing file per inode. An inode open in cached mode
+ * refuses a passthrough open and the other way round, and all passthrough
+ * opens of an inode share one backing object. A mismatch is EIO, as in
+ * mainline.
+ *
+ * Android mode: each open has a backing file of its own, and an inode may
+ * be open with and without passthrough at once, as on the Android kernels
+ * (a media daemon serves some apps redacted reads, others the file).
+ *
+ * The page cache is kept honest, not coherent (docs/passthrough.md); the
+ * rules hold in both modes, only Android mode has both kinds open at once:
+ *  - a passthrough write, splice or fallocate first writes back the
+ *    cached pages of its range that a shared mapping dirtied, so that they
+ *    cannot overwrite it later; once it is done, size and times are
+ *    copied and the cached pages of the range dropped (unmapped too):
+ *    cached reads and faults after it see the new data;
+ *  - every open of an inode opened with passthrough once drops the page
+ *    cache, FOPEN_KEEP_CACHE or not, and so do fsync and the release of a
+ *    passthrough file: stores through a passthrough mapping, which fusept
+ *    does not see, reach cached readers at those points;
+ *  - cached writes reach the daemon before write(2) returns, stores
+ *    through a cached shared mapping at msync, fsync, munmap and
+ *    writeback, and at the next passthrough open or write of their range:
+ *    passthrough readers see them once the daemon wrote the lower file.
+ * A page read in or dirtied again while it is being dropped stays (an
+ * access that raced with the change); the drops ignore -EBUSY for that.
  */
 static int fusept_pt_inode_get(struct inode *inode, struct fusept_backing *fb)
 {
 	struct fusept_inode *fi = fusept_i(inode);
+	bool mainline = fusept_i_conn(inode)->pt_mode == FUSEPT_PT_MAINLINE;
 	int err = 0;
 
 	spin_lock(&fi->lock);
-	if (fi->cached_opens ||
-	    (fi->backing && fi->backing->file != fb->file &&
-	     fusept_i_conn(inode)->pt_mode == FUSEPT_PT_MAINLINE))
+	if (mainline && (fi->cached_opens ||
+			 (fi->backing && fi->backing->file != fb->file))) {
 		err = -EIO;
-	else if (!fi->pt_opens++)
-		fi->backing = fusept_backing_get(fb);
+	} else {
+		if (!fi->pt_opens++)
+			fi->backing = fusept_backing_get(fb);
+		WRITE_ONCE(fi->pt_seen, true);
+	}
 	spin_unlock(&fi->lock);
 	return err;
 }
@@ -297,14 +325,15 @@ static void fusept_pt_inode_put(struct inode *inode)
 	fusept_backing_put(fb);
 }
 
-/* A cached open; fails while the inode is in passthrough mode */
+/* A cached open; in mainline mode it fails while the inode has passthrough */
 int fusept_cached_open_get(struct inode *inode)
 {
 	struct fusept_inode *fi = fusept_i(inode);
 	int err = 0;
 
 	spin_lock(&fi->lock);
-	if (fi->pt_opens)
+	if (fi->pt_opens &&
+	    fusept_i_conn(inode)->pt_mode == FUSEPT_PT_MAINLINE)
 		err = -EIO;
 	else
 		fi->cached_opens++;
@@ -319,6 +348,35 @@ void fusept_cached_open_put(struct inode *inode)
 	spin_lock(&fi->lock);
 	fi->cached_opens--;
 	spin_unlock(&fi->lock);
+}
+
+/* May an open keep the page cache (FOPEN_KEEP_CACHE)? */
+bool fusept_pt_keep_cache(struct inode *inode)
+{
+	return !READ_ONCE(fusept_i(inode)->pt_seen);
+}
+
+/*
+ * Before a passthrough change of [start, end]: the cached pages a shared
+ * mapping dirtied there go to the daemon first. An error stays recorded
+ * for the cached writer's fsync.
+ */
+static void fusept_pt_flush(struct inode *inode, loff_t start, loff_t end)
+{
+	if (end >= start && inode->i_mapping->nrpages)
+		filemap_write_and_wait_range(inode->i_mapping, start, end);
+}
+
+/*
+ * After one: the cached pages of [start, end] go. nrpages is read unlocked:
+ * a page added after the lower file changed is read from the new data.
+ */
+static void fusept_pt_drop(struct inode *inode, loff_t start, loff_t end)
+{
+	if (end >= start && inode->i_mapping->nrpages)
+		invalidate_inode_pages2_range(inode->i_mapping,
+					      start >> PAGE_SHIFT,
+					      end >> PAGE_SHIFT);
 }
 
 /*
@@ -389,6 +447,7 @@ void fusept_pt_release(struct inode *inode, struct fusept_file *ff)
 	put_cred(ff->backing_cred);
 	ff->backing_file = NULL;
 	fusept_pt_inode_put(inode);
+	fusept_pt_drop(inode, 0, LLONG_MAX);
 }
 
 /* After the lower file changed: size and times as stat(2) should see them */
@@ -402,6 +461,24 @@ static void fusept_pt_copy_attr(struct inode *inode, struct file *bf)
 	i_size_write(inode, i_size_read(lower));
 	fusept_copy_times(inode, lower);
 	spin_unlock(&fi->lock);
+}
+
+/* The last byte of len bytes at pos; pos -1 (appended): the whole file */
+static loff_t fusept_pt_last(loff_t pos, size_t len)
+{
+	if (pos < 0 || len > LLONG_MAX - pos)
+		return LLONG_MAX;
+	return pos + len - 1;
+}
+
+/* After a passthrough write of res bytes at pos (-1: appended) */
+static void fusept_pt_written(struct inode *inode, struct file *bf,
+			      loff_t pos, ssize_t res)
+{
+	fusept_pt_copy_attr(inode, bf);
+	if (res > 0)
+		fusept_pt_drop(inode, max_t(loff_t, pos, 0),
+			       fusept_pt_last(pos, res));
 }
 
 static rwf_t fusept_iocb_rwf(struct kiocb *iocb)
@@ -428,6 +505,7 @@ static rwf_t fusept_iocb_rwf(struct kiocb *iocb)
 struct fusept_aio {
 	struct kiocb iocb;		/* on the backing file */
 	struct kiocb *orig;		/* on the fusept file */
+	loff_t pos;			/* of a write; -1: appended */
 	refcount_t ref;
 	long res;
 	struct work_struct work;
@@ -444,14 +522,15 @@ static void fusept_aio_put(struct fusept_aio *aio)
 }
 
 /* The backing I/O is over: what the caller's kiocb needs, then a put */
-static void fusept_aio_end(struct fusept_aio *aio, bool queued)
+static void fusept_aio_end(struct fusept_aio *aio, bool queued, long res)
 {
 	struct file *bf = aio->iocb.ki_filp;
 
 	aio->orig->ki_pos = aio->iocb.ki_pos;
 	if (aio->iocb.ki_flags & IOCB_WRITE) {
 		fusept_aio_end_write(bf, queued);
-		fusept_pt_copy_attr(file_inode(aio->orig->ki_filp), bf);
+		fusept_pt_written(file_inode(aio->orig->ki_filp), bf,
+				  aio->pos, res);
 	}
 	fusept_aio_put(aio);
 }
@@ -462,7 +541,7 @@ static void fusept_aio_work(struct work_struct *work)
 	struct kiocb *orig = aio->orig;
 	long res = aio->res;
 
-	fusept_aio_end(aio, true);
+	fusept_aio_end(aio, true, res);
 	fusept_ki_complete(orig, res);
 }
 
@@ -477,7 +556,7 @@ static FUSEPT_DECLARE_KI_COMPLETE(fusept_aio_complete)
 		queue_work(fusept_aio_wq, &aio->work);
 		return;
 	}
-	fusept_aio_end(aio, true);
+	fusept_aio_end(aio, true, res);
 	fusept_ki_complete(orig, res);
 }
 
@@ -512,7 +591,7 @@ static ssize_t fusept_aio_submit(struct fusept_aio *aio, struct iov_iter *iter)
 	else
 		ret = vfs_iocb_iter_read(bf, &aio->iocb, iter);
 	if (ret != -EIOCBQUEUED)
-		fusept_aio_end(aio, false);
+		fusept_aio_end(aio, false, ret);
 	fusept_aio_put(aio);
 	return ret;
 }
@@ -583,22 +662,27 @@ ssize_t fusept_pt_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	const struct cred *old;
 	struct fusept_aio *aio;
 	ssize_t ret;
+	loff_t pos;
 
 	if (!iov_iter_count(from))
 		return 0;
 	ret = fusept_pt_remove_privs(inode, bf);
 	if (ret)
 		return ret;
+	pos = iocb->ki_flags & IOCB_APPEND ? -1 : iocb->ki_pos;
+	fusept_pt_flush(inode, max_t(loff_t, pos, 0),
+			fusept_pt_last(pos, iov_iter_count(from)));
 	old = override_creds(ff->backing_cred);
 	if (is_sync_kiocb(iocb)) {
 		fusept_backing_start_write(bf);
 		ret = vfs_iter_write(bf, from, &iocb->ki_pos,
 				     fusept_iocb_rwf(iocb));
 		fusept_backing_end_write(bf);
-		fusept_pt_copy_attr(inode, bf);
+		fusept_pt_written(inode, bf, pos, ret);
 	} else {
 		aio = fusept_aio_new(iocb, bf);
 		if (aio) {
+			aio->pos = pos;
 			aio->iocb.ki_flags |= IOCB_WRITE;
 			fusept_aio_start_write(bf);
 			ret = fusept_aio_submit(aio, from);
@@ -650,6 +734,7 @@ ssize_t fusept_pt_splice_write(struct pipe_inode_info *pipe, struct file *out,
 	struct fusept_file *ff = out->private_data;
 	struct file *bf = ff->backing_file;
 	const struct cred *old;
+	loff_t pos = *ppos;
 	ssize_t ret;
 
 	if (!bf->f_op->splice_write)
@@ -657,12 +742,13 @@ ssize_t fusept_pt_splice_write(struct pipe_inode_info *pipe, struct file *out,
 	ret = fusept_pt_remove_privs(file_inode(out), bf);
 	if (ret)
 		return ret;
+	fusept_pt_flush(file_inode(out), pos, fusept_pt_last(pos, len));
 	old = override_creds(ff->backing_cred);
 	file_start_write(bf);
 	ret = bf->f_op->splice_write(pipe, bf, ppos, len, flags);
 	file_end_write(bf);
 	revert_creds(old);
-	fusept_pt_copy_attr(file_inode(out), bf);
+	fusept_pt_written(file_inode(out), bf, pos, ret);
 	return ret;
 }
 
@@ -689,6 +775,8 @@ int fusept_pt_fsync(struct file *file, loff_t start, loff_t end, int datasync)
 	old = override_creds(ff->backing_cred);
 	ret = vfs_fsync_range(ff->backing_file, start, end, datasync);
 	revert_creds(old);
+	/* what a passthrough mapping stored reaches cached readers */
+	fusept_pt_drop(file_inode(file), start, end);
 	return ret;
 }
 
@@ -704,10 +792,14 @@ long fusept_pt_fallocate(struct file *file, int mode, loff_t offset,
 	ret = fusept_pt_remove_privs(inode, ff->backing_file);
 	if (ret)
 		return ret;
+	/* collapsing or inserting a range moves the data after it too */
+	fusept_pt_flush(inode, offset, LLONG_MAX);
 	old = override_creds(ff->backing_cred);
 	ret = vfs_fallocate(ff->backing_file, mode, offset, len);
 	revert_creds(old);
 	fusept_pt_copy_attr(inode, ff->backing_file);
+	if (!ret)
+		fusept_pt_drop(inode, offset, LLONG_MAX);
 	return ret;
 }
 
