@@ -17,6 +17,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
 examples=/usr/share/doc/libfuse3-dev/examples
 CC=${CC:-gcc}
+# what the binaries are built for: in every hash below, so that a seed
+# built for another machine (an arm64 guest's) is rebuilt, not kept
+TARGET=$($CC -dumpmachine)
 CFLAGS="-std=gnu11 -O2 -Wall -Wextra -Werror -I$src/include/uapi"
 FUSE_EXAMPLES=${FUSEPT_EXAMPLES:-"hello_ll passthrough_ll hello passthrough
 passthrough_fh null poll poll_client notify_store_retrieve"}
@@ -30,14 +33,15 @@ mkdir -p "$dest/bin" "$dest/tests"
 dest=$(cd "$dest" && pwd)
 
 # stale OUT INPUTS...: OUT is missing or was built from other contents
-# of INPUTS (or other CFLAGS). A hash of them is kept in
-# DESTDIR/.sums/NAME by built; not timestamps: build-guest.sh seeds
-# DESTDIR with the newest build in the cache, which may come from
-# another tree with other sources older than its binaries.
+# of INPUTS (or other CFLAGS, or for another TARGET). A hash of them is
+# kept in DESTDIR/.sums/NAME by built; not timestamps: build-guest.sh
+# seeds DESTDIR with the newest build in the cache, which may come from
+# another tree with other sources older than its binaries, or from an
+# arm64 guest's build.
 stale() {
 	local out=$1
 	shift
-	SUM=$({ echo "$CFLAGS"; cat "$@"; } | sha256sum | cut -c1-16)
+	SUM=$({ echo "$TARGET $CFLAGS"; cat "$@"; } | sha256sum | cut -c1-16)
 	[ -e "$out" ] && [ "$(cat "$dest/.sums/${out##*/}" 2>/dev/null)" = "$SUM" ] &&
 		return 1
 	return 0
