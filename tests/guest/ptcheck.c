@@ -665,7 +665,7 @@ static void mixed_pt_writes(int pt, int c)
 static void mixed_maps(int pt, int c)
 {
 	char *cm, *pm;
-	int fd;
+	int fd, ok;
 
 	cm = mmap(NULL, MIXED_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, c, 0);
 	pm = mmap(NULL, MIXED_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, pt, 0);
@@ -694,6 +694,13 @@ static void mixed_maps(int pt, int c)
 	       fd < 0 ? ename(-fd) : "stale");
 	if (fd >= 0)
 		close(fd);
+	/* the passthrough file's fsync: cached readers already open see it */
+	ok = reads_as(c, 32768, cm + 32768, 16);	/* cached and mapped */
+	memcpy(pm + 32768, "pt-fsynced", 10);
+	result(ok && !fsync(pt) && reads_as(c, 32768, "pt-fsynced", 10) &&
+	       !memcmp(cm + 32768, "pt-fsynced", 10),
+	       an("mixed-pt-map-fsync-cached-read"),
+	       "a cached reader after a passthrough mapping's store and fsync: stale");
 out:
 	if (cm != MAP_FAILED)
 		munmap(cm, MIXED_SIZE);
