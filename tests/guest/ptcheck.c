@@ -489,6 +489,12 @@ static void checks_mainline_mixed(void)
 	       "cached open %s, then passthrough open %s",
 	       ename(fd[0] < 0 ? -fd[0] : 0), ename(fd[1] < 0 ? -fd[1] : 0));
 	close_fds(fd, 2);
+	/* as mainline: FOPEN_KEEP_CACHE is not a passthrough open's flag */
+	fd[0] = open_plan("b", O_RDONLY, P_PT | P_CLOSE | P_KEEPC);
+	result(fd[0] == -EIO, "ptraw-keepcache-eio",
+	       "FOPEN_PASSTHROUGH|FOPEN_KEEP_CACHE: %s",
+	       ename(fd[0] < 0 ? -fd[0] : 0));
+	close_fds(fd, 1);
 }
 
 static void checks_mainline(void)
@@ -791,6 +797,15 @@ static void checks_android_mixed(void)
 	       an("mixed-cached-write-pt-read"), "passthrough read is stale");
 	mixed_maps(fd[0], fd[1]);
 	mixed_race(fd[1]);
+	close_fds(fd, 2);
+	/* MediaProvider sets keep_cache beside passthrough_fh */
+	fd[0] = open_plan("a", O_RDWR, P_PT | P_KEEPC);
+	fd[1] = open_plan("a", O_RDONLY, P_KEEPC);
+	result(fd[0] >= 0 && fd[1] >= 0 &&
+	       pwrite(fd[0], "pt-keep-c", 9, 4096) == 9 &&
+	       reads_as(fd[1], 4096, "pt-keep-c", 9), an("mixed-keepcache"),
+	       "FOPEN_KEEP_CACHE beside passthrough_fh: %s, cached open %s",
+	       ename(fd[0] < 0 ? -fd[0] : 0), ename(fd[1] < 0 ? -fd[1] : 0));
 	close_fds(fd, 2);
 	/* the other order: the cached open first */
 	result(!mixed_open(fd, 0) && pwrite(fd[0], "pt-write-3", 10, 4096) == 10 &&
