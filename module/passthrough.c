@@ -421,7 +421,12 @@ int fusept_pt_open(struct inode *inode, struct file *file,
 	struct file *bf;
 	int err;
 
-	if (ff->open_flags & FOPEN_KEEP_CACHE)
+	/*
+	 * Mainline refuses it; MediaProvider sets it beside passthrough_fh,
+	 * and Android mode drops the cache at such an open all the same
+	 */
+	if ((ff->open_flags & FOPEN_KEEP_CACHE) &&
+	    fusept_i_conn(inode)->pt_mode == FUSEPT_PT_MAINLINE)
 		return -EIO;
 	err = fusept_pt_may_open(fb, flags);
 	if (err)
