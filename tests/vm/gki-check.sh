@@ -3,11 +3,18 @@
 # as a vendor builds it for an arm64 GKI kernel, checked on this host.
 #   1. fusept.ko cross-built for Debian trixie's arm64 kernels, 4 KiB and
 #      16 KiB pages, with W=1: no warning (cross-build.sh).
-#   2. Its imports (the union of both builds) against the KMI symbol
+#   2. The same with clang (LLVM=1, as vendors build it), for the 4 KiB
+#      arm64 kernel and for trixie's amd64 one, W=1 and
+#      -Wcast-function-type-strict (no cast between function pointer
+#      types, which kCFI would trap on): no warning, and .comment names
+#      clang (cross-build.sh --clang). The 16 KiB flavour with clang
+#      adds about as much time again and no other compiler path.
+#   3. The imports of the arm64 modules (the union of the gcc and clang
+#      builds: a note says whether clang's differ) against the KMI symbol
 #      lists of the Android branches (tools/gki-check): the symbol list
 #      a vendor adds to ship fusept must be android/abi_gki_aarch64_fusept
-#      as committed, and the module exports nothing.
-#   3. Per branch, how many imports are outside its KMI: a report (the
+#      as committed, and no module exports anything.
+#   4. Per branch, how many imports are outside its KMI: a report (the
 #      lines "# android..."), not a check. The KMI lists are read where
 #      they are: GKI_LISTS, else ../shared/android beside the tree.
 # Results: RESDIR/host.log (PASS/FAIL lines, counted by check.sh),
@@ -21,6 +28,7 @@ res=${1:?usage: gki-check.sh RESDIR}
 list=$REPO/android/abi_gki_aarch64_fusept
 lists=${GKI_LISTS:-$REPO/../shared/android}
 flavours="arm64 arm64-16k"
+clang_flavours="arm64 amd64" # the builds below name them all
 
 result() { host_result "$res/host.log" gki- "$@"; }
 
@@ -28,15 +36,38 @@ note() { # a report line, not a result
 	echo "    # $*" | tee -a "$res/host.log" >&2
 }
 
-build() { # build FLAVOUR: fusept.ko in $res/FLAVOUR
-	local t0 t
+build() { # build NAME [--clang] FLAVOUR: fusept.ko in $res/NAME,
+	# cross-build.sh's exit status and time in $res/NAME.done
+	local name=$1 t0 rc=0
+	shift
 	t0=$(date +%s)
-	if "$VM_DIR/cross-build.sh" "$1" "$res/$1" W=1 >"$res/$1.log" 2>&1; then
-		t=$(($(date +%s) - t0))
-		result "build-$1" ok "$t s, W=1, no warning"
+	"$VM_DIR/cross-build.sh" "$@" "$res/$name" W=1 >"$res/$name.log" 2>&1 || rc=$?
+	echo "$rc $(($(date +%s) - t0))" >"$res/$name.done"
+}
+
+built() { # built NAME HOW: the result of build NAME
+	local rc=none t=
+	[ ! -e "$res/$1.done" ] || read -r rc t <"$res/$1.done"
+	if [ "$rc" = 0 ]; then
+		result "build-$1" ok "$t s, $2, no warning"
 	else
-		result "build-$1" "cross build failed or warned (log: $res/$1.log)"
+		result "build-$1" "build failed or warned (log: $res/$1.log)"
 		tail -5 "$res/$1.log" >&2
+	fi
+}
+
+# Does clang's arm64 module import what gcc's does? (The list is made
+# from both, so this is a note.)
+compare_imports() {
+	local gcc=$res/arm64/fusept.ko clang=$res/arm64-clang/fusept.ko d
+	[ -s "$gcc" ] && [ -s "$clang" ] || return 0
+	d=$(diff <(nm -u "$gcc" | awk '{ print $NF }' | sort) \
+		<(nm -u "$clang" | awk '{ print $NF }' | sort) |
+		sed -n 's/^\([<>]\) /\1/p' | tr '\n' ' ')
+	if [ -z "$d" ]; then
+		note "clang's arm64 imports: the same $(nm -u "$clang" | wc -l) as gcc's"
+	else
+		note "arm64 imports, gcc only (<) and clang only (>): $d"
 	fi
 }
 
@@ -75,17 +106,35 @@ report() { # the per-branch lines of tools/gki-check, as notes
 }
 
 main() {
-	local f kos=() args
+	local f m kos=() args
 	args=(--write-list "$res/abi_gki_aarch64_fusept")
 	rm -rf "$res"
 	mkdir -p "$res"
 	: >"$res/host.log"
+	# Two builds at a time (each make -j$(nproc)): one build alone leaves a
+	# core idle in its serial steps (the probes' header, modpost, the link,
+	# BTF). Each stream has a gcc and a clang build, about even in time.
+	{
+		build arm64 arm64
+		build amd64-clang --clang amd64
+	} &
+	build arm64-16k arm64-16k
+	build arm64-clang --clang arm64
+	wait
 	for f in $flavours; do
-		build "$f"
-		[ ! -s "$res/$f/fusept.ko" ] || kos+=("$res/$f/fusept.ko")
+		built "$f" W=1
+	done
+	for f in $clang_flavours; do
+		built "$f-clang" "clang, LLVM=1 W=1 -Wcast-function-type-strict"
+	done
+	for f in $flavours; do # the arm64 modules, by gcc and by clang
+		for m in "$f" "$f-clang"; do
+			[ ! -s "$res/$m/fusept.ko" ] || kos+=("$res/$m/fusept.ko")
+		done
 	done
 	[ "${#kos[@]}" -gt 0 ] || return 0
-	check_exports "${kos[@]}"
+	check_exports "$res"/*/fusept.ko
+	compare_imports
 	[ ! -d "$lists" ] || args+=(--lists "$lists" --summary "$res/summary.md")
 	python3 "$REPO/tools/gki-check" "${args[@]}" "${kos[@]}" >"$res/report.txt"
 	check_list
