@@ -7,7 +7,8 @@
 #      arm64 kernel and for trixie's amd64 one, W=1 and
 #      -Wcast-function-type-strict (no cast between function pointer
 #      types, which kCFI would trap on): no warning, and .comment names
-#      clang (cross-build.sh --clang). The 16 KiB flavour with clang
+#      clang (cross-build.sh --clang); the arm64 builds' compat probes
+#      find the same with clang as with gcc. The 16 KiB flavour with clang
 #      adds about as much time again and no other compiler path.
 #   3. The imports of the arm64 modules (the union of the gcc and clang
 #      builds: a note says whether clang's differ) against the KMI symbol
@@ -68,6 +69,22 @@ compare_imports() {
 		note "clang's arm64 imports: the same $(nm -u "$clang" | wc -l) as gcc's"
 	else
 		note "arm64 imports, gcc only (<) and clang only (>): $d"
+	fi
+}
+
+# A probe that fails with clang only (a warning of its own is an error
+# there) would build another compat path without a word: the arm64
+# builds must find the same kernel with either compiler.
+check_clang_probes() {
+	local p=() m
+	for m in arm64 arm64-clang; do
+		[ -s "$res/$m/build.log" ] || return 0
+		p+=("$(grep -h 'compat probes on:' "$res/$m/build.log" || true)")
+	done
+	if [ -n "${p[0]}" ] && [ "${p[0]}" = "${p[1]}" ]; then
+		result clang-probes ok "the same compat probes as gcc's"
+	else
+		result clang-probes "compat probes differ, gcc: ${p[0]#*on: }; clang: ${p[1]#*on: }"
 	fi
 }
 
@@ -134,6 +151,7 @@ main() {
 	done
 	[ "${#kos[@]}" -gt 0 ] || return 0
 	check_exports "$res"/*/fusept.ko
+	check_clang_probes
 	compare_imports
 	[ ! -d "$lists" ] || args+=(--lists "$lists" --summary "$res/summary.md")
 	python3 "$REPO/tools/gki-check" "${args[@]}" "${kos[@]}" >"$res/report.txt"
