@@ -845,9 +845,27 @@ static void case_create_pt_keepcache(void)
 	create_keepcache("create-pt-keepcache", PT_MAINLINE);
 }
 
+/*
+ * Android mode accepts FOPEN_KEEP_CACHE beside a passthrough ID, as
+ * MediaProvider sends it (docs/passthrough.md): the create opens, and the
+ * mount goes on. (Its failure path is the one of the cases around it.)
+ */
 static void case_create_android_keepcache(void)
 {
-	create_keepcache("create-android-keepcache", PT_ANDROID);
+	pid_t pid;
+	int err;
+
+	ctl->pt = PT_ANDROID;
+	pid = start_daemon(NULL);
+	ctl->create_pt = 1;
+	ctl->create_flags = FOPEN_KEEP_CACHE;
+	err = open_err("newfile", O_CREAT | O_WRONLY);
+	result(err == 0, "create-android-keepcache-open",
+	       "open(O_CREAT) gave %s, want OK", ename(err));
+	err = open_err("f1", O_RDONLY);
+	result(err == 0, "create-android-keepcache-mount-works",
+	       "open of another file afterwards: %s", ename(err));
+	stop_daemon(pid);
 }
 
 /* CREATE names a node already open in passthrough, and opens it cached */
