@@ -174,48 +174,41 @@ static inline void fusept_set_d_op(struct super_block *sb,
 #endif
 }
 
-static inline void fusept_set_times(struct inode *inode,
-				    struct timespec64 atime,
-				    struct timespec64 mtime,
-				    struct timespec64 ctime)
+/* Inode times behind accessors: atime and mtime 6.7+, ctime 6.6+ */
+#ifndef FUSEPT_HAVE_INODE_SET_MTIME
+static inline struct timespec64 inode_get_mtime(const struct inode *inode)
 {
-#ifdef FUSEPT_HAVE_INODE_SET_MTIME
-	inode_set_atime_to_ts(inode, atime);
-	inode_set_mtime_to_ts(inode, mtime);
-#else
-	inode->i_atime = atime;
-	inode->i_mtime = mtime;
-#endif
-#ifdef FUSEPT_HAVE_INODE_SET_CTIME
-	inode_set_ctime_to_ts(inode, ctime);
-#else
-	inode->i_ctime = ctime;
-#endif
-}
-
-/* mtime and ctime of the lower inode, for passthrough */
-static inline void fusept_copy_times(struct inode *dst, struct inode *src)
-{
-#ifdef FUSEPT_HAVE_INODE_SET_MTIME
-	inode_set_mtime_to_ts(dst, inode_get_mtime(src));
-#else
-	dst->i_mtime = src->i_mtime;
-#endif
-#ifdef FUSEPT_HAVE_INODE_SET_CTIME
-	inode_set_ctime_to_ts(dst, inode_get_ctime(src));
-#else
-	dst->i_ctime = src->i_ctime;
-#endif
-}
-
-static inline struct timespec64 fusept_get_mtime(struct inode *inode)
-{
-#ifdef FUSEPT_HAVE_INODE_SET_MTIME
-	return inode_get_mtime(inode);
-#else
 	return inode->i_mtime;
-#endif
 }
+
+static inline struct timespec64 inode_set_mtime_to_ts(struct inode *inode,
+						      struct timespec64 ts)
+{
+	inode->i_mtime = ts;
+	return ts;
+}
+
+static inline struct timespec64 inode_set_atime_to_ts(struct inode *inode,
+						      struct timespec64 ts)
+{
+	inode->i_atime = ts;
+	return ts;
+}
+#endif
+
+#ifndef FUSEPT_HAVE_INODE_SET_CTIME
+static inline struct timespec64 inode_set_ctime_to_ts(struct inode *inode,
+						      struct timespec64 ts)
+{
+	inode->i_ctime = ts;
+	return ts;
+}
+
+static inline struct timespec64 inode_get_ctime(const struct inode *inode)
+{
+	return inode->i_ctime;
+}
+#endif
 
 #ifdef FUSEPT_HAVE_FILEMAP_SPLICE_READ
 #define fusept_splice_read	filemap_splice_read

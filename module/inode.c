@@ -128,7 +128,7 @@ static bool fusept_attr_to_inode(struct inode *inode,
 				 const struct fuse_attr *attr)
 {
 	struct fusept_conn *fc = fusept_i_conn(inode);
-	struct timespec64 old_mtime = fusept_get_mtime(inode);
+	struct timespec64 old_mtime = inode_get_mtime(inode);
 	struct timespec64 mtime = fusept_ts(attr->mtime, attr->mtimensec);
 
 	inode->i_ino = attr->ino;
@@ -141,8 +141,9 @@ static bool fusept_attr_to_inode(struct inode *inode,
 		inode->i_blkbits = ilog2(attr->blksize);
 	else
 		inode->i_blkbits = inode->i_sb->s_blocksize_bits;
-	fusept_set_times(inode, fusept_ts(attr->atime, attr->atimensec), mtime,
-			 fusept_ts(attr->ctime, attr->ctimensec));
+	inode_set_atime_to_ts(inode, fusept_ts(attr->atime, attr->atimensec));
+	inode_set_mtime_to_ts(inode, mtime);
+	inode_set_ctime_to_ts(inode, fusept_ts(attr->ctime, attr->ctimensec));
 	return !timespec64_equal(&old_mtime, &mtime);
 }
 

@@ -464,7 +464,8 @@ static void fusept_pt_copy_attr(struct inode *inode, struct file *bf)
 	spin_lock(&fi->lock);
 	fi->attr_version = atomic64_inc_return(&fusept_i_conn(inode)->attr_version);
 	i_size_write(inode, i_size_read(lower));
-	fusept_copy_times(inode, lower);
+	inode_set_mtime_to_ts(inode, inode_get_mtime(lower));
+	inode_set_ctime_to_ts(inode, inode_get_ctime(lower));
 	spin_unlock(&fi->lock);
 }
 

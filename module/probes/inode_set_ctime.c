@@ -1,4 +1,4 @@
-/* inode_set_ctime() and inode_get_ctime() accessors (6.6+, some backports) */
+/* inode_set_ctime_to_ts() and inode_get_ctime() (6.6+, some backports) */
 #include <linux/fs.h>
 void fusept_probe(struct inode *inode)
 {

@@ -1,7 +1,7 @@
-/* inode_set_mtime()/inode_set_atime() accessors (6.7+) */
+/* inode_get_mtime(), inode_set_mtime_to_ts() and the atime ones (6.7+) */
 #include <linux/fs.h>
 void fusept_probe(struct inode *inode)
 {
-	inode_set_mtime(inode, 0, 0);
-	inode_set_atime(inode, 0, 0);
+	inode_set_mtime_to_ts(inode, inode_get_mtime(inode));
+	inode_set_atime_to_ts(inode, inode_get_atime(inode));
 }
