@@ -122,14 +122,13 @@ static inline void fusept_fillattr(struct inode *inode, u32 mask,
 #endif
 }
 
-static inline bool fusept_inode_is_new(struct inode *inode)
+/* i_state behind accessors (6.19+) */
+#ifndef FUSEPT_HAVE_INODE_STATE_READ
+static inline unsigned long inode_state_read_once(struct inode *inode)
 {
-#ifdef FUSEPT_HAVE_INODE_STATE_READ
-	return inode_state_read_once(inode) & I_NEW;
-#else
-	return READ_ONCE(inode->i_state) & I_NEW;
-#endif
+	return READ_ONCE(inode->i_state);
 }
+#endif
 
 /*
  * ->d_revalidate: the wrapper calls fusept_revalidate() on every kernel,
@@ -164,15 +163,13 @@ fusept_d_alloc_parallel(struct dentry *parent, const struct qstr *name,
 #endif
 }
 
-static inline void fusept_set_d_op(struct super_block *sb,
-				   const struct dentry_operations *op)
+#ifndef FUSEPT_HAVE_SET_DEFAULT_D_OP
+static inline void set_default_d_op(struct super_block *s,
+				    const struct dentry_operations *ops)
 {
-#ifdef FUSEPT_HAVE_SET_DEFAULT_D_OP
-	set_default_d_op(sb, op);
-#else
-	sb->s_d_op = op;
-#endif
+	s->s_d_op = ops;
 }
+#endif
 
 /* Inode times behind accessors: atime and mtime 6.7+, ctime 6.6+ */
 #ifndef FUSEPT_HAVE_INODE_SET_MTIME

@@ -301,7 +301,7 @@ retry:
 			     &nodeid);
 	if (!inode)
 		return NULL;
-	if (fusept_inode_is_new(inode)) {
+	if (inode_state_read_once(inode) & I_NEW) {
 		inode->i_generation = gen;
 		fusept_init_inode(inode, attr);
 		fusept_apply_attr(inode, attr, expire, 0);

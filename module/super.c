@@ -227,7 +227,7 @@ static void fusept_init_sb(struct super_block *sb,
 	sb->s_blocksize = o->blksize ? o->blksize : PAGE_SIZE;
 	sb->s_blocksize_bits = ilog2(sb->s_blocksize);
 	sb->s_iflags |= SB_I_IMA_UNVERIFIABLE_SIGNATURE;
-	fusept_set_d_op(sb, &fusept_dentry_ops);
+	set_default_d_op(sb, &fusept_dentry_ops);
 }
 
 /*
