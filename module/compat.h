@@ -207,10 +207,14 @@ static inline struct timespec64 inode_get_ctime(const struct inode *inode)
 }
 #endif
 
-#ifdef FUSEPT_HAVE_FILEMAP_SPLICE_READ
-#define fusept_splice_read	filemap_splice_read
-#else
-#define fusept_splice_read	generic_file_splice_read
+/* splice from the page cache: generic_file_splice_read() before 6.5 */
+#ifndef FUSEPT_HAVE_FILEMAP_SPLICE_READ
+static inline ssize_t filemap_splice_read(struct file *in, loff_t *ppos,
+					  struct pipe_inode_info *pipe,
+					  size_t len, unsigned int flags)
+{
+	return generic_file_splice_read(in, ppos, pipe, len, flags);
+}
 #endif
 
 /*
@@ -260,11 +264,17 @@ static inline struct dentry *d_hash_and_lookup(struct dentry *dir,
 }
 #endif
 
-/* splice from a file that has only ->read_iter (the device) */
-#ifdef FUSEPT_HAVE_COPY_SPLICE_READ
-#define fusept_copy_splice_read	copy_splice_read
-#else
-#define fusept_copy_splice_read	generic_file_splice_read
+/*
+ * splice through ->read_iter, without the page cache (the device, a
+ * FOPEN_DIRECT_IO file): before 6.5, generic_file_splice_read() did that
+ */
+#ifndef FUSEPT_HAVE_COPY_SPLICE_READ
+static inline ssize_t copy_splice_read(struct file *in, loff_t *ppos,
+				       struct pipe_inode_info *pipe,
+				       size_t len, unsigned int flags)
+{
+	return generic_file_splice_read(in, ppos, pipe, len, flags);
+}
 #endif
 
 /*

@@ -1061,10 +1061,10 @@ static ssize_t fusept_file_splice_read(struct file *in, loff_t *ppos,
 
 	if (ff->open_flags & FOPEN_DIRECT_IO)
 		/* through read_iter: the page cache is not used, nor i_size */
-		return fusept_copy_splice_read(in, ppos, pipe, len, flags);
+		return copy_splice_read(in, ppos, pipe, len, flags);
 	if (ff->backing_file)
 		return fusept_pt_splice_read(in, ppos, pipe, len, flags);
-	return fusept_splice_read(in, ppos, pipe, len, flags);
+	return filemap_splice_read(in, ppos, pipe, len, flags);
 }
 
 static ssize_t fusept_file_splice_write(struct pipe_inode_info *pipe,
