@@ -545,24 +545,23 @@ static inline bool fusept_can_mmap(struct file *file)
 #endif
 }
 
-/* Hand a mapping over to another file (passthrough mmap) */
-static inline int fusept_mmap_file(struct vm_area_struct *vma,
-				   struct file *file)
+/* Hand a mapping over to another file (passthrough mmap): 5.11+ */
+#ifndef FUSEPT_HAVE_VMA_SET_FILE
+static inline void vma_set_file(struct vm_area_struct *vma, struct file *file)
 {
-#ifdef FUSEPT_HAVE_VMA_SET_FILE
-	vma_set_file(vma, file);
-#else
 	get_file(file);
 	swap(vma->vm_file, file);
 	fput(file);
-	file = vma->vm_file;
-#endif
-#ifdef FUSEPT_HAVE_VFS_MMAP
-	return vfs_mmap(file, vma);
-#else
-	return call_mmap(file, vma);
-#endif
 }
+#endif
+
+/* call_mmap() became vfs_mmap() in 6.17 */
+#ifndef FUSEPT_HAVE_VFS_MMAP
+static inline int vfs_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	return call_mmap(file, vma);
+}
+#endif
 
 /* O_DIRECT is served by ->read_iter and ->write_iter themselves */
 static inline void fusept_allow_odirect(struct file *file)

@@ -767,7 +767,8 @@ int fusept_pt_mmap(struct file *file, struct vm_area_struct *vma)
 	if (!fusept_can_mmap(ff->backing_file))
 		return -ENODEV;
 	old = override_creds(ff->backing_cred);
-	ret = fusept_mmap_file(vma, ff->backing_file);
+	vma_set_file(vma, ff->backing_file);
+	ret = vfs_mmap(vma->vm_file, vma);
 	revert_creds(old);
 	return ret;
 }
