@@ -563,13 +563,19 @@ static inline int vfs_mmap(struct file *file, struct vm_area_struct *vma)
 }
 #endif
 
-/* O_DIRECT is served by ->read_iter and ->write_iter themselves */
-static inline void fusept_allow_odirect(struct file *file)
-{
-#ifdef FMODE_CAN_ODIRECT
-	file->f_mode |= FMODE_CAN_ODIRECT;
+/*
+ * File and kiocb flags of newer kernels: where a flag does not exist, no
+ * file or kiocb carries it, and setting or clearing it is nothing to do
+ */
+#ifndef FMODE_CAN_ODIRECT
+#define FMODE_CAN_ODIRECT	0	/* 5.19+; before, ->direct_IO said it */
 #endif
-}
+#ifndef IOCB_DIO_CALLER_COMP
+#define IOCB_DIO_CALLER_COMP	0	/* 6.6 to 6.x: gone by 7.2 */
+#endif
+#ifndef IOCB_AIO_RW
+#define IOCB_AIO_RW		0	/* 6.9+ and stable backports */
+#endif
 
 /* Dirtying and laundering page cache units */
 #ifdef FUSEPT_HAVE_DIRTY_FOLIO

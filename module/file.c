@@ -160,7 +160,8 @@ void fusept_file_attach(struct inode *inode, struct file *file,
 		nonseekable_open(inode, file);
 	if (ff->dir)
 		return;
-	fusept_allow_odirect(file);
+	/* O_DIRECT is served by ->read_iter and ->write_iter themselves */
+	file->f_mode |= FMODE_CAN_ODIRECT;
 	if (ff->open_flags & FOPEN_DIRECT_IO)
 		return;
 	/* passthrough.c: a passthrough mapping may have changed the data */

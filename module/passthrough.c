@@ -575,12 +575,7 @@ static struct fusept_aio *fusept_aio_new(struct kiocb *iocb, struct file *bf)
 	aio->orig = iocb;
 	kiocb_clone(&aio->iocb, iocb, get_file(bf));
 	/* the backing filesystem must complete this kiocb by itself */
-#ifdef IOCB_DIO_CALLER_COMP
-	aio->iocb.ki_flags &= ~IOCB_DIO_CALLER_COMP;
-#endif
-#ifdef IOCB_AIO_RW
-	aio->iocb.ki_flags &= ~IOCB_AIO_RW;
-#endif
+	aio->iocb.ki_flags &= ~(IOCB_DIO_CALLER_COMP | IOCB_AIO_RW);
 	aio->iocb.ki_complete = fusept_aio_complete;
 	refcount_set(&aio->ref, 2);
 	return aio;
