@@ -279,16 +279,24 @@ static inline ssize_t copy_splice_read(struct file *in, loff_t *ppos,
 
 /*
  * Page cache units: a folio where ->read_folio exists (always one page
- * here: fusept does not enable large folios), a page before.
+ * here: fusept does not enable large folios), a page before. The
+ * fusept_pg_* helpers stay fusept's own: 5.10 has no folios at all, and
+ * backfilling the folio calls there would mean emulating struct folio.
+ * What is the same for both (->index, ->mapping) is read from the unit.
  */
 #ifdef FUSEPT_HAVE_READ_FOLIO
 #define fusept_pg folio
 #define FUSEPT_AOPS_READ(fn)	.read_folio = (fn)
 
-static inline pgoff_t fusept_pg_index(struct folio *pg)
+/* 6.10+ */
+#ifndef FUSEPT_HAVE_FOLIO_END_READ
+static inline void folio_end_read(struct folio *folio, bool success)
 {
-	return pg->index;
+	if (success)
+		folio_mark_uptodate(folio);
+	folio_unlock(folio);
 }
+#endif
 
 static inline void *fusept_pg_map(struct folio *pg)
 {
@@ -302,13 +310,7 @@ static inline void fusept_pg_unmap(struct folio *pg, void *addr)
 
 static inline void fusept_pg_end_read(struct folio *pg, bool ok)
 {
-#ifdef FUSEPT_HAVE_FOLIO_END_READ
 	folio_end_read(pg, ok);
-#else
-	if (ok)
-		folio_mark_uptodate(pg);
-	folio_unlock(pg);
-#endif
 }
 
 static inline struct folio *fusept_pg_of_page(struct page *page)
@@ -363,11 +365,6 @@ static inline void fusept_pg_redirty(struct writeback_control *wbc,
 	folio_redirty_for_writepage(wbc, pg);
 }
 
-static inline struct address_space *fusept_pg_mapping(struct folio *pg)
-{
-	return pg->mapping;
-}
-
 /* The next locked folio of a readahead batch; no reference held */
 static inline struct folio *fusept_ra_next(struct readahead_control *rac)
 {
@@ -411,11 +408,6 @@ static inline void fusept_pg_put(struct folio *pg)
 #else
 #define fusept_pg page
 #define FUSEPT_AOPS_READ(fn)	.readpage = (fn)
-
-static inline pgoff_t fusept_pg_index(struct page *pg)
-{
-	return pg->index;
-}
 
 static inline void *fusept_pg_map(struct page *pg)
 {
@@ -491,11 +483,6 @@ static inline void fusept_pg_redirty(struct writeback_control *wbc,
 				     struct page *pg)
 {
 	redirty_page_for_writepage(wbc, pg);
-}
-
-static inline struct address_space *fusept_pg_mapping(struct page *pg)
-{
-	return pg->mapping;
 }
 
 static inline struct page *fusept_ra_next(struct readahead_control *rac)

@@ -327,7 +327,7 @@ static ssize_t fusept_send_read(struct file *file, loff_t pos, size_t size,
 static void fusept_read_pages(struct file *file, struct fusept_pg **pgs,
 			      unsigned int n)
 {
-	loff_t pos = (loff_t)fusept_pg_index(pgs[0]) << PAGE_SHIFT;
+	loff_t pos = (loff_t)pgs[0]->index << PAGE_SHIFT;
 	void *data = NULL;
 	unsigned int i;
 	ssize_t len;
@@ -375,7 +375,7 @@ static void fusept_readahead(struct readahead_control *rac)
 	if (!pgs)
 		return;
 	while ((pg = fusept_ra_next(rac))) {
-		if (n && fusept_pg_index(pg) != fusept_pg_index(pgs[n - 1]) + 1) {
+		if (n && pg->index != pgs[n - 1]->index + 1) {
 			fusept_read_pages(rac->file, pgs, n);
 			n = 0;
 		}
@@ -710,7 +710,7 @@ static void fusept_link_write_file(struct file *file)
 static int fusept_write_pg(struct fusept_pg *pg, struct fusept_file *ff,
 			   size_t len)
 {
-	loff_t pos = (loff_t)fusept_pg_index(pg) << PAGE_SHIFT;
+	loff_t pos = (loff_t)pg->index << PAGE_SHIFT;
 	ssize_t n;
 	void *addr;
 
@@ -720,7 +720,7 @@ static int fusept_write_pg(struct fusept_pg *pg, struct fusept_file *ff,
 	if (n >= 0 && n != len)
 		n = -EIO;
 	if (n < 0)
-		mapping_set_error(fusept_pg_mapping(pg), n);
+		mapping_set_error(pg->mapping, n);
 	fusept_pg_end_writeback(pg);
 	return n < 0 ? n : 0;
 }
@@ -728,8 +728,8 @@ static int fusept_write_pg(struct fusept_pg *pg, struct fusept_file *ff,
 /* Bytes of a unit that lie inside the file, 0 past the end */
 static size_t fusept_pg_len(struct fusept_pg *pg)
 {
-	loff_t pos = (loff_t)fusept_pg_index(pg) << PAGE_SHIFT;
-	loff_t size = i_size_read(fusept_pg_mapping(pg)->host);
+	loff_t pos = (loff_t)pg->index << PAGE_SHIFT;
+	loff_t size = i_size_read(pg->mapping->host);
 
 	return pos >= size ? 0 : min_t(loff_t, size - pos, PAGE_SIZE);
 }
@@ -778,7 +778,7 @@ static int fusept_launder(struct fusept_pg *pg)
 	len = fusept_pg_len(pg);
 	if (!len)
 		return 0;
-	ff = fusept_write_file(fusept_pg_mapping(pg)->host);
+	ff = fusept_write_file(pg->mapping->host);
 	if (!ff)
 		return -EIO;
 	fusept_pg_start_writeback(pg);
@@ -810,7 +810,7 @@ static vm_fault_t fusept_page_mkwrite(struct vm_fault *vmf)
 	sb_start_pagefault(inode->i_sb);
 	file_update_time(file);
 	fusept_pg_lock(pg);
-	if (fusept_pg_mapping(pg) != inode->i_mapping) {
+	if (pg->mapping != inode->i_mapping) {
 		fusept_pg_unlock(pg);
 		ret = VM_FAULT_NOPAGE;
 	} else {
