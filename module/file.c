@@ -149,6 +149,30 @@ struct fusept_file *fusept_file_new(struct inode *inode, struct file *file,
 	return ff;
 }
 
+/*
+ * How an open regular file's data moves, the one place that decides it:
+ *  - FUSEPT_IO_PT: to and from its backing file (passthrough);
+ *  - FUSEPT_IO_DIRECT: to and from the daemon (FOPEN_DIRECT_IO);
+ *  - FUSEPT_IO_CACHE: through the page cache.
+ * The rule: FOPEN_DIRECT_IO overrides passthrough for read, write and
+ * splice (rw: true), not for mmap, nor fsync, fallocate and lseek, which
+ * go to the backing file of a file that has one.
+ */
+enum fusept_io {
+	FUSEPT_IO_CACHE,
+	FUSEPT_IO_DIRECT,
+	FUSEPT_IO_PT,
+};
+
+static enum fusept_io fusept_io_mode(const struct fusept_file *ff, bool rw)
+{
+	bool direct = ff->open_flags & FOPEN_DIRECT_IO;
+
+	if (ff->backing_file && !(rw && direct))
+		return FUSEPT_IO_PT;
+	return direct ? FUSEPT_IO_DIRECT : FUSEPT_IO_CACHE;
+}
+
 /* Make ff the file's own */
 void fusept_file_attach(struct inode *inode, struct file *file,
 			struct fusept_file *ff)
@@ -162,7 +186,7 @@ void fusept_file_attach(struct inode *inode, struct file *file,
 		return;
 	/* O_DIRECT is served by ->read_iter and ->write_iter themselves */
 	file->f_mode |= FMODE_CAN_ODIRECT;
-	if (ff->open_flags & FOPEN_DIRECT_IO)
+	if (fusept_io_mode(ff, true) == FUSEPT_IO_DIRECT)
 		return;
 	/* passthrough.c: a passthrough mapping may have changed the data */
 	if (!(ff->open_flags & FOPEN_KEEP_CACHE) || !fusept_pt_keep_cache(inode))
@@ -185,7 +209,7 @@ int fusept_file_mode(struct inode *inode, struct file *file,
 		return 0;
 	if (fb)
 		return fusept_pt_open(inode, file, ff, fb);
-	if (ff->open_flags & FOPEN_DIRECT_IO)
+	if (fusept_io_mode(ff, true) == FUSEPT_IO_DIRECT)
 		return 0;
 	err = fusept_cached_open_get(inode);
 	ff->cached = !err;
@@ -424,9 +448,10 @@ static ssize_t fusept_file_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	struct inode *inode = file_inode(file);
 	struct fusept_file *ff = file->private_data;
 	struct fusept_conn *fc = fusept_i_conn(inode);
+	enum fusept_io mode = fusept_io_mode(ff, true);
 	int err;
 
-	if (ff->backing_file && !(ff->open_flags & FOPEN_DIRECT_IO))
+	if (mode == FUSEPT_IO_PT)
 		return fusept_pt_read_iter(iocb, to);
 	if (iocb->ki_flags & IOCB_DIRECT) {
 		err = filemap_write_and_wait_range(file->f_mapping, iocb->ki_pos,
@@ -435,7 +460,7 @@ static ssize_t fusept_file_read_iter(struct kiocb *iocb, struct iov_iter *to)
 		if (err)
 			return err;
 	}
-	if ((ff->open_flags & FOPEN_DIRECT_IO) || (iocb->ki_flags & IOCB_DIRECT))
+	if (mode == FUSEPT_IO_DIRECT || (iocb->ki_flags & IOCB_DIRECT))
 		return fusept_direct_read(iocb, to);
 	if (fusept_has(fc, FUSE_AUTO_INVAL_DATA) ||
 	    iocb->ki_pos + iov_iter_count(to) > i_size_read(inode)) {
@@ -642,7 +667,7 @@ static ssize_t fusept_file_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	loff_t pos, end;
 	ssize_t ret;
 
-	if (ff->backing_file && !(ff->open_flags & FOPEN_DIRECT_IO))
+	if (fusept_io_mode(ff, true) == FUSEPT_IO_PT)
 		return fusept_pt_write_iter(iocb, from);
 	inode_lock(inode);
 	if (iocb->ki_flags & IOCB_APPEND) {
@@ -829,12 +854,12 @@ static const struct vm_operations_struct fusept_vm_ops = {
 
 static int fusept_file_mmap(struct file *file, struct vm_area_struct *vma)
 {
-	struct fusept_file *ff = file->private_data;
+	enum fusept_io mode = fusept_io_mode(file->private_data, false);
 
-	if (ff->backing_file)
+	if (mode == FUSEPT_IO_PT)
 		return fusept_pt_mmap(file, vma);
 	/* no coherent shared mapping of a file the daemon serves uncached */
-	if ((ff->open_flags & FOPEN_DIRECT_IO) && (vma->vm_flags & VM_MAYSHARE))
+	if (mode == FUSEPT_IO_DIRECT && (vma->vm_flags & VM_MAYSHARE))
 		return -ENODEV;
 	if ((vma->vm_flags & VM_SHARED) && (vma->vm_flags & VM_MAYWRITE))
 		fusept_link_write_file(file);
@@ -878,9 +903,7 @@ int fusept_fsync_common(struct file *file, loff_t start, loff_t end,
 static int fusept_file_fsync(struct file *file, loff_t start, loff_t end,
 			     int datasync)
 {
-	struct fusept_file *ff = file->private_data;
-
-	if (ff->backing_file)
+	if (fusept_io_mode(file->private_data, false) == FUSEPT_IO_PT)
 		return fusept_pt_fsync(file, start, end, datasync);
 	return fusept_fsync_common(file, start, end, datasync, false);
 }
@@ -908,7 +931,7 @@ static long fusept_fallocate(struct file *file, int mode, loff_t offset,
 	loff_t end = offset + length - 1;
 	long err;
 
-	if (ff->backing_file)
+	if (fusept_io_mode(ff, false) == FUSEPT_IO_PT)
 		return fusept_pt_fallocate(file, mode, offset, length);
 	if (mode & ~FUSEPT_FALLOC_MODES)
 		return -EOPNOTSUPP;
@@ -976,10 +999,10 @@ static loff_t fusept_lseek_data(struct file *file, loff_t offset, int whence)
 
 static loff_t fusept_file_llseek(struct file *file, loff_t offset, int whence)
 {
-	struct fusept_file *ff = file->private_data;
 	int err;
 
-	if (ff->backing_file && (whence == SEEK_DATA || whence == SEEK_HOLE))
+	if ((whence == SEEK_DATA || whence == SEEK_HOLE) &&
+	    fusept_io_mode(file->private_data, false) == FUSEPT_IO_PT)
 		return fusept_pt_llseek(file, offset, whence);
 	if (whence == SEEK_SET || whence == SEEK_CUR)
 		return generic_file_llseek(file, offset, whence);
@@ -1058,13 +1081,15 @@ static ssize_t fusept_file_splice_read(struct file *in, loff_t *ppos,
 				       struct pipe_inode_info *pipe,
 				       size_t len, unsigned int flags)
 {
-	struct fusept_file *ff = in->private_data;
-
-	if (ff->open_flags & FOPEN_DIRECT_IO)
+	switch (fusept_io_mode(in->private_data, true)) {
+	case FUSEPT_IO_PT:
+		return fusept_pt_splice_read(in, ppos, pipe, len, flags);
+	case FUSEPT_IO_DIRECT:
 		/* through read_iter: the page cache is not used, nor i_size */
 		return copy_splice_read(in, ppos, pipe, len, flags);
-	if (ff->backing_file)
-		return fusept_pt_splice_read(in, ppos, pipe, len, flags);
+	case FUSEPT_IO_CACHE:
+		break;
+	}
 	return filemap_splice_read(in, ppos, pipe, len, flags);
 }
 
@@ -1072,9 +1097,7 @@ static ssize_t fusept_file_splice_write(struct pipe_inode_info *pipe,
 					struct file *out, loff_t *ppos,
 					size_t len, unsigned int flags)
 {
-	struct fusept_file *ff = out->private_data;
-
-	if (ff->backing_file && !(ff->open_flags & FOPEN_DIRECT_IO))
+	if (fusept_io_mode(out->private_data, true) == FUSEPT_IO_PT)
 		return fusept_pt_splice_write(pipe, out, ppos, len, flags);
 	return iter_file_splice_write(pipe, out, ppos, len, flags);
 }
