@@ -17,6 +17,12 @@
 #include <linux/writeback.h>
 #include "compat-gen.h"
 
+/*
+ * Inode and xattr operations take the mount's idmapping first (a user
+ * namespace 5.12 to 6.2, a mnt_idmap from 6.3): FUSEPT_IDMAP_ARG stands
+ * for it in a definition's parameters, FUSEPT_IDMAP_NOP for the identity
+ * in a call. Where more than that differs, FUSEPT_DECLARE_* below.
+ */
 #if defined(FUSEPT_HAVE_MNT_IDMAP)
 #include <linux/mnt_idmapping.h>
 #define FUSEPT_IDMAP_ARG	struct mnt_idmap *idmap,
@@ -28,31 +34,6 @@
 #define FUSEPT_IDMAP_ARG
 #define FUSEPT_IDMAP_NOP
 #endif
-
-#define FUSEPT_DECLARE_GETATTR(fn) \
-	int fn(FUSEPT_IDMAP_ARG const struct path *path, struct kstat *stat, \
-	       u32 mask, unsigned int flags)
-#define FUSEPT_DECLARE_PERMISSION(fn) \
-	int fn(FUSEPT_IDMAP_ARG struct inode *inode, int mask)
-
-#define FUSEPT_DECLARE_SETATTR(fn) \
-	int fn(FUSEPT_IDMAP_ARG struct dentry *entry, struct iattr *attr)
-#define FUSEPT_DECLARE_CREATE(fn) \
-	int fn(FUSEPT_IDMAP_ARG struct inode *dir, struct dentry *entry, \
-	       umode_t mode, bool excl)
-#define FUSEPT_DECLARE_MKNOD(fn) \
-	int fn(FUSEPT_IDMAP_ARG struct inode *dir, struct dentry *entry, \
-	       umode_t mode, dev_t rdev)
-#define FUSEPT_DECLARE_SYMLINK(fn) \
-	int fn(FUSEPT_IDMAP_ARG struct inode *dir, struct dentry *entry, \
-	       const char *target)
-#define FUSEPT_DECLARE_RENAME(fn) \
-	int fn(FUSEPT_IDMAP_ARG struct inode *olddir, struct dentry *oldent, \
-	       struct inode *newdir, struct dentry *newent, unsigned int flags)
-#define FUSEPT_DECLARE_XATTR_SET(fn) \
-	int fn(const struct xattr_handler *handler, FUSEPT_IDMAP_ARG \
-	       struct dentry *entry, struct inode *inode, const char *name, \
-	       const void *value, size_t size, int flags)
 
 /* ->mkdir returns the dentry it used (6.15+) or an error code */
 #ifdef FUSEPT_HAVE_MKDIR_DENTRY

@@ -269,7 +269,8 @@ static void fusept_entry_args(struct fusept_args *args, struct inode *dir,
 	args->out_size = sizeof(*out);
 }
 
-static FUSEPT_DECLARE_MKNOD(fusept_mknod)
+static int fusept_mknod(FUSEPT_IDMAP_ARG struct inode *dir,
+			struct dentry *entry, umode_t mode, dev_t rdev)
 {
 	struct fuse_mknod_in in = {
 		.mode = mode,
@@ -289,7 +290,8 @@ static FUSEPT_DECLARE_MKNOD(fusept_mknod)
 	return fusept_new_entry_int(dir, entry, &args, mode & S_IFMT);
 }
 
-static FUSEPT_DECLARE_CREATE(fusept_create)
+static int fusept_create(FUSEPT_IDMAP_ARG struct inode *dir,
+			 struct dentry *entry, umode_t mode, bool excl)
 {
 	return fusept_mknod(FUSEPT_IDMAP_NOP dir, entry, mode | S_IFREG, 0);
 }
@@ -315,7 +317,8 @@ static FUSEPT_DECLARE_MKDIR(fusept_mkdir)
 	return fusept_mkdir_ret(alias, 0);
 }
 
-static FUSEPT_DECLARE_SYMLINK(fusept_symlink)
+static int fusept_symlink(FUSEPT_IDMAP_ARG struct inode *dir,
+			  struct dentry *entry, const char *target)
 {
 	struct fuse_entry_out out;
 	struct fusept_args args = {
@@ -421,7 +424,9 @@ static int fusept_send_rename(struct inode *olddir, struct dentry *oldent,
 	return err;
 }
 
-static FUSEPT_DECLARE_RENAME(fusept_rename)
+static int fusept_rename(FUSEPT_IDMAP_ARG struct inode *olddir,
+			 struct dentry *oldent, struct inode *newdir,
+			 struct dentry *newent, unsigned int flags)
 {
 	struct inode *target = d_inode(newent);
 	int err;

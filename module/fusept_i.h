@@ -317,9 +317,10 @@ struct inode *fusept_alloc_inode(struct super_block *sb);
 void fusept_free_inode(struct inode *inode);
 void fusept_evict_inode(struct inode *inode);
 int fusept_drop_inode(struct inode *inode);
-FUSEPT_DECLARE_GETATTR(fusept_getattr);
-FUSEPT_DECLARE_PERMISSION(fusept_permission);
-FUSEPT_DECLARE_SETATTR(fusept_setattr);
+int fusept_getattr(FUSEPT_IDMAP_ARG const struct path *path, struct kstat *stat,
+		   u32 mask, unsigned int flags);
+int fusept_permission(FUSEPT_IDMAP_ARG struct inode *inode, int mask);
+int fusept_setattr(FUSEPT_IDMAP_ARG struct dentry *entry, struct iattr *attr);
 
 /* dir.c */
 extern const struct inode_operations fusept_dir_iops;

@@ -399,7 +399,8 @@ int fusept_update_attr(struct inode *inode, struct file *file, bool force)
 	return fusept_do_getattr(inode, file);
 }
 
-FUSEPT_DECLARE_GETATTR(fusept_getattr)
+int fusept_getattr(FUSEPT_IDMAP_ARG const struct path *path, struct kstat *stat,
+		   u32 mask, unsigned int flags)
 {
 	struct inode *inode = d_inode(path->dentry);
 	struct fusept_conn *fc = fusept_i_conn(inode);
@@ -442,7 +443,7 @@ static int fusept_access(struct inode *inode, int mask)
 	return err;
 }
 
-FUSEPT_DECLARE_PERMISSION(fusept_permission)
+int fusept_permission(FUSEPT_IDMAP_ARG struct inode *inode, int mask)
 {
 	struct fusept_conn *fc = fusept_i_conn(inode);
 	bool rcu = mask & MAY_NOT_BLOCK;
@@ -587,7 +588,7 @@ static int fusept_truncate_prepare(struct inode *inode, loff_t size,
 	return 0;
 }
 
-FUSEPT_DECLARE_SETATTR(fusept_setattr)
+int fusept_setattr(FUSEPT_IDMAP_ARG struct dentry *entry, struct iattr *attr)
 {
 	struct inode *inode = d_inode(entry);
 	struct fusept_conn *fc = fusept_i_conn(inode);

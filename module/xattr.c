@@ -145,7 +145,10 @@ static int fusept_setxattr(struct inode *inode, const char *name,
 }
 
 /* A NULL value removes the attribute */
-static FUSEPT_DECLARE_XATTR_SET(fusept_xattr_set)
+static int fusept_xattr_set(const struct xattr_handler *handler,
+			    FUSEPT_IDMAP_ARG struct dentry *entry,
+			    struct inode *inode, const char *name,
+			    const void *value, size_t size, int flags)
 {
 	int err;
 
