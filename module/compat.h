@@ -390,22 +390,27 @@ static inline void fusept_pg_put(struct folio *pg)
 #define fusept_pg page
 #define FUSEPT_AOPS_READ(fn)	.readpage = (fn)
 
+/* 5.11+ */
+#ifndef FUSEPT_HAVE_KMAP_LOCAL_PAGE
+static inline void *kmap_local_page(struct page *page)
+{
+	return kmap(page);
+}
+
+static inline void kunmap_local(void *addr)
+{
+	kunmap(kmap_to_page(addr));
+}
+#endif
+
 static inline void *fusept_pg_map(struct page *pg)
 {
-#ifdef FUSEPT_HAVE_KMAP_LOCAL_PAGE
 	return kmap_local_page(pg);
-#else
-	return kmap(pg);
-#endif
 }
 
 static inline void fusept_pg_unmap(struct page *pg, void *addr)
 {
-#ifdef FUSEPT_HAVE_KMAP_LOCAL_PAGE
 	kunmap_local(addr);
-#else
-	kunmap(pg);
-#endif
 }
 
 static inline void fusept_pg_end_read(struct page *pg, bool ok)
