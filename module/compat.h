@@ -509,14 +509,13 @@ static inline void fusept_pg_put(struct page *pg)
 }
 #endif
 
-static inline bool fusept_can_mmap(struct file *file)
+/* Can the file be mapped? ->mmap_prepare (6.16+) counts too from 6.17 */
+#ifndef FUSEPT_HAVE_CAN_MMAP_FILE
+static inline bool can_mmap_file(struct file *file)
 {
-#ifdef FUSEPT_HAVE_VFS_MMAP
-	return file->f_op->mmap || file->f_op->mmap_prepare;
-#else
 	return file->f_op->mmap;
-#endif
 }
+#endif
 
 /* Hand a mapping over to another file (passthrough mmap): 5.11+ */
 #ifndef FUSEPT_HAVE_VMA_SET_FILE

@@ -759,7 +759,7 @@ int fusept_pt_mmap(struct file *file, struct vm_area_struct *vma)
 	const struct cred *old;
 	int ret;
 
-	if (!fusept_can_mmap(ff->backing_file))
+	if (!can_mmap_file(ff->backing_file))
 		return -ENODEV;
 	old = override_creds(ff->backing_cred);
 	vma_set_file(vma, ff->backing_file);
