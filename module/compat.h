@@ -340,12 +340,6 @@ static inline void fusept_pg_wait_writeback(struct folio *pg)
 	folio_wait_writeback(pg);
 }
 
-static inline void fusept_pg_redirty(struct writeback_control *wbc,
-				     struct folio *pg)
-{
-	folio_redirty_for_writepage(wbc, pg);
-}
-
 /* The next locked folio of a readahead batch; no reference held */
 static inline struct folio *fusept_ra_next(struct readahead_control *rac)
 {
@@ -463,12 +457,6 @@ static inline void fusept_pg_end_writeback(struct page *pg)
 static inline void fusept_pg_wait_writeback(struct page *pg)
 {
 	wait_on_page_writeback(pg);
-}
-
-static inline void fusept_pg_redirty(struct writeback_control *wbc,
-				     struct page *pg)
-{
-	redirty_page_for_writepage(wbc, pg);
 }
 
 static inline struct page *fusept_ra_next(struct readahead_control *rac)
