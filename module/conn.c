@@ -71,28 +71,6 @@ void fusept_conn_put(struct fusept_conn *fc)
 	kfree(fc);
 }
 
-/*
- * Lock owners go to the daemon as opaque numbers that must not reveal a
- * kernel address: the owner's address enciphered with the connection's
- * random key by XTEA (Needham and Wheeler's public 64-bit block cipher,
- * 32 cycles). A cipher is a bijection, so distinct owners stay distinct.
- * It needs no exported symbol, which GKI kernels would have to list.
- */
-u64 fusept_lock_owner(struct fusept_conn *fc, fl_owner_t id)
-{
-	const u32 delta = 0x9e3779b9, *k = fc->lock_key;
-	u64 v = (unsigned long)id;
-	u32 v0 = lower_32_bits(v), v1 = upper_32_bits(v), sum = 0;
-	int i;
-
-	for (i = 0; i < 32; i++) {
-		v0 += (((v1 << 4) ^ (v1 >> 5)) + v1) ^ (sum + k[sum & 3]);
-		sum += delta;
-		v1 += (((v0 << 4) ^ (v0 >> 5)) + v0) ^ (sum + k[(sum >> 11) & 3]);
-	}
-	return ((u64)v1 << 32) | v0;
-}
-
 struct fusept_init_args {
 	struct fusept_args args;
 	struct fuse_init_in in;
@@ -158,7 +136,7 @@ static void fusept_init_end(struct fusept_conn *fc, struct fusept_args *args,
 	    ia->out.major != FUSE_KERNEL_VERSION ||
 	    ia->out.minor < FUSEPT_MIN_MINOR) {
 		if (error != -ENOTCONN)
-			pr_warn_ratelimited("fusept: INIT refused (error %d, version %u.%u)\n",
+			pr_warn_ratelimited("INIT refused (error %d, version %u.%u)\n",
 					    error, ia->out.major, ia->out.minor);
 		WRITE_ONCE(fc->conn_error, true);
 	} else {

@@ -103,7 +103,7 @@ static void *fusept_forget_msg(struct fusept_conn *fc, struct list_head *list,
 {
 	struct fuse_in_header *h;
 	struct fusept_forget *f;
-	bool batch = fc->minor >= 16;
+	bool batch = fc->minor >= FUSEPT_MINOR_BATCH_FORGET;
 	void *msg, *p;
 
 	*len = sizeof(*h) + (batch ?
@@ -148,7 +148,7 @@ static ssize_t fusept_read_forgets(struct fusept_conn *fc, struct iov_iter *to)
 	void *msg;
 	u64 unique;
 
-	if (fc->minor < 16)
+	if (fc->minor < FUSEPT_MINOR_BATCH_FORGET)
 		max = 1;
 	list_for_each_entry_safe(f, next, &fc->forgets, list) {
 		if (count == max)
@@ -221,7 +221,7 @@ static ssize_t fusept_dev_do_read(struct fusept_conn *fc, struct iov_iter *to,
 		} else if (!list_empty(&fc->interrupts)) {
 			ret = fusept_read_interrupt(fc, to);
 		} else if (!list_empty(&fc->forgets) &&
-			   (list_empty(&fc->pending) || fc->num_forgets > 64)) {
+			   (list_empty(&fc->pending) || fc->num_forgets > FUSEPT_FORGETS_FIRST)) {
 			ret = fusept_read_forgets(fc, to);
 		} else if (!list_empty(&fc->pending)) {
 			ret = fusept_read_req(fc, to, need);

@@ -285,7 +285,7 @@ static int fusept_mknod(FUSEPT_IDMAP_ARG struct inode *dir,
 	};
 
 	fusept_entry_args(&args, dir, FUSE_MKNOD, &out);
-	if (fusept_i_conn(dir)->minor < 12)
+	if (fusept_i_conn(dir)->minor < FUSEPT_MINOR_MKNOD_UMASK)
 		args.in[0].size = FUSE_COMPAT_MKNOD_IN_SIZE;
 	return fusept_new_entry_int(dir, entry, &args, mode & S_IFMT);
 }

@@ -498,8 +498,6 @@ static ssize_t fusept_send_write(struct fusept_file *ff, loff_t pos,
 	};
 	ssize_t err;
 
-	if (ff->fc->minor < 9)
-		args.in[0].size = FUSE_COMPAT_WRITE_IN_SIZE;
 	err = fusept_send(ff->fc, &args);
 	if (err)
 		return err;

@@ -1,6 +1,35 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * fusept: private definitions shared by the module's files.
+ *
+ * Locking. The module's own locks, what each protects, how they nest:
+ *
+ *   fc->killsb (rw_semaphore, struct fusept_conn): fc->sb. Taken for
+ *	reading by notifications (they look up the superblock's inodes)
+ *	and INIT's end (it sets the superblock's limits); for writing by
+ *	kill_sb, which clears fc->sb. The
+ *	outermost lock of the module: an inode's i_rwsem (the parent's,
+ *	in NOTIFY_INVAL_ENTRY and NOTIFY_DELETE) is taken under it.
+ *   i_rwsem (inode_lock) of a fusept inode: the VFS's; fusept takes it
+ *	itself for writes through the page cache, fallocate and
+ *	copy_file_range (the destination). In passthrough, the backing
+ *	inode's i_rwsem is taken only after the backing file's
+ *	file_start_write(), never under a fusept lock.
+ *   fc->lock (spinlock, struct fusept_conn): the request lists
+ *	(pending, processing, interrupts, forgets) and num_forgets, the
+ *	requests' state bits, reqctr, connected, farewell, and the
+ *	writers of backing_idr (its readers use RCU). The rules of a
+ *	request's life are at the top of req.c.
+ *   fi->lock (spinlock, struct fusept_inode): nlookup, the attributes
+ *	and attr_version, i_size updates, write_files, backing and the
+ *	open counts (pt_opens, cached_opens), pt_seen.
+ *   fc->polled's xa_lock: the poll handles; the NOTIFY_POLL wake-up
+ *	runs under it so the file cannot be freed meanwhile.
+ *
+ * fc->lock, fi->lock and xa_lock are leaves: no other lock is taken under
+ * them (but the wait queue locks of wake_up()), they are never held
+ * across an allocation that may sleep, a copy to or from user memory or
+ * a request to the daemon, and they never nest in one another.
  */
 #ifndef FUSEPT_I_H
 #define FUSEPT_I_H
@@ -19,11 +48,23 @@
 
 #include "compat.h"
 
+/*
+ * Every message says "fusept: ". Defined here, not on the compiler's
+ * command line, so that builds which do not read module/Kbuild (Kleaf's
+ * ddk_module) get it too; printk.h's default is replaced, which works
+ * because pr_fmt is expanded where pr_*() is called.
+ */
+#undef pr_fmt
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #define FUSEPT_SUPER_MAGIC	0x65735546	/* FUSE's, so tools know us */
 #define FUSEPT_NAME_MAX		1024
 #define FUSEPT_DEFAULT_MAX_PAGES 32
 #define FUSEPT_MAX_MAX_PAGES	256
-#define FUSEPT_MIN_MINOR	9
+#define FUSEPT_MIN_MINOR	9	/* older daemons are refused at INIT */
+#define FUSEPT_MINOR_MKNOD_UMASK 12	/* fuse_mknod_in has umask from 7.12 */
+#define FUSEPT_MINOR_BATCH_FORGET 16	/* BATCH_FORGET from 7.16 */
+#define FUSEPT_FORGETS_FIRST	64	/* more queued: they go before requests */
 #define FUSEPT_INT_REQ_BIT	1ULL	/* unique of an INTERRUPT */
 #define FUSEPT_REQ_ID_STEP	2ULL
 #define FUSEPT_MAX_BATCH_FORGET	256
@@ -119,8 +160,8 @@ struct fusept_conn {
 	/*
 	 * lock: the request lists (pending, processing, interrupts,
 	 * forgets), the requests' state bits, reqctr, connected, farewell,
-	 * the backing ID table's writers. A spinlock, taken last: see the
-	 * rules at the top of req.c.
+	 * the backing ID table's writers. A leaf spinlock: see "Locking"
+	 * at the top of this file and the rules at the top of req.c.
 	 */
 	spinlock_t lock;
 	refcount_t count;
@@ -289,12 +330,6 @@ struct fusept_conn *fusept_conn_new(void);
 void fusept_conn_get(struct fusept_conn *fc);
 void fusept_conn_put(struct fusept_conn *fc);
 int fusept_send_init(struct fusept_conn *fc);
-u64 fusept_lock_owner(struct fusept_conn *fc, fl_owner_t id);
-void fusept_invalidate_attr(struct inode *inode);
-void fusept_invalidate_attr_mask(struct inode *inode, u32 mask);
-void fusept_dir_changed(struct inode *dir);
-void fusept_data_changed(struct inode *inode);
-bool fusept_attr_stale(struct inode *inode, u32 mask);
 
 /* super.c */
 void fusept_set_stack_depth(struct super_block *sb, int depth);
@@ -321,6 +356,12 @@ int fusept_getattr(FUSEPT_IDMAP_ARG const struct path *path, struct kstat *stat,
 		   u32 mask, unsigned int flags);
 int fusept_permission(FUSEPT_IDMAP_ARG struct inode *inode, int mask);
 int fusept_setattr(FUSEPT_IDMAP_ARG struct dentry *entry, struct iattr *attr);
+void fusept_invalidate_attr(struct inode *inode);
+void fusept_invalidate_attr_mask(struct inode *inode, u32 mask);
+void fusept_dir_changed(struct inode *dir);
+void fusept_data_changed(struct inode *inode);
+bool fusept_attr_stale(struct inode *inode, u32 mask);
+struct inode *fusept_ilookup(struct fusept_conn *fc, u64 nodeid);
 
 /* dir.c */
 extern const struct inode_operations fusept_dir_iops;
@@ -353,6 +394,9 @@ int fusept_release_common(struct inode *inode, struct file *file, bool dir);
 /* lock.c */
 int fusept_file_lock(struct file *file, int cmd, struct file_lock *fl);
 int fusept_file_flock(struct file *file, int cmd, struct file_lock *fl);
+u64 fusept_lock_owner(struct fusept_conn *fc, fl_owner_t id);
+
+/* poll.c */
 __poll_t fusept_file_poll(struct file *file, struct poll_table_struct *wait);
 void fusept_poll_release(struct fusept_file *ff);
 int fusept_poll_wakeup(struct fusept_conn *fc, u64 kh);

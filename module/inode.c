@@ -284,6 +284,14 @@ static int fusept_inode_set(struct inode *inode, void *data)
 	return 0;
 }
 
+/* The inode of a node, if the kernel has it; call with killsb held */
+struct inode *fusept_ilookup(struct fusept_conn *fc, u64 nodeid)
+{
+	if (!fc->sb)
+		return NULL;
+	return ilookup5(fc->sb, nodeid, fusept_inode_eq, &nodeid);
+}
+
 /*
  * The inode of a node the daemon just looked up: one more lookup to give
  * back with FORGET. A node whose type changed gets a new inode; the old

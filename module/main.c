@@ -41,7 +41,7 @@ static int __init fusept_init(void)
 	err = fusept_dev_register();
 	if (err)
 		goto out_fs_unregister;
-	pr_info("fusept: FUSE protocol %u.%u with passthrough\n",
+	pr_info("FUSE protocol %u.%u with passthrough\n",
 		FUSE_KERNEL_VERSION, FUSE_KERNEL_MINOR_VERSION);
 	return 0;
 

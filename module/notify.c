@@ -12,19 +12,6 @@
 
 #include "fusept_i.h"
 
-static int fusept_inode_eq(struct inode *inode, void *data)
-{
-	return fusept_nodeid(inode) == *(u64 *)data;
-}
-
-/* The inode of a node, if the kernel has it; call with killsb held */
-static struct inode *fusept_ilookup(struct fusept_conn *fc, u64 nodeid)
-{
-	if (!fc->sb)
-		return NULL;
-	return ilookup5(fc->sb, nodeid, fusept_inode_eq, &nodeid);
-}
-
 static int fusept_notify_inval_inode(struct fusept_conn *fc, const void *buf,
 				     size_t size)
 {
