@@ -21,6 +21,8 @@
 #   make demo            boot the host-headers kernel and run the demo
 #   make bench           passthrough benchmark -> docs/benchmarks.md (+ .png)
 #                        make bench KERNELS="6.12 7"   (default: 7)
+#                        under QEMU -icount (BENCH_CLOCK=icount, default)
+#                        or plain wall-clock TCG: make bench BENCH_CLOCK=wall
 #   make fuzz            the hostile-daemon fuzzer (tests/guest/fuzz.sh) on
 #                        one kernel (default: 7), as long as asked:
 #                        make fuzz KERNELS=6.12 FUZZ_ROUNDS=100 FUZZ_SECS=20
@@ -113,10 +115,11 @@ reliability-report:
 demo:
 	@FUSEPT_CACHE="$(FUSEPT_CACHE)" bash tests/vm/check.sh --demo
 
-# Not part of check: about 15-20 minutes in QEMU TCG.
+# Not part of check: about 15-20 minutes in QEMU TCG, more under icount.
+BENCH_CLOCK ?= icount
 bench:
 	@KERNELS="$(if $(filter file,$(origin KERNELS)),7,$(KERNELS))" \
-		FUSEPT_CACHE="$(FUSEPT_CACHE)" \
+		FUSEPT_CACHE="$(FUSEPT_CACHE)" BENCH_CLOCK="$(BENCH_CLOCK)" \
 		bash tests/vm/bench.sh
 
 # Not part of check (its bounded version is the group "fuzz" of make check)

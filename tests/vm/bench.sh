@@ -11,7 +11,13 @@
 #      FUSEPT_RESULTS  results directory (default $FUSEPT_CACHE/results);
 #                      this script uses $FUSEPT_RESULTS/bench-KVER/
 #      FUSEPT_SMP      guest CPUs (default 1, see docs/benchmarks.md)
-#      FUSEPT_TIMEOUT  boot timeout in seconds (default 2400)
+#      FUSEPT_TIMEOUT  boot timeout in seconds (default 7200: icount
+#                      runs the guest slower in wall time)
+#      BENCH_CLOCK     icount (default): QEMU's -icount shift=0,sleep=off,
+#                      the guest's clock counts its own instructions, so a
+#                      repetition measures the same on a quiet or a loaded
+#                      host; wall: plain TCG, the guest's clock is the
+#                      host's (the mode of the reports before issue 11)
 #      BENCH_ARGS      extra kernel command line, e.g.
 #                      "fusept.bench_reps=5 fusept.bench_runtime=6"
 #      BENCH_OUT       output directory (default docs/ of the repository)
@@ -20,8 +26,14 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 KERNELS=${KERNELS:-7}
+BENCH_CLOCK=${BENCH_CLOCK:-icount}
+case $BENCH_CLOCK in
+icount) export FUSEPT_ICOUNT=1 ;;
+wall) export FUSEPT_ICOUNT=0 ;;
+*) die "BENCH_CLOCK=$BENCH_CLOCK: icount or wall" ;;
+esac
 export FUSEPT_SMP=${FUSEPT_SMP:-1}
-export FUSEPT_TIMEOUT=${FUSEPT_TIMEOUT:-2400}
+export FUSEPT_TIMEOUT=${FUSEPT_TIMEOUT:-7200}
 BENCH_OUT=${BENCH_OUT:-$REPO/docs}
 LOGS=()
 
@@ -39,8 +51,10 @@ bench_kernel() {
 		die "$kver: fusept.ko build failed (see $res/make.log)"
 	timed "initramfs $kver" "$VM_DIR/mkinitrd.sh" "$kver" "$res/fusept.ko" \
 		"$guest" "$res/initrd.img" || die "$kver: initramfs failed"
-	log "benchmark on $kver, $FUSEPT_SMP CPU(s) (console: $res/console.log)"
-	FUSEPT_APPEND="${FUSEPT_APPEND:-} ${BENCH_ARGS:-}" \
+	log "benchmark on $kver, $FUSEPT_SMP CPU(s), clock $BENCH_CLOCK (console: $res/console.log)"
+	# fusept.bench_clock: the guest only reports it (BENCH-INFO clock=),
+	# so that the log says how it was measured
+	FUSEPT_APPEND="${FUSEPT_APPEND:-} fusept.bench_clock=$BENCH_CLOCK ${BENCH_ARGS:-}" \
 		timed "boot+bench $kver" "$VM_DIR/boot.sh" "$kver" \
 		"$res/initrd.img" "$res/console.log" bench
 	grep -E '^(BENCH|FAIL)' "$res/console.log" | grep -v '^BENCH cfg' >&2 || true

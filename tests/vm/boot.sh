@@ -7,7 +7,8 @@
 #      FUSEPT_DISK (boot a Debian system from this raw disk image as
 #      /dev/vda, with its own init, instead of the test initramfs's;
 #      SCRIPT is not used), FUSEPT_VMLINUZ (the kernel image, default
-#      the cached kernel of KVER).
+#      the cached kernel of KVER), FUSEPT_ICOUNT (1: run under
+#      "-icount shift=0,sleep=off", see below; only bench.sh sets it).
 # Usage: boot.sh KVER INITRD LOG [SCRIPT]
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -42,8 +43,16 @@ else
 	cmdline="$cmdline fusept.script=$script ${FUSEPT_APPEND:-}"
 fi
 
+# FUSEPT_ICOUNT=1: the guest's clock follows the instructions it executes
+# (shift=0: one instruction is one virtual nanosecond) instead of the
+# host's time; sleep=off: while the guest is idle its clock jumps to the
+# next timer deadline instead of waiting for the host. A guest measurement
+# is then the same on a quiet and on a loaded host (make bench).
+icount=()
+[ "${FUSEPT_ICOUNT:-0}" != 1 ] || icount=(-icount shift=0,sleep=off)
+
 qemu() {
-	timeout -k 10 "$timeout" "${machine[@]}" -accel tcg \
+	timeout -k 10 "$timeout" "${machine[@]}" -accel tcg "${icount[@]}" \
 		-m "${FUSEPT_MEM:-2G}" -smp "${FUSEPT_SMP:-2}" \
 		-display none -serial stdio -monitor none -nic none -no-reboot \
 		"${disk[@]}" -kernel "$vmlinuz" -initrd "$initrd" \
