@@ -1,33 +1,54 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# The passthrough benchmark (issue #4), inside the guest as root.
+# The passthrough benchmark (issues #4 and #11), inside the guest as root.
 #
 # Lower file system: ext4 on a brd ramdisk.  Configurations:
 #   lower  the ext4 directory itself
 #   nopt   fusept + fusept-passthrough --no-passthrough (plain FUSE I/O)
-#   pt     fusept + fusept-passthrough (passthrough)
+#   pt     fusept + fusept-passthrough (per-open passthrough)
+#   ipt    fusept + fusept-passthrough --inode-passthrough (issue #11's
+#          inode passthrough; skipped, "n/a" in the report, while the
+#          daemon does not have that option)
 #   kpt    the kernel's own FUSE (/dev/fuse) + the same daemon, passthrough
 #          (only when the kernel has FUSE passthrough: 6.9+)
-# Workloads (fio, psync): seqread, seqwrite (128 KiB blocks), randread,
-# randwrite (4 KiB), mmapread (fio mmap engine, 4 KiB random reads), and
-# small (fusept-smallfiles: open, read, close of COUNT files of 4 KiB).
-# Caches are dropped before each job (fio runs with --invalidate=0: its own
-# fadvise(DONTNEED) would empty the lower file's cache for "lower" but only
-# the FUSE inode's for the mounts; --fadvise_hint=0 likewise, as the hint
-# would change the lower file's readahead only for "lower"); each
-# repetition mounts every configuration once, in a rotating order, and runs
-# every workload on it.
+# Workloads:
+#   seqread, seqwrite (fio, psync, 128 KiB blocks), randread, randwrite
+#     (4 KiB), mmapread (fio mmap engine, 4 KiB random reads)
+#   small-open  open+read+close of each of SMALL files of 4 KiB
+#     (fusept-smallfiles read), in files/s
+#   small-stat  stat() of each of the same files (fusept-smallfiles stat)
+#   create      create+write+close of SMALL new files of 4 KiB
+#     (fusept-smallfiles create), in files/s
+#   tree        a made-up source tree of TREE files (fusept-smallfiles
+#     tree, fixed seed, made once at setup and packed with tar in the
+#     guest's tmpfs): tar -x of it and sync (tree-untar),
+#     find -type f -print0 | xargs -0 cat (tree-cat), du -s (tree-du), grep -r
+#     (tree-grep), rm -rf and sync (tree-rm), each in seconds, and their
+#     sum (tree); caches are dropped between the steps, untimed
+# Every job runs on a fresh mount (the FUSE configurations are unmounted
+# and mounted again before each job, so the FUSE dentry and inode caches
+# start empty) after "sync; echo 3 > drop_caches", so every job starts with
+# a cold page, dentry and inode cache.  fio runs with --invalidate=0: its
+# own fadvise(DONTNEED) would empty the lower file's cache for "lower" but
+# only the FUSE inode's for the mounts; --fadvise_hint=0 likewise, as the
+# hint would change the lower file's readahead only for "lower".  fio
+# measures with clock_gettime, as the other workloads do, so that every
+# number comes from the guest kernel's clock source (under make bench's
+# default QEMU -icount, a clock that counts guest instructions).  Each
+# repetition runs every configuration once, in a rotating order.
 #
 # Prints one line per job:
 #   BENCH cfg=CFG wl=WORKLOAD rep=N value=V unit=U
-# (U: KiB/s, IOPS or files/s), "BENCH-INFO ..." lines describing the run,
-# and "BENCH-DONE" at the end.  tests/vm/bench-report.sh turns that into
-# docs/benchmarks.md.
+# (U: KiB/s, IOPS, files/s or s), "BENCH-INFO ..." lines describing the
+# run, and "BENCH-DONE" at the end.  tests/vm/bench-report.sh turns that
+# into docs/benchmarks.md.
 #
 # Settings, from the kernel command line (fusept.bench_NAME=V) or the
 # environment (BENCH_NAME=V): reps (3), runtime (3 s per fio job), mib
-# (128, file size), small (10000 files), cfgs (lower,nopt,pt,kpt),
-# wls (seqread,seqwrite,randread,randwrite,mmapread,small).
+# (128, file size), small (10000 files), tree (5000 files), cfgs
+# (lower,nopt,pt,ipt,kpt), wls (seqread,seqwrite,randread,randwrite,
+# mmapread,small-open,small-stat,create,tree), clock (only reported:
+# bench.sh on the host sets it to icount or wall).
 #
 # bench.sh --demo: a quick sequential read of the lower file system and of a
 # passthrough mount, three times each, ending in "passthrough/lower = R".
@@ -49,6 +70,7 @@ if [ $DEMO = 1 ]; then
 	RUNTIME=2
 	MIB=64
 	NSMALL=0
+	NTREE=0
 	CFGS=lower,pt
 	WLS=seqread
 else
@@ -56,15 +78,19 @@ else
 	RUNTIME=$(setting runtime 3)
 	MIB=$(setting mib 128)
 	NSMALL=$(setting small 10000)
-	CFGS=$(setting cfgs lower,nopt,pt,kpt)
-	WLS=$(setting wls seqread,seqwrite,randread,randwrite,mmapread,small)
+	NTREE=$(setting tree 5000)
+	CFGS=$(setting cfgs lower,nopt,pt,ipt,kpt)
+	WLS=$(setting wls seqread,seqwrite,randread,randwrite,mmapread,small-open,small-stat,create,tree)
 fi
+CLOCK=$(setting clock unknown)
 CFGS=$(echo "$CFGS" | tr , ' ')
 WLS=$(echo "$WLS" | tr , ' ')
 
 B=$WORK/bench-lower   # the ext4 on /dev/ram0
 M=$MNTROOT/bench      # the FUSE mount
 DLOG=$WORK/bench-daemon.log
+TAR=$WORK/bench-tree.tar  # the tree workload's tarball, on tmpfs
+TREE_SEED=11
 DPID=
 
 note() { echo "BENCH-INFO $*"; }
@@ -74,11 +100,24 @@ die() {
 	exit 1
 }
 
+# has_wl WORKLOAD: WORKLOAD is one of those asked for
+has_wl() {
+	case " $WLS " in *" $1 "*) return 0 ;; esac
+	return 1
+}
+
+# setup_lower: the ext4 on brd, its data files, the small files, and the
+# tree's tarball. Space: the two fio files, 8 KiB (a block, an inode and
+# directory entries) per small file for the small files and as much again
+# for "create", 12 KiB per tree file (data averages 4.8 KiB), 256 MiB
+# besides; an inode for each of them.
 setup_lower() {
-	local kib=$(((2 * MIB + 256) * 1024))
+	local kib=$(((2 * MIB + 256) * 1024 + 16 * NSMALL + 12 * NTREE))
+	local inodes=$((2 * NSMALL + 2 * NTREE + 16384)) out
 	modprobe brd rd_nr=1 rd_size=$kib max_part=0 || die "modprobe brd failed"
 	[ -b /dev/ram0 ] || die "no /dev/ram0"
-	mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 /dev/ram0 ||
+	mkfs.ext4 -q -F -N "$inodes" \
+		-E lazy_itable_init=0,lazy_journal_init=0 /dev/ram0 ||
 		die "mkfs.ext4 /dev/ram0 failed"
 	mkdir -p "$B" "$M"
 	mount -t ext4 /dev/ram0 "$B" || die "cannot mount /dev/ram0"
@@ -87,8 +126,20 @@ setup_lower() {
 			2>/dev/null || die "cannot write the data files"
 	if [ "$NSMALL" -gt 0 ]; then
 		mkdir -p "$B/small"
-		fusept-smallfiles create "$B/small" "$NSMALL" 4096 ||
+		fusept-smallfiles create "$B/small" "$NSMALL" 4096 >/dev/null ||
 			die "cannot create the small files"
+	fi
+	if [ "$NTREE" -gt 0 ] && has_wl tree; then
+		rm -rf "$WORK/bench-tree" && mkdir -p "$WORK/bench-tree" &&
+			out=$(fusept-smallfiles tree "$WORK/bench-tree" "$NTREE" \
+				"$TREE_SEED") &&
+			tar -C "$WORK/bench-tree" -cf "$TAR" src ||
+			die "cannot make the tree's tarball"
+		rm -rf "$WORK/bench-tree"
+		TREE_NEEDLES=$(echo "$out" | sed -n 's/^needles //p')
+		note "tree_files=$NTREE tree_seed=$TREE_SEED" \
+			"tree_bytes=$(echo "$out" | sed -n 's/^bytes //p')" \
+			"tree_needles=$TREE_NEEDLES tar_bytes=$(wc -c <"$TAR")"
 	fi
 	sync
 	chmod -R a+rwX "$B"
@@ -104,6 +155,11 @@ has_kernel_pt() {
 		{ [ "${v%%.*}" = 6 ] && [ "$(echo "$v" | cut -d. -f2)" -ge 9 ]; }
 }
 
+# has_inode_pt: the reference daemon has issue #11's inode passthrough
+has_inode_pt() {
+	fusept-passthrough --help 2>&1 | grep -q -- --inode-passthrough
+}
+
 # mount_cfg CFG: mount $B on $M for CFG; sets DIR, the directory to use
 mount_cfg() {
 	local dev=/dev/fusept fs=fusept arg=
@@ -111,6 +167,7 @@ mount_cfg() {
 	case $1 in
 	lower) return 0 ;;
 	nopt) arg=--no-passthrough ;;
+	ipt) arg=--inode-passthrough ;;
 	kpt) dev=/dev/fuse fs=fuse ;;
 	esac
 	echo "### $1" >>"$DLOG"
@@ -148,6 +205,7 @@ run_fio() {
 	shift 3
 	out=$(fio --name="$name" --minimal --ioengine=psync --time_based \
 		--invalidate=0 --fadvise_hint=0 --runtime="$RUNTIME" \
+		--clocksource=clock_gettime \
 		--size="${MIB}m" "$@" 2>"$WORK/fio.err") ||
 		{ echo "fio failed: $(tail -2 "$WORK/fio.err")" >&2; return 1; }
 	echo "$out" | tail -1 | cut -d';' -f"$field"
@@ -165,8 +223,14 @@ job() {
 		--bs=4k --end_fsync=1) ;;
 	mmapread) v=$(run_fio mr "$d" 8 --filename="$d/rfile" --rw=randread \
 		--bs=4k --ioengine=mmap) ;;
-	small)
-		v=$(fusept-smallfiles read "$d/small" "$NSMALL" 4096 |
+	small-open | small-stat | create)
+		case $1 in
+		small-open) set -- read "$d/small" ;;
+		small-stat) set -- stat "$d/small" ;;
+		create) set -- create "$d/create" ;;
+		esac
+		[ "$1" != create ] || mkdir "$2" || return 1
+		v=$(fusept-smallfiles "$@" "$NSMALL" 4096 |
 			sed -n 's|^files/s ||p')
 		u=files/s
 		;;
@@ -174,6 +238,50 @@ job() {
 	esac
 	[ -n "$v" ] || return 1
 	echo "$v $u"
+}
+
+# tree_job CFG REP DIR: the tree workload on DIR, one BENCH line per step
+# and one for the total (the caller has dropped the caches)
+tree_job() {
+	local cfg=$1 rep=$2 t=$3/tree step t0 t1 n total=0
+	mkdir "$t" || return 1
+	for step in untar cat du grep rm; do
+		[ "$step" = untar ] || drop_caches
+		t0=$(fusept-smallfiles now)
+		case $step in
+		untar) tar -C "$t" -xf "$TAR" && sync ;;
+		cat) (cd "$t" && find . -type f -print0 | xargs -0 cat >/dev/null) ;;
+		du) du -s "$t" >/dev/null ;;
+		grep) n=$(grep -rl fusept_needle "$t" | wc -l) ;;
+		rm) rm -rf "$t" && sync ;;
+		esac || { echo "tree: $step failed" >&2; return 1; }
+		t1=$(fusept-smallfiles now)
+		if [ "$step" = grep ] && [ "$n" != "$TREE_NEEDLES" ]; then
+			echo "tree: grep found $n files, want $TREE_NEEDLES" >&2
+			return 1
+		fi
+		t1=$(echo "$t0 $t1" | awk '{ printf "%.4f", $2 - $1 }')
+		total=$(echo "$total $t1" | awk '{ printf "%.4f", $1 + $2 }')
+		echo "BENCH cfg=$cfg wl=tree-$step rep=$rep value=$t1 unit=s"
+	done
+	echo "BENCH cfg=$cfg wl=tree rep=$rep value=$total unit=s"
+}
+
+# run_wl CFG REP WORKLOAD: one job on a fresh mount of CFG, cold caches,
+# its BENCH line(s); then the files it made are removed (on the lower
+# file system, untimed)
+run_wl() {
+	local cfg=$1 rep=$2 wl=$3 r
+	mount_cfg "$cfg"
+	drop_caches
+	if [ "$wl" = tree ]; then
+		tree_job "$cfg" "$rep" "$DIR" || die "$cfg $wl failed"
+	else
+		r=$(job "$wl" "$DIR") || die "$cfg $wl failed"
+		echo "BENCH cfg=$cfg wl=$wl rep=$rep value=${r% *} unit=${r#* }"
+	fi
+	umount_cfg
+	rm -rf "$B/create" "$B/tree"
 }
 
 # rotate N WORDS...: the words rotated left by N
@@ -202,18 +310,27 @@ main() {
 			note "skipped=kpt reason=no-kernel-fuse-passthrough"
 			continue
 		fi
+		if [ "$cfg" = ipt ] && ! has_inode_pt; then
+			note "skipped=ipt reason=not-implemented"
+			continue
+		fi
 		cfgs="$cfgs $cfg"
 	done
 	note "kernel=$(uname -r) nproc=$(nproc) mem_kib=$(awk '/MemTotal/ { print $2 }' /proc/meminfo)"
-	note "reps=$REPS runtime=$RUNTIME mib=$MIB small=$NSMALL cfgs=$(echo $cfgs | tr ' ' ,) wls=$(echo $WLS | tr ' ' ,)"
+	note "clock=$CLOCK clocksource=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null)"
+	note "reps=$REPS runtime=$RUNTIME mib=$MIB small=$NSMALL tree=$NTREE cfgs=$(echo $cfgs | tr ' ' ,) wls=$(echo $WLS | tr ' ' ,)"
 	note "fio=$(fio --version) lower=ext4-on-brd"
 	setup_lower
 	note "setup_seconds=$(($(date +%s) - t0)) ram0_read_ahead_kb=$(cat /sys/block/ram0/queue/read_ahead_kb 2>/dev/null)"
-	# warm-up round, discarded: TCG translates the code paths once
+	# warm-up round, discarded: TCG translates the code paths once (in
+	# wall-clock mode that time would be measured; under icount it is not,
+	# but the first run still fills the kernel's slab caches)
 	for cfg in $cfgs; do
 		mount_cfg "$cfg"
 		for wl in $WLS; do
-			[ "$wl" != small ] || continue
+			case $wl in seqread | seqwrite | randread | randwrite | mmapread) ;;
+			*) continue ;;
+			esac
 			drop_caches
 			r=$(RUNTIME=1 job "$wl" "$DIR") || die "$cfg $wl failed"
 		done
@@ -224,18 +341,15 @@ main() {
 	while [ $rep -le "$REPS" ]; do
 		# shellcheck disable=SC2086
 		for cfg in $(rotate $((rep - 1)) $cfgs); do
-			mount_cfg "$cfg"
 			for wl in $WLS; do
-				drop_caches
-				r=$(job "$wl" "$DIR") || die "$cfg $wl failed"
-				echo "BENCH cfg=$cfg wl=$wl rep=$rep value=${r% *} unit=${r#* }"
+				run_wl "$cfg" "$rep" "$wl"
 			done
-			umount_cfg
 		done
 		rep=$((rep + 1))
 	done
 	note "seconds=$(($(date +%s) - t0))"
 	umount "$B"
+	rm -f "$TAR"
 	rmmod brd 2>/dev/null
 	echo BENCH-DONE
 }
