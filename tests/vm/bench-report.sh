@@ -1,8 +1,11 @@
 #!/bin/bash
-# Render the results of `make bench`: OUTDIR/benchmarks.md (tables of
-# medians and ratios, the machine, the kernel, the targets of issue #4) and
-# OUTDIR/benchmarks.png (bar chart, gnuplot). Installs gnuplot-nox from
-# Debian's archive when gnuplot is missing.
+# Render the results of `make bench`: OUTDIR/benchmarks.md (per kernel: the
+# clock mode, ratios to the lower file system, medians with their range
+# and spread, the targets of issue #11 with verdicts that are clear only
+# when every repetition agrees) and OUTDIR/benchmarks.png (gnuplot: a row
+# of panels per kernel, large files and small files, the targets drawn as
+# lines). Installs gnuplot-nox from Debian's archive when gnuplot is
+# missing.
 # Env: FUSEPT_SMP, FUSEPT_MEM (as given to boot.sh, for the text),
 #      BENCH_NOTE (a line of text added under the title)
 # Usage: bench-report.sh OUTDIR CONSOLE.LOG...
@@ -21,7 +24,7 @@ if ! command -v gnuplot >/dev/null; then
 fi
 
 hostinfo=$(mktemp)
-trap 'rm -f "$hostinfo" "$out/.benchmarks.dat" "$out/.benchmarks.gp"' EXIT
+trap 'rm -f "$hostinfo" "$out/.benchmarks.gp"' EXIT
 {
 	echo "cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
 	echo "nproc: $(nproc)"
