@@ -17,11 +17,12 @@
  *
  * "tree" writes a made-up source tree of COUNT files under DIR/src, the
  * same for the same SEED on every machine (its own pseudo-random
- * generator): directories of about 20 files each, nested up to five deep
- * (for 5000 files), file sizes from 32 bytes to 32 KiB (one of ten octaves,
- * then evenly within it: median about 1 KiB, 24 MB for 5000 files), lines
- * of C-like words; about one file in 50 starts with the word NEEDLE (see
- * below), for grep.  It prints "files N", "bytes N" and "needles N".
+ * generator): one directory per 20 files (250 for 5000), six in each,
+ * three levels below src for 5000 files; file sizes from 32 bytes to 32 KiB
+ * (one of ten octaves, then evenly within it: median about 1 KiB, 24 MB
+ * for 5000 files); lines of C-like words; about one file in 50 starts with
+ * the word NEEDLE (see below), for grep.  It prints "files N", "bytes N"
+ * and "needles N".
  *
  * "now" prints CLOCK_MONOTONIC in seconds, with nanoseconds, for timing
  * shell steps.

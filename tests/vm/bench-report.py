@@ -234,7 +234,7 @@ def method(w):
     w("files; `create`: create+write+close of as many new 4 KiB files")
     w("(tests/guest/smallfiles.c); `tree`: a made-up source tree")
     w("(`fusept-smallfiles tree`: fixed seed, directories of about 20 files")
-    w("nested up to five deep, 32 bytes to 32 KiB per file, 24 MB for 5000")
+    w("nested three levels deep, 32 bytes to 32 KiB per file, 24 MB for 5000")
     w("files), packed with tar in the guest's tmpfs at setup, then unpacked")
     w("(`tar -x`, `sync`), read (`find -type f | xargs cat`), `du -s`,")
     w("`grep -r` and removed (`rm -rf`, `sync`), caches dropped between the")
