@@ -164,14 +164,19 @@ class Run:
 
     def verdict(self, wl, a, b, t):
         """(median ratio, per-repetition ratios, verdict); None if either
-        configuration is missing"""
+        configuration is missing. Clear: at least two repetitions, and
+        the ratios of all of them on the same side of T."""
         r = self.ratio(a, b, wl)
         if r is None:
             return None
         reps = sorted(set(self.vals[(a, wl)]) & set(self.vals[(b, wl)]))
         rs = [self.ratio(a, b, wl, rep) for rep in reps]
         ok = [x >= t for x in rs]
-        if all(ok):
+        if len(ok) < 2:  # nothing to agree with
+            v = "%s, not clear: %s" % (
+                "met" if r >= t else "missed",
+                "one repetition only" if ok else "no repetition in common")
+        elif all(ok):
             v = "met, clear"
         elif not any(ok):
             v = "missed, clear"
@@ -245,8 +250,8 @@ def method(w):
     w("system's median (for times, the lower time over the configuration's),")
     w("so higher is better everywhere. A target verdict is *clear* only when")
     w("the ratio of every repetition (the two configurations measured in the")
-    w("same repetition) is on the same side of the target; otherwise it says")
-    w("how many repetitions meet it.")
+    w("same repetition) is on the same side of the target, and there are at")
+    w("least two; otherwise it says how many repetitions meet it.")
     w("")
     w("Clock: under **icount** (the default of `make bench`) QEMU runs the")
     w("guest with `-icount shift=0,sleep=off`: every guest instruction")
