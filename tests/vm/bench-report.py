@@ -211,7 +211,14 @@ def tfmt(w, t):
     return ">= %.2f" % t if w.higher else "<= %.2f" % (1 / t)
 
 
-def method(w):
+def method(w, info):
+    """The method, with the sizes of the first run (info: BENCH-INFO)"""
+    mib = info.get("mib", "?")
+    nfiles = info.get("tree_files", "?")
+    try:
+        mb = "%.1f MB" % (int(info["tree_bytes"]) / 1e6)
+    except (KeyError, ValueError):
+        mb = "? MB"
     w("## Method")
     w("")
     w("One guest boot per kernel, one vCPU. The lower file system is ext4 on")
@@ -234,12 +241,14 @@ def method(w):
     w("Workloads: fio (psync engine, time based, `--clocksource=clock_gettime`)")
     w("sequential read and write (128 KiB blocks, writes end with fsync),")
     w("random 4 KiB read and write, mmap random 4 KiB read (fio's mmap")
-    w("engine) on 128 MiB files; `small-open`: open+read+close of each of the")
+    w("engine) on %s MiB files; `small-open`: open+read+close of each of the"
+      % mib)
     w("4 KiB small files once; `small-stat`: `stat()` of each of the same")
     w("files; `create`: create+write+close of as many new 4 KiB files")
     w("(tests/guest/smallfiles.c); `tree`: a made-up source tree")
     w("(`fusept-smallfiles tree`: fixed seed, directories of about 20 files")
-    w("nested three levels deep, 32 bytes to 32 KiB per file, 24 MB for 5000")
+    w("nested three levels deep, 32 bytes to 32 KiB per file, %s for %s"
+      % (mb, nfiles))
     w("files), packed with tar in the guest's tmpfs at setup, then unpacked")
     w("(`tar -x`, `sync`), read (`find -type f | xargs cat`), `du -s`,")
     w("`grep -r` and removed (`rm -rf`, `sync`), caches dropped between the")
@@ -379,7 +388,7 @@ def write_md(outdir, host, runs):
              i.get("runtime", "?"), i.get("mib", "?"), i.get("small", "?"),
              ", a tree of %s files" % i["tree"] if "tree" in i else ""))
     w("")
-    method(w)
+    method(w, runs[0].info if runs else {})
     for run in runs:
         kernel_section(w, run)
     w("![speed relative to the lower file system, per kernel](benchmarks.png)")
