@@ -15,7 +15,9 @@
  *	Android kernels have it from protocol 7.36); one inode open with and
  *	without passthrough at once: refused with EIO in mainline mode, in
  *	Android mode what one kind writes (write, fallocate, mmap) is seen by
- *	the other, also while cached opens race with passthrough writes.
+ *	the other, also while cached opens race with passthrough writes;
+ *	an O_PATH descriptor registered: it serves in mainline mode, Android
+ *	mode refuses it with EBADF.
  *	One line per check: "PASS name" or "FAIL name: detail".
  *   fusept-ptcheck hold FILE
  *	Opens FILE, maps it, then runs the commands read from stdin, one a
@@ -86,6 +88,7 @@ enum {
 	P_FLAG7 = 32,	/* open_flags bit 7, backing_id 0 */
 	P_KEEPC = 64,	/* FOPEN_KEEP_CACHE */
 	P_PT_WR = 128,	/* passthrough for an open for writing only */
+	P_OPATH = 256,	/* register an O_PATH descriptor of the lower file */
 };
 
 #define NNODES 5
@@ -157,10 +160,27 @@ static void fill_attr(struct conn *c, uint64_t nodeid, struct fuse_attr *a)
 	a->atime = st.st_atim.tv_sec;
 }
 
+static char mnt[512], lower_dir[512];
+
+static void path_of(char *buf, size_t size, const char *dir, const char *f)
+{
+	snprintf(buf, size, "%s/%s", dir, f);
+}
+
+/* with P_OPATH: an O_PATH descriptor of the node's lower file, or -1 */
+static int opath_of(uint64_t node)
+{
+	char p[600];
+
+	path_of(p, sizeof(p), lower_dir, node_names[node]);
+	return open(p, O_PATH);
+}
+
 static int do_register(struct conn *c, uint64_t node)
 {
-	struct fuse_backing_map map = { .fd = c->lower[node] };
-	uint32_t fd = c->lower[node];
+	int opath = (ctl->plan & P_OPATH) ? opath_of(node) : -1;
+	uint32_t fd = opath >= 0 ? opath : c->lower[node];
+	struct fuse_backing_map map = { .fd = fd };
 	int id;
 
 	if (android)
@@ -168,7 +188,9 @@ static int do_register(struct conn *c, uint64_t node)
 	else
 		id = ioctl(c->fd, FUSE_DEV_IOC_BACKING_OPEN, &map);
 	ctl->reg_err = id < 0 ? errno : 0;
-	return id < 0 ? -errno : id;
+	if (opath >= 0)
+		close(opath);
+	return id < 0 ? -ctl->reg_err : id;
 }
 
 static void do_open(struct conn *c, struct fuse_in_header *in)
@@ -339,13 +361,6 @@ static void serve(struct conn *c)
 	}
 }
 
-static char mnt[512], lower_dir[512];
-
-static void path_of(char *buf, size_t size, const char *dir, const char *f)
-{
-	snprintf(buf, size, "%s/%s", dir, f);
-}
-
 /* open a file of the mount (as uid when uid >= 0): fd or -errno */
 static int open_as(const char *name, int flags, int uid)
 {
@@ -497,6 +512,35 @@ static void checks_mainline_mixed(void)
 	close_fds(fd, 1);
 }
 
+/*
+ * An O_PATH descriptor registered (mainline accepts one since 6.12): the
+ * daemon need not open the lower file for real, and the ID serves reads
+ * and writes all the same
+ */
+static void checks_opath(void)
+{
+	unsigned int r0 = ctl->reads, w0 = ctl->writes;
+	char b[4096];
+	int fd;
+
+	ctl->plan = P_PT | P_OPATH;
+	fd = open_as("a", O_RDWR, -1);
+	result(fd >= 0 && ctl->reg_err == 0, "ptraw-opath-open",
+	       "BACKING_OPEN %s, open %s", ename(ctl->reg_err),
+	       ename(fd < 0 ? -fd : 0));
+	if (fd < 0)
+		return;
+	result(same_as_lower(fd, "a"), "ptraw-opath-read",
+	       "data differs from the lower file");
+	result(pwrite(fd, "opath", 5, 200) == 5 && !lower_bytes("a", b, 205) &&
+	       !memcmp(b + 200, "opath", 5), "ptraw-opath-write",
+	       "the write did not reach the lower file");
+	result(ctl->reads == r0 && ctl->writes == w0, "ptraw-opath-no-requests",
+	       "READ %u WRITE %u reached the daemon", ctl->reads - r0,
+	       ctl->writes - w0);
+	close(fd);
+}
+
 static void checks_mainline(void)
 {
 	unsigned int r0, w0;
@@ -565,6 +609,7 @@ static void checks_mainline(void)
 	if (fd2 >= 0)
 		close(fd2);
 	checks_mainline_mixed();
+	checks_opath();
 
 	/* credentials: uid 1000 may not open the lower file */
 	path_of(b, sizeof(b), lower_dir, "secret");
@@ -850,6 +895,15 @@ static void checks_android(void)
 	if (e >= 0)
 		close(e);
 	close(fd);
+
+	/* Android's PASSTHROUGH_OPEN takes no O_PATH descriptor (fget) */
+	ctl->plan = P_PT | P_OPATH;
+	e = open_as("a", O_RDONLY, -1);
+	result(e == -EBADF && ctl->reg_err == EBADF, an("opath-ebadf"),
+	       "PASSTHROUGH_OPEN of an O_PATH descriptor %s, open %s",
+	       ename(ctl->reg_err), e < 0 ? ename(-e) : "OK");
+	if (e >= 0)
+		close(e);
 
 	/* open-flag bit 7 is not passthrough in Android mode */
 	r0 = ctl->reads;
