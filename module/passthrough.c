@@ -63,7 +63,16 @@ static struct fusept_backing *fusept_backing_new(struct fusept_conn *fc, int fd)
 
 	if (!fusept_pt_unprivileged && !capable(CAP_SYS_ADMIN))
 		return ERR_PTR(-EPERM);
-	file = fget(fd);
+	/*
+	 * As mainline since 6.12, an O_PATH descriptor will do in mainline
+	 * mode: every open gets a backing file of its own (fusept_pt_open)
+	 * and the daemon need not open the lower file for real. Android's
+	 * PASSTHROUGH_OPEN takes an opened file (fget), as Android's FUSE.
+	 */
+	if (fc->pt_mode == FUSEPT_PT_MAINLINE)
+		file = fget_raw(fd);
+	else
+		file = fget(fd);
 	if (!file)
 		return ERR_PTR(-EBADF);
 	mode = file_inode(file)->i_mode;
