@@ -11,8 +11,9 @@
  *	outermost lock of the module: an inode's i_rwsem (the parent's,
  *	in NOTIFY_INVAL_ENTRY and NOTIFY_DELETE) is taken under it.
  *   i_rwsem (inode_lock) of a fusept inode: the VFS's; fusept takes it
- *	itself for writes through the page cache, fallocate and
- *	copy_file_range (the destination). In passthrough, the backing
+ *	itself for every write that is not passthrough (page cache or
+ *	FOPEN_DIRECT_IO), fallocate and copy_file_range (the
+ *	destination); setattr runs under it. In passthrough, the backing
  *	inode's i_rwsem is taken only after the backing file's
  *	file_start_write(), never under a fusept lock.
  *   fc->lock (spinlock, struct fusept_conn): the request lists
@@ -21,15 +22,19 @@
  *	writers of backing_idr (its readers use RCU). The rules of a
  *	request's life are at the top of req.c.
  *   fi->lock (spinlock, struct fusept_inode): nlookup, the attributes
- *	and attr_version, i_size updates, write_files, backing and the
- *	open counts (pt_opens, cached_opens), pt_seen.
+ *	and attr_version, write_files, backing and the open counts
+ *	(pt_opens, cached_opens), pt_seen, and every i_size_write(): its
+ *	writers (attribute replies, passthrough writes, truncate, cached
+ *	writes) do not all hold i_rwsem, and on 32-bit SMP two writers at
+ *	once could break i_size's seqcount.
  *   fc->polled's xa_lock: the poll handles; the NOTIFY_POLL wake-up
  *	runs under it so the file cannot be freed meanwhile.
  *
  * fc->lock, fi->lock and xa_lock are leaves: no other lock is taken under
- * them (but the wait queue locks of wake_up()), they are never held
- * across an allocation that may sleep, a copy to or from user memory or
- * a request to the daemon, and they never nest in one another.
+ * them (but the wait queue locks of wake_up(), and d_path()'s seqlocks
+ * in fusept_pt_show(), the sysfs listing of backing files), they are
+ * never held across an allocation that may sleep, a copy to or from user
+ * memory or a request to the daemon, and they never nest in one another.
  */
 #ifndef FUSEPT_I_H
 #define FUSEPT_I_H

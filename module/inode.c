@@ -622,7 +622,9 @@ int fusept_setattr(FUSEPT_IDMAP_ARG struct dentry *entry, struct iattr *attr)
 	}
 	err = fusept_send_setattr(inode, attr);
 	if (!err && trunc) {
+		spin_lock(&fusept_i(inode)->lock);
 		i_size_write(inode, attr->ia_size);
+		spin_unlock(&fusept_i(inode)->lock);
 		truncate_pagecache(inode, attr->ia_size);
 	} else if (err && shrunk) {
 		fusept_invalidate_attr(inode);	/* the size is the daemon's */
