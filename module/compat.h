@@ -188,7 +188,11 @@ static inline struct timespec64 inode_get_ctime(const struct inode *inode)
 }
 #endif
 
-/* splice from the page cache: generic_file_splice_read() before 6.5 */
+/*
+ * splice of a cached file: before 6.5, generic_file_splice_read(), which
+ * goes through ->read_iter (fusept_file_read_iter(), attributes
+ * refreshed as for read(2)) where 6.5+ reads the page cache directly
+ */
 #ifndef FUSEPT_HAVE_FILEMAP_SPLICE_READ
 static inline ssize_t filemap_splice_read(struct file *in, loff_t *ppos,
 					  struct pipe_inode_info *pipe,
@@ -246,8 +250,8 @@ static inline struct dentry *d_hash_and_lookup(struct dentry *dir,
 #endif
 
 /*
- * splice through ->read_iter, without the page cache (the device, a
- * FOPEN_DIRECT_IO file): before 6.5, generic_file_splice_read() did that
+ * splice through ->read_iter, without the page cache (a FOPEN_DIRECT_IO
+ * file): before 6.5, generic_file_splice_read() did that
  */
 #ifndef FUSEPT_HAVE_COPY_SPLICE_READ
 static inline ssize_t copy_splice_read(struct file *in, loff_t *ppos,

@@ -221,7 +221,8 @@ static ssize_t fusept_dev_do_read(struct fusept_conn *fc, struct iov_iter *to,
 		} else if (!list_empty(&fc->interrupts)) {
 			ret = fusept_read_interrupt(fc, to);
 		} else if (!list_empty(&fc->forgets) &&
-			   (list_empty(&fc->pending) || fc->num_forgets > FUSEPT_FORGETS_FIRST)) {
+			   (list_empty(&fc->pending) ||
+			    fc->num_forgets > FUSEPT_FORGETS_FIRST)) {
 			ret = fusept_read_forgets(fc, to);
 		} else if (!list_empty(&fc->pending)) {
 			ret = fusept_read_req(fc, to, need);
