@@ -183,6 +183,10 @@ static int do_register(struct conn *c, uint64_t node)
 	struct fuse_backing_map map = { .fd = fd };
 	int id;
 
+	if ((ctl->plan & P_OPATH) && opath < 0) {
+		ctl->reg_err = errno;	/* no O_PATH descriptor to offer */
+		return -ctl->reg_err;
+	}
 	if (android)
 		id = ioctl(c->fd, FUSE_DEV_IOC_PASSTHROUGH_OPEN, &fd);
 	else
@@ -648,6 +652,15 @@ static void checks_mainline(void)
 	result(e > 0 && ctl->reg_err == 0, "ptraw-creds-unprivileged-registers",
 	       "BACKING_OPEN %s, open %s", ename(ctl->reg_err),
 	       e < 0 ? ename(-e) : "no data");
+	/*
+	 * an O_PATH descriptor proves no access: the unprivileged daemon
+	 * registers one of the root-only file, the open is refused
+	 */
+	ctl->plan = P_PT | P_OPATH;
+	e = open_as("secret", O_RDONLY, 1000);
+	result(e == -EACCES && ctl->reg_err == 0, "ptraw-opath-unpriv-eacces",
+	       "BACKING_OPEN %s, open %s", ename(ctl->reg_err),
+	       e < 0 ? ename(-e) : "OK");
 	set_unprivileged(0);
 }
 
