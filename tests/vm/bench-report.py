@@ -170,7 +170,9 @@ class Run:
         if r is None:
             return None
         reps = sorted(set(self.vals[(a, wl)]) & set(self.vals[(b, wl)]))
-        rs = [self.ratio(a, b, wl, rep) for rep in reps]
+        # a repetition with a zero (failed job) has no ratio: left out
+        rs = [x for x in (self.ratio(a, b, wl, rep) for rep in reps)
+              if x is not None]
         ok = [x >= t for x in rs]
         if len(ok) < 2:  # nothing to agree with
             v = "%s, not clear: %s" % (
