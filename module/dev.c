@@ -387,6 +387,16 @@ static ssize_t fusept_interrupt_reply(struct fusept_conn *fc,
 	return err ? err : nbytes;
 }
 
+/*
+ * A reply payload of size bytes to a request that takes at most max: a
+ * fixed-size reply must have exactly max bytes, a variable one (var) may
+ * be shorter.
+ */
+bool fusept_reply_size_ok(size_t size, u32 max, bool var)
+{
+	return size <= max && (var || size == max);
+}
+
 /* Take the reply's payload into a buffer of the request's own */
 static ssize_t fusept_reply_payload(struct fusept_req *req,
 				    struct iov_iter *from, size_t size,
@@ -396,7 +406,7 @@ static ssize_t fusept_reply_payload(struct fusept_req *req,
 
 	if (error)
 		return size ? -EINVAL : 0;
-	if (size > req->out_max || (!req->out_var && size != req->out_max))
+	if (!fusept_reply_size_ok(size, req->out_max, req->out_var))
 		return -EINVAL;
 	if (!size)
 		return 0;

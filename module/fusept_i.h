@@ -309,6 +309,7 @@ extern const struct file_operations fusept_dev_fops;
 int fusept_dev_register(void);
 void fusept_dev_unregister(void);
 int fusept_dev_attach(struct file *file, struct fusept_conn *fc);
+bool fusept_reply_size_ok(size_t size, u32 max, bool var);
 
 /* req.c */
 ssize_t fusept_send(struct fusept_conn *fc, struct fusept_args *args);
@@ -338,6 +339,9 @@ int fusept_send_init(struct fusept_conn *fc);
 
 /* super.c */
 void fusept_set_stack_depth(struct super_block *sb, int depth);
+bool fusept_rootmode_ok(u32 mode);
+bool fusept_blksize_ok(u32 size);
+bool fusept_subtype_ok(const char *subtype);
 int fusept_fs_register(void);
 void fusept_fs_unregister(void);
 
@@ -397,6 +401,7 @@ int fusept_fsync_common(struct file *file, loff_t start, loff_t end,
 int fusept_release_common(struct inode *inode, struct file *file, bool dir);
 
 /* lock.c */
+int fusept_lk_check(const struct fuse_file_lock *ffl);
 int fusept_file_lock(struct file *file, int cmd, struct file_lock *fl);
 int fusept_file_flock(struct file *file, int cmd, struct file_lock *fl);
 u64 fusept_lock_owner(struct fusept_conn *fc, fl_owner_t id);
@@ -440,10 +445,14 @@ int fusept_pt_init(void);
 void fusept_pt_exit(void);
 
 /* readdir.c */
+bool fusept_name_ok(const char *name, size_t len);
+int fusept_check_dirent(const struct fuse_dirent *d, size_t room);
+int fusept_check_direntplus(const struct fuse_direntplus *dp, size_t room);
 int fusept_readdir(struct file *file, struct dir_context *ctx);
 
 /* xattr.c */
 extern const struct xattr_handler *fusept_xattr_handlers[];
+bool fusept_xattr_list_ok(const char *list, size_t size);
 ssize_t fusept_listxattr(struct dentry *entry, char *list, size_t size);
 
 /* sysfs.c */

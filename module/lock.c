@@ -58,19 +58,32 @@ static void fusept_lk_fill(struct fusept_args *args, struct fuse_lk_in *in,
 	args->in[0].size = sizeof(*in);
 }
 
-/* The daemon's answer to GETLK, checked, into fl */
-static int fusept_lk_convert(struct fusept_conn *fc,
-			     const struct fuse_file_lock *ffl,
-			     struct file_lock *fl)
+/* A lock in the daemon's answer to GETLK: its type and range make sense */
+int fusept_lk_check(const struct fuse_file_lock *ffl)
 {
 	switch (ffl->type) {
 	case F_UNLCK:
-		break;
+		return 0;	/* no conflict: the range is not used */
 	case F_RDLCK:
 	case F_WRLCK:
 		if (ffl->start > OFFSET_MAX || ffl->end > OFFSET_MAX ||
 		    ffl->end < ffl->start)
 			return -EIO;
+		return 0;
+	}
+	return -EIO;
+}
+
+/* The daemon's answer to GETLK, checked, into fl */
+static int fusept_lk_convert(struct fusept_conn *fc,
+			     const struct fuse_file_lock *ffl,
+			     struct file_lock *fl)
+{
+	int err = fusept_lk_check(ffl);
+
+	if (err)
+		return err;
+	if (ffl->type != F_UNLCK) {
 		fl->fl_start = ffl->start;
 		fl->fl_end = ffl->end;
 		/* the holder, as a pid of the initial namespace */
@@ -78,9 +91,6 @@ static int fusept_lk_convert(struct fusept_conn *fc,
 		fusept_fl_pid(fl) = pid_nr_ns(find_pid_ns(ffl->pid, fc->pid_ns),
 					      &init_pid_ns);
 		rcu_read_unlock();
-		break;
-	default:
-		return -EIO;
 	}
 	fusept_fl_type(fl) = ffl->type;
 	return 0;

@@ -117,8 +117,7 @@ static int fusept_notify_entry(struct fusept_conn *fc, int code,
 		expire_only = out->flags & FUSE_EXPIRE_ONLY;
 	}
 	name = (const char *)buf + head;
-	if (!len || len > FUSEPT_NAME_MAX || size != head + len + 1 ||
-	    name[len] || memchr(name, '/', len) || memchr(name, 0, len))
+	if (size != head + len + 1 || name[len] || !fusept_name_ok(name, len))
 		return -EINVAL;
 	return fusept_inval_entry(fc, parent, child, name, len, expire_only);
 }

@@ -12,16 +12,31 @@
 
 #include "fusept_i.h"
 
-static int fusept_check_dirent(const struct fuse_dirent *d, size_t room)
+/* A name from the daemon: not empty, not too long, no '/' or NUL in it */
+bool fusept_name_ok(const char *name, size_t len)
 {
-	if (room < FUSE_NAME_OFFSET)
-		return -EIO;
-	if (!d->namelen || d->namelen > FUSEPT_NAME_MAX ||
-	    FUSE_DIRENT_SIZE(d) > room)
-		return -EIO;
-	if (memchr(d->name, '/', d->namelen) || memchr(d->name, 0, d->namelen))
+	return len && len <= FUSEPT_NAME_MAX && !memchr(name, '/', len) &&
+	       !memchr(name, 0, len);
+}
+
+/*
+ * An entry of a READDIR reply with room bytes left, padding included.
+ * namelen is bounded before FUSE_DIRENT_SIZE(), which adds it in 32 bits.
+ */
+int fusept_check_dirent(const struct fuse_dirent *d, size_t room)
+{
+	if (room < FUSE_NAME_OFFSET || d->namelen > FUSEPT_NAME_MAX ||
+	    FUSE_DIRENT_SIZE(d) > room || !fusept_name_ok(d->name, d->namelen))
 		return -EIO;
 	return 0;
+}
+
+/* The same for READDIRPLUS, whose entries start with a fuse_entry_out */
+int fusept_check_direntplus(const struct fuse_direntplus *dp, size_t room)
+{
+	if (room < FUSE_NAME_OFFSET_DIRENTPLUS)
+		return -EIO;
+	return fusept_check_dirent(&dp->dirent, room - sizeof(dp->entry_out));
 }
 
 static bool fusept_is_dot(const char *name, u32 len)
@@ -125,8 +140,7 @@ static int fusept_parse_plus(struct file *file, struct dir_context *ctx,
 		struct fuse_dirent *d = &dp->dirent;
 		size_t reclen;
 
-		if (len < FUSE_NAME_OFFSET_DIRENTPLUS ||
-		    fusept_check_dirent(d, len - sizeof(dp->entry_out)))
+		if (fusept_check_direntplus(dp, len))
 			return -EIO;
 		reclen = FUSE_DIRENTPLUS_SIZE(dp);
 		if (!full) {

@@ -213,10 +213,8 @@ static ssize_t fusept_take_reply(struct fusept_req *req,
 {
 	if (req->error)
 		return req->error;
-	if (args->out_size && !args->out_var &&
-	    req->reply_len != args->out_size)
-		return -EIO;
-	if (req->reply_len > args->out_size)
+	if (!fusept_reply_size_ok(req->reply_len, args->out_size,
+				  args->out_var))
 		return -EIO;
 	args->out_len = req->reply_len;
 	args->backing = req->backing;

@@ -61,6 +61,24 @@ static int fusept_parse_ids(struct fs_context *fsc, struct fusept_mount_opts *o,
 	return 0;
 }
 
+/* rootmode=: a directory's mode, file type bits and permissions only */
+bool fusept_rootmode_ok(u32 mode)
+{
+	return S_ISDIR(mode) && !(mode & ~(S_IFMT | 07777));
+}
+
+/* blksize=: a power of two from 512 to the page size */
+bool fusept_blksize_ok(u32 size)
+{
+	return size >= 512 && size <= PAGE_SIZE && is_power_of_2(size);
+}
+
+/* subtype=: a word /proc/mounts can show without escaping */
+bool fusept_subtype_ok(const char *subtype)
+{
+	return subtype[0] && !strpbrk(subtype, "/ \t\n\\");
+}
+
 /* The daemon's name, as mount.fusept gives it: "fusept.NAME" in mounts */
 static int fusept_parse_subtype(struct fs_context *fsc,
 				struct fusept_mount_opts *o,
@@ -68,7 +86,7 @@ static int fusept_parse_subtype(struct fs_context *fsc,
 {
 	if (o->subtype)
 		return invalfc(fsc, "Multiple subtypes specified");
-	if (!param->string[0] || strpbrk(param->string, "/ \t\n\\"))
+	if (!fusept_subtype_ok(param->string))
 		return invalfc(fsc, "Invalid subtype");
 	o->subtype = param->string;
 	param->string = NULL;
@@ -91,7 +109,7 @@ static int fusept_parse_param(struct fs_context *fsc, struct fs_parameter *param
 		o->fd_set = true;
 		break;
 	case OPT_ROOTMODE:
-		if (!S_ISDIR(result.uint_32) || (result.uint_32 & ~(S_IFMT | 07777)))
+		if (!fusept_rootmode_ok(result.uint_32))
 			return invalfc(fsc, "Invalid rootmode: must be a directory mode");
 		o->rootmode = result.uint_32;
 		o->rootmode_set = true;
@@ -111,8 +129,7 @@ static int fusept_parse_param(struct fs_context *fsc, struct fs_parameter *param
 		o->max_read = result.uint_32;
 		break;
 	case OPT_BLKSIZE:
-		if (result.uint_32 < 512 || result.uint_32 > PAGE_SIZE ||
-		    !is_power_of_2(result.uint_32))
+		if (!fusept_blksize_ok(result.uint_32))
 			return invalfc(fsc, "Invalid blksize: power of two, 512..PAGE_SIZE");
 		o->blksize = result.uint_32;
 		break;

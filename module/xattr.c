@@ -61,7 +61,7 @@ static int fusept_xattr_get(const struct xattr_handler *handler,
 }
 
 /* A list is NUL-terminated names, none of them empty */
-static bool fusept_xattr_list_ok(const char *list, size_t size)
+bool fusept_xattr_list_ok(const char *list, size_t size)
 {
 	size_t i = 0;
 
