@@ -461,4 +461,17 @@ void fusept_sysfs_exit(void);
 int fusept_sysfs_add_conn(struct fusept_conn *fc);
 void fusept_sysfs_del_conn(struct fusept_conn *fc);
 
+/*
+ * selftest.c, in a build with FUSEPT_SELFTEST=1 only: the table-driven
+ * tests of the checkers above, run by module init; an error stops the load
+ */
+#ifdef FUSEPT_SELFTEST
+int fusept_selftest(void);
+#else
+static inline int fusept_selftest(void)
+{
+	return 0;
+}
+#endif
+
 #endif /* FUSEPT_I_H */

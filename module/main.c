@@ -22,6 +22,9 @@ static int __init fusept_init(void)
 {
 	int err;
 
+	err = fusept_selftest();
+	if (err)
+		return err;
 	fusept_inode_cachep = kmem_cache_create("fusept_inode",
 						sizeof(struct fusept_inode), 0,
 						SLAB_HWCACHE_ALIGN | SLAB_ACCOUNT |

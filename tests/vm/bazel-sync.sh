@@ -1,7 +1,8 @@
 #!/bin/bash
 # BUILD.bazel (Kleaf) against the kbuild build, host-side, no Bazel: the
 # sources of its FUSEPT_SRCS are the objects of module/Kbuild's fusept-y
-# (as make reads that file) and the .c files of module/; its
+# (as make reads that file) and the .c files of module/ (but selftest.c,
+# which only a FUSEPT_SELFTEST=1 kbuild build compiles); its
 # FUSEPT_PRIVATE_HDRS and FUSEPT_UAPI_HDRS are the headers of module/ and
 # include/ (compat-gen.h, which the build writes, aside). Prints what
 # differs; fails if anything does.
@@ -44,7 +45,7 @@ objs=$(make -s --no-print-directory -f module/Kbuild \
 	sed '/^$/d; s,^,module/,; s,\.o$,.c,' | LC_ALL=C sort)
 same "BUILD.bazel FUSEPT_SRCS (<) and module/Kbuild fusept-y (>)" "$srcs" "$objs"
 same "BUILD.bazel FUSEPT_SRCS (<) and module/*.c (>)" "$srcs" \
-	"$(find module -maxdepth 1 -name '*.c' | LC_ALL=C sort)"
+	"$(find module -maxdepth 1 -name '*.c' ! -name selftest.c | LC_ALL=C sort)"
 same "BUILD.bazel FUSEPT_*_HDRS (<) and the headers of module/ and include/ (>)" \
 	"$hdrs" "$( (find module -maxdepth 1 -name '*.h' ! -name compat-gen.h
 		find include -name '*.h') | LC_ALL=C sort)"
