@@ -194,6 +194,35 @@ group() {
 
 # ---------------------------------------------------------------- groups
 
+# fusept built with FUSEPT_SELFTEST=1 (tests/vm/build-selftest.sh): its
+# init runs module/selftest.c's tables of the parsers and checkers and
+# refuses to load if a case fails, naming it in the kernel log. Loaded
+# and unloaded once, before the module group loads fusept.ko.
+SELFTEST_KO=/lib/fusept/fusept-selftest.ko
+
+test_selftest() {
+	local n
+	is_fusept || skip "the kernel's FUSE under test"
+	[ -e "$SELFTEST_KO" ] || fatal "no $SELFTEST_KO in the initramfs"
+	! grep -qw "$FS" /proc/filesystems || fatal "$FS is loaded already"
+	if ! insmod "$SELFTEST_KO" 2>"$RES/insmod.err"; then
+		# busybox insmod may call init twice: each line once
+		failc selftest-load "$(cat "$RES/insmod.err");" "$(dmesg |
+			sed -n 's/^\[[^]]*\] fusept: selftest: //p' |
+			awk '!seen[$0]++' | head -8)"
+		return
+	fi
+	pass selftest-load
+	n=$(dmesg | sed -n 's/.*fusept: selftest: \([0-9]*\) passed$/\1/p' |
+		tail -1)
+	if [ "${n:-0}" -gt 0 ]; then
+		pass "selftest-cases ($n passed)"
+	else
+		failc selftest-cases "no 'fusept: selftest: N passed' line"
+	fi
+	ok selftest-unload rmmod fusept
+}
+
 test_module() {
 	if ! grep -qw fuse /proc/filesystems; then
 		modprobe fuse 2>/dev/null
@@ -1288,6 +1317,7 @@ kmemleak_end() {
 	fi
 }
 
+group selftest 60
 group module 60
 group hello 60
 group helper 60

@@ -57,7 +57,7 @@ KERNELS=${KERNELS:-5.10 6.1 6.12 7 debug pkg gki arm64}
 # check-debug runs the whole suite. The read-write knobs below shorten
 # the rw-* groups; kmemleak scans once, at the end, not after every group
 # (about 15-25 s a scan, 350 s in all).
-DEBUG_ONLY=${FUSEPT_DEBUG_ONLY:-'^(hello|helper|pt-setup|rw-smoke|rw-stress|pt-daemon|ptioctl|pt-raw|kill|abort|umount-hung|mountopt|raw-|reliab|locks|poll|store|fault-inject|fuzz|rmmod|dmesg-clean)'}
+DEBUG_ONLY=${FUSEPT_DEBUG_ONLY:-'^(selftest|hello|helper|pt-setup|rw-smoke|rw-stress|pt-daemon|ptioctl|pt-raw|kill|abort|umount-hung|mountopt|raw-|reliab|locks|poll|store|fault-inject|fuzz|rmmod|dmesg-clean)'}
 DEBUG_CHECK_APPEND="fusept.fsx_ops=5000 fusept.rw_runs=passthrough_ll:dp fusept.stress_secs=5 fusept.reliab_rounds=5 fusept.fuzz_rounds=6 fusept.kmemleak=end"
 # The debug kernel's command line: group timeouts four times longer. It
 # does not zero allocations (init_on_alloc), as Debian's kernels do: that
@@ -79,7 +79,7 @@ DEBUG_APPEND="fusept.timeout_scale=4 no5lvl"
 # instead of 50,000 (with 50,000, rw-fsx took 454 s on the 4 KiB kernel,
 # 344 s of it in fsx's drop_caches). page_kb: the page size the module
 # group checks the kernel runs with.
-ARM64_ONLY=${FUSEPT_ARM64_ONLY:-'^(module|hello|helper|pt-setup|pt-lookup|pt-read|pt-aio|pt-kill-mapped|ptioctl|rw-smoke|rw-posix|rw-fsx|pt-raw|kill|kill-lazy|abort|killable|umount-hung|raw-devtest|rmmod|dmesg-clean)$'}
+ARM64_ONLY=${FUSEPT_ARM64_ONLY:-'^(selftest|module|hello|helper|pt-setup|pt-lookup|pt-read|pt-aio|pt-kill-mapped|ptioctl|rw-smoke|rw-posix|rw-fsx|pt-raw|kill|kill-lazy|abort|killable|umount-hung|raw-devtest|rmmod|dmesg-clean)$'}
 ARM64_APPEND="fusept.rw_runs=passthrough_ll:dp fusept.fsx_ops=10000"
 declare -A ARM64_PAGE_KB=([arm64]=4 [arm64-16k]=16)
 # The randomised groups in make check: each guest gets seeds of its own
@@ -208,8 +208,9 @@ prepare_arm64_kernel() {
 			ARM64_GUEST=none
 	fi
 	[ "$ARM64_GUEST" != none ] || { record "$kver" 0 1 "no arm64 guest userland"; return; }
+	build_selftest "$suite" "$kver" "$res"
 	timed "initramfs $kver" "$VM_DIR/mkinitrd.sh" "$kver" "$res/fusept.ko" \
-		"$ARM64_GUEST" "$res/initrd.img" ||
+		"$ARM64_GUEST" "$res/initrd.img" "$res/fusept-selftest.ko" ||
 		{ record "$kver" 0 1 "initramfs failed"; return; }
 	append="$ARM64_APPEND fusept.page_kb=${ARM64_PAGE_KB[$flavour]}"
 	[ "$MODE" = demo ] || append="$append fusept.only=$ARM64_ONLY"
@@ -232,6 +233,14 @@ quietly() {
 	"$@" >"$out" 2>&1
 }
 
+# build_selftest SUITE KVER RES: RES/fusept-selftest.ko for the guest's
+# selftest group (not for the demo); without it that group fails
+build_selftest() {
+	[ "$MODE" != demo ] || return 0
+	timed "selftest build $2" "$VM_DIR/build-selftest.sh" "$@" ||
+		warn "no fusept-selftest.ko for $2: its selftest group fails"
+}
+
 # build_guest SUITE KVER ENV [APPEND]: build fusept for KVER with DKMS in
 # SUITE, make the initramfs, add the guest to the JOB_ lists
 build_guest() {
@@ -244,8 +253,9 @@ build_guest() {
 		record "$kver" 0 1 "no guest userland"
 		return
 	fi
+	build_selftest "$suite" "$kver" "$res"
 	timed "initramfs $kver" "$VM_DIR/mkinitrd.sh" "$kver" "$res/fusept.ko" \
-		"$GUEST" "$res/initrd.img" ||
+		"$GUEST" "$res/initrd.img" "$res/fusept-selftest.ko" ||
 		{ record "$kver" 0 1 "initramfs failed"; return; }
 	add_job guest "$kver" "$3" "${4-${FUSEPT_APPEND:-}}"
 }

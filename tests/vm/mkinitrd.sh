@@ -1,16 +1,18 @@
 #!/bin/bash
 # Make the initramfs for one kernel: the guest's base.cpio followed by a
-# second cpio with /lib/fusept/fusept.ko and the kernel's own modules the
+# second cpio with /lib/fusept/fusept.ko (and fusept-selftest.ko, when
+# SELFTEST_KO is given and exists) and the kernel's own modules the
 # tests need (GUEST_MODULES, with their dependencies and soft dependencies,
 # decompressed, under /lib/modules/KVER/ with a fresh modules.dep so that
 # busybox modprobe works).
-# Usage: mkinitrd.sh KVER FUSEPT_KO GUESTDIR OUT
+# Usage: mkinitrd.sh KVER FUSEPT_KO GUESTDIR OUT [SELFTEST_KO]
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 kver=${1:?usage: mkinitrd.sh KVER FUSEPT_KO GUESTDIR OUT}
 ko=${2:?}
 guest=${3:?}
 out=${4:?}
+selftest_ko=${5:-}
 kdir=$FUSEPT_CACHE/kernel/$kver
 GUEST_MODULES=${FUSEPT_GUEST_MODULES:-fuse brd ext4 crypto-crc32c loop overlay}
 
@@ -28,6 +30,8 @@ kernel_tree() {
 	local tree=$1 mdir=$1/lib/modules/$kver f
 	mkdir -p "$mdir" "$tree/lib/fusept"
 	cp "$ko" "$tree/lib/fusept/fusept.ko"
+	[ -z "$selftest_ko" ] || [ ! -e "$selftest_ko" ] ||
+		cp "$selftest_ko" "$tree/lib/fusept/fusept-selftest.ko"
 	for f in $(module_files); do
 		mkdir -p "$mdir/$(dirname "$f")"
 		case $f in
