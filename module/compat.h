@@ -189,14 +189,26 @@ static inline struct timespec64 inode_get_ctime(const struct inode *inode)
 #endif
 
 /*
- * splice of a cached file: before 6.5, generic_file_splice_read(), which
- * goes through ->read_iter (fusept_file_read_iter(), attributes
- * refreshed as for read(2)) where 6.5+ reads the page cache directly
+ * 6.5 split generic_file_splice_read() in two: filemap_splice_read() for
+ * a cached file (it reads the page cache directly) and copy_splice_read()
+ * through ->read_iter, without the page cache (a FOPEN_DIRECT_IO file).
+ * Before 6.5 both are generic_file_splice_read(), which goes through
+ * ->read_iter (fusept_file_read_iter(), attributes refreshed as for
+ * read(2)).
  */
 #ifndef FUSEPT_HAVE_FILEMAP_SPLICE_READ
 static inline ssize_t filemap_splice_read(struct file *in, loff_t *ppos,
 					  struct pipe_inode_info *pipe,
 					  size_t len, unsigned int flags)
+{
+	return generic_file_splice_read(in, ppos, pipe, len, flags);
+}
+#endif
+
+#ifndef FUSEPT_HAVE_COPY_SPLICE_READ
+static inline ssize_t copy_splice_read(struct file *in, loff_t *ppos,
+				       struct pipe_inode_info *pipe,
+				       size_t len, unsigned int flags)
 {
 	return generic_file_splice_read(in, ppos, pipe, len, flags);
 }
@@ -246,19 +258,6 @@ static inline struct dentry *d_hash_and_lookup(struct dentry *dir,
 {
 	name->hash = full_name_hash(dir, name->name, name->len);
 	return d_lookup(dir, name);
-}
-#endif
-
-/*
- * splice through ->read_iter, without the page cache (a FOPEN_DIRECT_IO
- * file): before 6.5, generic_file_splice_read() did that
- */
-#ifndef FUSEPT_HAVE_COPY_SPLICE_READ
-static inline ssize_t copy_splice_read(struct file *in, loff_t *ppos,
-				       struct pipe_inode_info *pipe,
-				       size_t len, unsigned int flags)
-{
-	return generic_file_splice_read(in, ppos, pipe, len, flags);
 }
 #endif
 
