@@ -23,7 +23,8 @@
  * At the end every worker drops the caches and checks its files, then
  * the parent checks shared/.
  *
- * -K PID  at -w seconds (default: half of -t), SIGKILL PID (the daemon).
+ * -K PID  at -w seconds (default: half of -t) after every worker has
+ *         set up its files, SIGKILL PID (the daemon).
  *         From then on ENOTCONN, EIO and ECONNABORTED, and SIGBUS on the
  *         mapping, are accepted, and data is no longer checked; every
  *         worker must still finish.
@@ -73,8 +74,15 @@ struct wstat {
 	char msg[300];
 };
 
+/*
+ * The run starts when every worker has set up its files (ready ==
+ * nprocs): the parent then sets end and go.  On a slow kernel the setup
+ * can take longer than -w, and a kill in the middle of it would fail a
+ * setup step that has no reason to expect a dead daemon.
+ */
 struct shm {
-	volatile int stop, killed;
+	volatile int stop, killed, ready, go;
+	volatile double end;
 	struct wstat w[MAXPROCS];
 };
 
@@ -732,7 +740,7 @@ static void worker_final(void)
 		accept_err("close shared/append", NULL);
 }
 
-static void worker(int idx, double end)
+static void worker(int idx)
 {
 	struct sigaction sa;
 	int x;
@@ -745,7 +753,10 @@ static void worker(int idx, double end)
 	sa.sa_handler = on_sigbus;
 	sigaction(SIGBUS, &sa, NULL);
 	worker_setup();
-	while (!shm->stop && now() < end) {
+	__atomic_add_fetch(&shm->ready, 1, __ATOMIC_SEQ_CST);
+	while (!shm->go && !shm->stop)
+		usleep(1000);
+	while (!shm->stop && now() < shm->end) {
 		seq++;
 		x = (int)rnd(100);
 		a = &wf[1 + rnd(NFILES - 1)];
@@ -949,8 +960,6 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	start = now();
-	end = start + secs;
 	for (i = 0; i < nprocs; i++) {
 		pids[i] = fork();
 		if (pids[i] < 0) {
@@ -960,8 +969,17 @@ int main(int argc, char **argv)
 			break;
 		}
 		if (pids[i] == 0)
-			worker(i, end);
+			worker(i);
 	}
+
+	/* at most a minute for the setup; a worker that failed sets stop */
+	deadline = now() + 60;
+	while (shm->ready < nprocs && !shm->stop && now() < deadline)
+		usleep(10000);
+	start = now();
+	end = start + secs;
+	shm->end = end;
+	__atomic_store_n(&shm->go, 1, __ATOMIC_SEQ_CST);
 
 	deadline = end + grace;
 	for (;;) {
