@@ -21,6 +21,14 @@
 			   FUSE_POSIX_LOCKS | FUSE_FLOCK_LOCKS | \
 			   FUSE_INIT_EXT)
 
+/* The passthrough flags offered; fusept_init_passthrough() settles them */
+#define FUSEPT_INIT_PT_FLAGS (FUSE_PASSTHROUGH | FUSE_PASSTHROUGH_ANDROID | \
+			      FUSE_PASSTHROUGH_ANDROID_EXT | \
+			      FUSEPT_INODE_PASSTHROUGH)
+
+/* The flags of fusept's own, which FUSEPT_DEV_IOC_WANT_INIT may ask for */
+#define FUSEPT_INIT_OWN_FLAGS FUSEPT_INODE_PASSTHROUGH
+
 struct fusept_conn *fusept_conn_new(void)
 {
 	struct fusept_conn *fc = kzalloc(sizeof(*fc), GFP_KERNEL);
@@ -81,7 +89,8 @@ struct fusept_init_args {
  * Mainline passthrough needs a stack depth of 1 or 2 (this mount then
  * counts as that deep); an Android flag alone (either encoding: bit 31,
  * or bit 63 with FUSE_INIT_EXT, as Android's libfuse answers with the
- * one it saw) picks Android mode.
+ * one it saw) picks Android mode. Inode passthrough comes only with
+ * mainline's.
  */
 static void fusept_init_passthrough(struct fusept_conn *fc,
 				    const struct fuse_init_out *out, u64 flags)
@@ -93,6 +102,7 @@ static void fusept_init_passthrough(struct fusept_conn *fc,
 	    out->max_stack_depth <= FILESYSTEM_MAX_STACK_DEPTH) {
 		fc->pt_mode = FUSEPT_PT_MAINLINE;
 		fc->max_stack_depth = out->max_stack_depth;
+		fc->inode_pt = flags & FUSEPT_INODE_PASSTHROUGH;
 	} else if (!(flags & FUSE_PASSTHROUGH) && android) {
 		fc->pt_mode = FUSEPT_PT_ANDROID;
 		fc->max_stack_depth = 1;
@@ -101,10 +111,23 @@ static void fusept_init_passthrough(struct fusept_conn *fc,
 		fusept_set_stack_depth(fc->sb, fc->max_stack_depth);
 }
 
-static void fusept_apply_init(struct fusept_conn *fc,
-			      const struct fuse_init_out *out)
+/* No FUSEPT_DEV_IOC_WANT_INIT from now on: what it asked for */
+static u64 fusept_init_take_want(struct fusept_conn *fc)
 {
-	u64 flags = out->flags;
+	u64 want;
+
+	spin_lock(&fc->lock);
+	fc->init_taken = true;
+	want = fc->want_init;
+	spin_unlock(&fc->lock);
+	return want;
+}
+
+/* want: FUSEPT_DEV_IOC_WANT_INIT's flags, added to the reply's */
+static void fusept_apply_init(struct fusept_conn *fc,
+			      const struct fuse_init_out *out, u64 want)
+{
+	u64 flags = out->flags | want;
 
 	if (flags & FUSE_INIT_EXT)
 		flags |= (u64)out->flags2 << 32;
@@ -131,6 +154,7 @@ static void fusept_init_end(struct fusept_conn *fc, struct fusept_args *args,
 {
 	struct fusept_init_args *ia =
 		container_of(args, struct fusept_init_args, args);
+	u64 want = fusept_init_take_want(fc);
 
 	if (error || args->out_len < FUSE_COMPAT_INIT_OUT_SIZE ||
 	    ia->out.major != FUSE_KERNEL_VERSION ||
@@ -142,7 +166,7 @@ static void fusept_init_end(struct fusept_conn *fc, struct fusept_args *args,
 	} else {
 		down_read(&fc->killsb);	/* the mount may be going away */
 		if (fc->sb)
-			fusept_apply_init(fc, &ia->out);
+			fusept_apply_init(fc, &ia->out, want);
 		up_read(&fc->killsb);
 	}
 	/* pairs with smp_load_acquire() in fusept_initialized() */
@@ -155,8 +179,7 @@ static void fusept_init_end(struct fusept_conn *fc, struct fusept_args *args,
 int fusept_send_init(struct fusept_conn *fc)
 {
 	struct fusept_init_args *ia = kzalloc(sizeof(*ia), GFP_KERNEL);
-	u64 flags = FUSEPT_INIT_FLAGS | FUSE_PASSTHROUGH |
-		    FUSE_PASSTHROUGH_ANDROID | FUSE_PASSTHROUGH_ANDROID_EXT;
+	u64 flags = FUSEPT_INIT_FLAGS | FUSEPT_INIT_PT_FLAGS;
 	int err;
 
 	if (!ia)
@@ -179,5 +202,29 @@ int fusept_send_init(struct fusept_conn *fc)
 	err = fusept_send(fc, &ia->args);
 	if (err)
 		kfree(ia);
+	return err;
+}
+
+/*
+ * FUSEPT_DEV_IOC_WANT_INIT: flags of fusept's own added to the daemon's
+ * INIT reply, for a daemon whose library copies into the reply only the
+ * flags it knows (libfuse 3.17, 3.18). Asked before the reply is written,
+ * e.g. from libfuse's init callback; 0 asks nothing.
+ */
+long fusept_ioc_want_init(struct fusept_conn *fc, u64 __user *argp)
+{
+	long err = 0;
+	u64 want;
+
+	if (get_user(want, argp))
+		return -EFAULT;
+	if (want & ~FUSEPT_INIT_OWN_FLAGS)
+		return -EINVAL;
+	spin_lock(&fc->lock);
+	if (fc->init_taken)
+		err = -EBUSY;
+	else
+		fc->want_init |= want;
+	spin_unlock(&fc->lock);
 	return err;
 }

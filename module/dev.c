@@ -506,6 +506,8 @@ static long fusept_dev_ioctl(struct file *file, unsigned int cmd,
 
 	if (!fc)
 		return -EPERM;
+	if (cmd == FUSEPT_DEV_IOC_WANT_INIT)
+		return fusept_ioc_want_init(fc, (u64 __user *)arg);
 	return fusept_pt_ioctl(fc, cmd, arg);
 }
 

@@ -18,8 +18,9 @@
  *	file_start_write(), never under a fusept lock.
  *   fc->lock (spinlock, struct fusept_conn): the request lists
  *	(pending, processing, interrupts, forgets) and num_forgets, the
- *	requests' state bits, reqctr, connected, farewell, and the
- *	writers of backing_idr (its readers use RCU). The rules of a
+ *	requests' state bits, reqctr, connected, farewell, want_init
+ *	and init_taken, and the writers of backing_idr (its readers use
+ *	RCU). The rules of a
  *	request's life are at the top of req.c.
  *   fi->lock (spinlock, struct fusept_inode): nlookup, the attributes
  *	and attr_version, write_files, backing and the open counts
@@ -165,7 +166,7 @@ struct fusept_conn {
 	/*
 	 * lock: the request lists (pending, processing, interrupts,
 	 * forgets), the requests' state bits, reqctr, connected, farewell,
-	 * the backing ID table's writers. A leaf spinlock: see "Locking"
+	 * want_init and init_taken, the backing ID table's writers. A leaf spinlock: see "Locking"
 	 * at the top of this file and the rules at the top of req.c.
 	 */
 	spinlock_t lock;
@@ -190,6 +191,8 @@ struct fusept_conn {
 	bool initialized;
 	bool conn_error;
 	bool farewell;			/* unmounted: one DESTROY to read */
+	bool init_taken;		/* INIT's reply is being applied */
+	u64 want_init;			/* FUSEPT_DEV_IOC_WANT_INIT's flags */
 
 	/* negotiated */
 	u32 minor;
@@ -216,6 +219,7 @@ struct fusept_conn {
 	bool no_copy_file_range;
 	bool no_poll;
 	enum fusept_pt_mode pt_mode;
+	bool inode_pt;			/* FUSEPT_INODE_PASSTHROUGH agreed */
 	int max_stack_depth;
 	struct idr backing_idr;		/* writers: lock; readers: RCU */
 	struct xarray polled;		/* kernel handle -> fusept_file */
@@ -336,6 +340,7 @@ struct fusept_conn *fusept_conn_new(void);
 void fusept_conn_get(struct fusept_conn *fc);
 void fusept_conn_put(struct fusept_conn *fc);
 int fusept_send_init(struct fusept_conn *fc);
+long fusept_ioc_want_init(struct fusept_conn *fc, u64 __user *argp);
 
 /* super.c */
 void fusept_set_stack_depth(struct super_block *sb, int depth);
@@ -418,6 +423,7 @@ ssize_t fusept_notify(struct fusept_conn *fc, int code, struct iov_iter *from,
 
 /* passthrough.c */
 void fusept_backing_put(struct fusept_backing *fb);
+int fusept_pt_ops_check(umode_t mode, u64 ops);
 long fusept_pt_ioctl(struct fusept_conn *fc, unsigned int cmd,
 		     unsigned long arg);
 void fusept_pt_reply(struct fusept_req *req);

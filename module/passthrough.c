@@ -34,6 +34,7 @@ MODULE_PARM_DESC(passthrough_unprivileged,
 struct fusept_backing {
 	struct file *file;
 	const struct cred *cred;
+	u64 ops;			/* ops_mask of BACKING_OPEN */
 	refcount_t count;
 	struct rcu_head rcu;
 };
@@ -53,12 +54,50 @@ static struct fusept_backing *fusept_backing_get(struct fusept_backing *fb)
 	return fb;
 }
 
+/*
+ * The operations a registration may name with inode passthrough: READ and
+ * WRITE, implied as in mainline; GETATTR, which every inode operation needs
+ * (STATX is the same); SETATTR, OPEN; READDIR and LOOKUP for directories.
+ */
+#define FUSEPT_PT_OPS_RW	(FUSE_PASSTHROUGH_OP(FUSE_READ) | \
+				 FUSE_PASSTHROUGH_OP(FUSE_WRITE))
+#define FUSEPT_PT_OPS_DIR	(FUSE_PASSTHROUGH_OP(FUSE_READDIR) | \
+				 FUSE_PASSTHROUGH_OP(FUSE_LOOKUP))
+#define FUSEPT_PT_OPS_GETATTR	(FUSE_PASSTHROUGH_OP(FUSE_GETATTR) | \
+				 FUSE_PASSTHROUGH_OP(FUSE_STATX))
+#define FUSEPT_PT_OPS_INODE	(FUSEPT_PT_OPS_GETATTR | FUSEPT_PT_OPS_DIR | \
+				 FUSE_PASSTHROUGH_OP(FUSE_SETATTR) | \
+				 FUSE_PASSTHROUGH_OP(FUSE_OPEN))
+#define FUSEPT_PT_OPS		(FUSEPT_PT_OPS_RW | FUSEPT_PT_OPS_INODE)
+
+/*
+ * May a lower file of this mode serve these operations? A registration
+ * without inode operations serves opens of regular files only (EISDIR for
+ * a directory, as mainline); one with them needs GETATTR, and READDIR and
+ * LOOKUP only for a directory, which cannot serve READ and WRITE.
+ */
+int fusept_pt_ops_check(umode_t mode, u64 ops)
+{
+	bool dir = S_ISDIR(mode);
+
+	if (!dir && !S_ISREG(mode))
+		return -EINVAL;
+	if ((ops & ~FUSEPT_PT_OPS) ||
+	    ((ops & FUSEPT_PT_OPS_INODE) && !(ops & FUSEPT_PT_OPS_GETATTR)))
+		return -EINVAL;
+	if (dir && (!(ops & FUSEPT_PT_OPS_INODE) || (ops & FUSEPT_PT_OPS_RW)))
+		return -EISDIR;
+	if (!dir && (ops & FUSEPT_PT_OPS_DIR))
+		return -EINVAL;
+	return 0;
+}
+
 /* A lower file the daemon offers: checked as mainline checks it */
-static struct fusept_backing *fusept_backing_new(struct fusept_conn *fc, int fd)
+static struct fusept_backing *fusept_backing_new(struct fusept_conn *fc, int fd,
+						 u64 ops)
 {
 	struct fusept_backing *fb;
 	struct file *file;
-	umode_t mode;
 	int err;
 
 	if (!fusept_pt_unprivileged && !capable(CAP_SYS_ADMIN))
@@ -75,8 +114,7 @@ static struct fusept_backing *fusept_backing_new(struct fusept_conn *fc, int fd)
 		file = fget(fd);
 	if (!file)
 		return ERR_PTR(-EBADF);
-	mode = file_inode(file)->i_mode;
-	err = S_ISDIR(mode) ? -EISDIR : S_ISREG(mode) ? 0 : -EINVAL;
+	err = fusept_pt_ops_check(file_inode(file)->i_mode, ops);
 	if (!err && file_inode(file)->i_sb->s_stack_depth >= fc->max_stack_depth)
 		err = -ELOOP;
 	if (err)
@@ -88,6 +126,7 @@ static struct fusept_backing *fusept_backing_new(struct fusept_conn *fc, int fd)
 	fb->file = file;
 	/* credentials are never changed once in use: a reference will do */
 	fb->cred = get_current_cred();
+	fb->ops = ops;
 	refcount_set(&fb->count, 1);
 	return fb;
 
@@ -96,9 +135,9 @@ out_fput:
 	return ERR_PTR(err);
 }
 
-static int fusept_backing_register(struct fusept_conn *fc, int fd)
+static int fusept_backing_register(struct fusept_conn *fc, int fd, u64 ops)
 {
-	struct fusept_backing *fb = fusept_backing_new(fc, fd);
+	struct fusept_backing *fb = fusept_backing_new(fc, fd, ops);
 	int id;
 
 	if (IS_ERR(fb))
@@ -114,6 +153,7 @@ static int fusept_backing_register(struct fusept_conn *fc, int fd)
 	return id;
 }
 
+/* ops_mask only with inode passthrough; before it, mainline's padding */
 static long fusept_ioc_backing_open(struct fusept_conn *fc,
 				    struct fuse_backing_map __user *argp)
 {
@@ -123,9 +163,9 @@ static long fusept_ioc_backing_open(struct fusept_conn *fc,
 		return -EPERM;
 	if (copy_from_user(&map, argp, sizeof(map)))
 		return -EFAULT;
-	if (map.flags || map.padding)
+	if (map.flags || (map.ops_mask && !fc->inode_pt))
 		return -EINVAL;
-	return fusept_backing_register(fc, map.fd);
+	return fusept_backing_register(fc, map.fd, map.ops_mask);
 }
 
 static struct fusept_backing *fusept_backing_remove(struct fusept_conn *fc,
@@ -167,7 +207,7 @@ static long fusept_ioc_android_open(struct fusept_conn *fc, u32 __user *argp)
 		return -EPERM;
 	if (get_user(fd, argp))
 		return -EFAULT;
-	return fusept_backing_register(fc, fd);
+	return fusept_backing_register(fc, fd, 0);
 }
 
 long fusept_pt_ioctl(struct fusept_conn *fc, unsigned int cmd,
@@ -250,7 +290,37 @@ void fusept_pt_conn_end(struct fusept_conn *fc)
 	spin_unlock(&fc->lock);
 }
 
-/* sysfs: the lower files behind the IDs, which lsof cannot show */
+static const struct {
+	u32 opcode;
+	const char *name;
+} fusept_pt_op_names[] = {
+	{ FUSE_LOOKUP, "lookup" }, { FUSE_GETATTR, "getattr" },
+	{ FUSE_SETATTR, "setattr" }, { FUSE_OPEN, "open" },
+	{ FUSE_READ, "read" }, { FUSE_WRITE, "write" },
+	{ FUSE_READDIR, "readdir" }, { FUSE_STATX, "statx" },
+};
+
+/* " ops=getattr,open" for an ops_mask, nothing for 0 */
+static size_t fusept_pt_show_ops(u64 ops, char *buf, size_t size)
+{
+	const char *sep = " ops=";
+	size_t len = 0;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(fusept_pt_op_names); i++) {
+		if (!(ops & FUSE_PASSTHROUGH_OP(fusept_pt_op_names[i].opcode)))
+			continue;
+		len += scnprintf(buf + len, size - len, "%s%s", sep,
+				 fusept_pt_op_names[i].name);
+		sep = ",";
+	}
+	return len;
+}
+
+/*
+ * sysfs: the lower files behind the IDs, which lsof cannot show: "ID
+ * PATH", or "ID ops=OP,OP PATH" for a registration with inode operations
+ */
 ssize_t fusept_pt_show(struct fusept_conn *fc, char *buf, size_t size)
 {
 	struct fusept_backing *fb;
@@ -266,7 +336,9 @@ ssize_t fusept_pt_show(struct fusept_conn *fc, char *buf, size_t size)
 		path = d_path(&fb->file->f_path, tmp, PATH_MAX);
 		if (IS_ERR(path))
 			path = "?";
-		len += scnprintf(buf + len, size - len, "%d %s\n", id, path);
+		len += scnprintf(buf + len, size - len, "%d", id);
+		len += fusept_pt_show_ops(fb->ops, buf + len, size - len);
+		len += scnprintf(buf + len, size - len, " %s\n", path);
 	}
 	spin_unlock(&fc->lock);
 	kfree(tmp);
@@ -436,6 +508,9 @@ int fusept_pt_open(struct inode *inode, struct file *file,
 	 */
 	if ((ff->open_flags & FOPEN_KEEP_CACHE) &&
 	    fusept_i_conn(inode)->pt_mode == FUSEPT_PT_MAINLINE)
+		return -EIO;
+	/* a directory registered for inode passthrough serves no open */
+	if (!S_ISREG(file_inode(fb->file)->i_mode))
 		return -EIO;
 	err = fusept_pt_may_open(fb, flags);
 	if (err)

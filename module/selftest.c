@@ -33,7 +33,7 @@ static void fusept_selftest_expect(struct fusept_selftest *st,
 		return;
 	}
 	st->failed++;
-	pr_err("fusept: selftest: %s case %u: got %lld, want %lld\n",
+	pr_err("selftest: %s case %u: got %lld, want %lld\n",
 	       table, i, got, want);
 }
 
@@ -408,6 +408,49 @@ static void fusept_selftest_attr(struct fusept_selftest *st)
 	}
 }
 
+/* ----------------------------------- BACKING_OPEN's ops_mask and modes */
+
+#define OP(o)	FUSE_PASSTHROUGH_OP(FUSE_##o)
+
+static const struct {
+	umode_t mode;
+	u64 ops;
+	int err;
+} fusept_selftest_ops[] = {
+	{ S_IFREG, 0, 0 },			/* per-open passthrough */
+	{ S_IFDIR, 0, -EISDIR },		/* as mainline */
+	{ S_IFIFO, 0, -EINVAL },
+	{ S_IFSOCK, OP(GETATTR), -EINVAL },
+	{ S_IFREG, OP(READ) | OP(WRITE), 0 },	/* implied, may be named */
+	{ S_IFREG, OP(GETATTR), 0 },
+	{ S_IFREG, OP(STATX), 0 },		/* STATX stands for GETATTR */
+	{ S_IFREG, OP(GETATTR) | OP(SETATTR) | OP(OPEN) | OP(READ), 0 },
+	{ S_IFREG, OP(SETATTR), -EINVAL },	/* no GETATTR */
+	{ S_IFREG, OP(OPEN) | OP(READ), -EINVAL },
+	{ S_IFREG, OP(GETATTR) | OP(READDIR), -EINVAL },	/* not a dir */
+	{ S_IFREG, OP(GETATTR) | OP(LOOKUP), -EINVAL },
+	{ S_IFREG, OP(GETATTR) | OP(MKDIR), -EINVAL },	/* not in the table */
+	{ S_IFREG, 1ULL << 63, -EINVAL },
+	{ S_IFDIR, OP(GETATTR), 0 },
+	{ S_IFDIR, OP(GETATTR) | OP(READDIR) | OP(LOOKUP), 0 },
+	{ S_IFDIR, OP(READDIR), -EINVAL },	/* no GETATTR */
+	{ S_IFDIR, OP(GETATTR) | OP(READ), -EISDIR },
+	{ S_IFDIR, OP(READ) | OP(WRITE), -EISDIR },
+};
+
+#undef OP
+
+static void fusept_selftest_pt_ops(struct fusept_selftest *st)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(fusept_selftest_ops); i++)
+		fusept_selftest_expect(st, "pt-ops", i,
+				       fusept_pt_ops_check(fusept_selftest_ops[i].mode,
+							   fusept_selftest_ops[i].ops),
+				       fusept_selftest_ops[i].err);
+}
+
 int fusept_selftest(void)
 {
 	struct fusept_selftest st = {};
@@ -421,12 +464,13 @@ int fusept_selftest(void)
 	fusept_selftest_dirent_tables(&st, true);
 	fusept_selftest_lock(&st);
 	fusept_selftest_attr(&st);
+	fusept_selftest_pt_ops(&st);
 	kfree(st.buf);
 	if (st.failed) {
-		pr_err("fusept: selftest: %u of %u failed\n", st.failed,
+		pr_err("selftest: %u of %u failed\n", st.failed,
 		       st.failed + st.passed);
 		return -ENOTRECOVERABLE;
 	}
-	pr_info("fusept: selftest: %u passed\n", st.passed);
+	pr_info("selftest: %u passed\n", st.passed);
 	return 0;
 }

@@ -54,6 +54,26 @@ static ssize_t state_show(struct kobject *kobj, struct kobj_attribute *attr,
 			  READ_ONCE(fc->conn_error) ? "error" : "live");
 }
 
+/* What INIT agreed on: none, mainline, "mainline inode" or android */
+static ssize_t passthrough_show(struct kobject *kobj,
+				struct kobj_attribute *attr, char *buf)
+{
+	struct fusept_conn *fc = fusept_kobj_conn(kobj);
+
+	/* pairs with smp_store_release() in fusept_init_end() */
+	if (!smp_load_acquire(&fc->initialized))
+		return sysfs_emit(buf, "none\n");
+	switch (fc->pt_mode) {
+	case FUSEPT_PT_MAINLINE:
+		return sysfs_emit(buf, fc->inode_pt ? "mainline inode\n" :
+				  "mainline\n");
+	case FUSEPT_PT_ANDROID:
+		return sysfs_emit(buf, "android\n");
+	default:
+		return sysfs_emit(buf, "none\n");
+	}
+}
+
 static ssize_t backing_files_show(struct kobject *kobj,
 				  struct kobj_attribute *attr, char *buf)
 {
@@ -66,11 +86,13 @@ static struct kobj_attribute fusept_backing_attr =
 	__ATTR(backing_files, 0400, backing_files_show, NULL);
 static struct kobj_attribute fusept_waiting_attr = __ATTR_RO(waiting);
 static struct kobj_attribute fusept_state_attr = __ATTR_RO(state);
+static struct kobj_attribute fusept_passthrough_attr = __ATTR_RO(passthrough);
 
 static struct attribute *fusept_conn_attrs[] = {
 	&fusept_abort_attr.attr,
 	&fusept_waiting_attr.attr,
 	&fusept_state_attr.attr,
+	&fusept_passthrough_attr.attr,
 	&fusept_backing_attr.attr,
 	NULL
 };

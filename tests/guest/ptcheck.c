@@ -17,7 +17,8 @@
  *	Android mode what one kind writes (write, fallocate, mmap) is seen by
  *	the other, also while cached opens race with passthrough writes;
  *	an O_PATH descriptor registered: it serves in mainline mode, Android
- *	mode refuses it with EBADF.
+ *	mode refuses it with EBADF; a directory registered for inode
+ *	passthrough (agreed in mainline mode) and named in an OPEN reply: EIO.
  *	One line per check: "PASS name" or "FAIL name: detail".
  *   fusept-ptcheck hold FILE
  *	Opens FILE, maps it, then runs the commands read from stdin, one a
@@ -89,6 +90,7 @@ enum {
 	P_KEEPC = 64,	/* FOPEN_KEEP_CACHE */
 	P_PT_WR = 128,	/* passthrough for an open for writing only */
 	P_OPATH = 256,	/* register an O_PATH descriptor of the lower file */
+	P_DIR = 512,	/* register the lower directory (ops_mask GETATTR) */
 };
 
 #define NNODES 5
@@ -178,12 +180,17 @@ static int opath_of(uint64_t node)
 
 static int do_register(struct conn *c, uint64_t node)
 {
-	int opath = (ctl->plan & P_OPATH) ? opath_of(node) : -1;
+	int opath = (ctl->plan & P_OPATH) ? opath_of(node) :
+		    (ctl->plan & P_DIR) ? open(lower_dir, O_PATH | O_DIRECTORY) :
+		    -1;
 	uint32_t fd = opath >= 0 ? opath : c->lower[node];
 	struct fuse_backing_map map = { .fd = fd };
 	int id;
 
-	if ((ctl->plan & P_OPATH) && opath < 0) {
+	if (ctl->plan & P_DIR)
+		map.ops_mask = FUSE_PASSTHROUGH_OP(FUSE_GETATTR);
+
+	if ((ctl->plan & (P_OPATH | P_DIR)) && opath < 0) {
 		ctl->reg_err = errno;	/* no O_PATH descriptor to offer */
 		return -ctl->reg_err;
 	}
@@ -279,8 +286,10 @@ static void serve(struct conn *c)
 			} else if (android) {
 				o.flags = FUSE_PASSTHROUGH_ANDROID;
 			} else {
+				/* inode passthrough: directory IDs */
 				o.flags = FUSE_INIT_EXT;
-				o.flags2 = FUSE_PASSTHROUGH >> 32;
+				o.flags2 = (FUSE_PASSTHROUGH |
+					    FUSEPT_INODE_PASSTHROUGH) >> 32;
 				o.max_stack_depth = 1;
 			}
 			send_reply(c, in->unique, 0, &o, sizeof(o));
@@ -545,6 +554,20 @@ static void checks_opath(void)
 	close(fd);
 }
 
+/* An ID of a directory (inode passthrough) named in an OPEN reply: EIO */
+static void checks_dir_id(void)
+{
+	int fd;
+
+	ctl->plan = P_PT | P_DIR;
+	fd = open_as("b", O_RDONLY, -1);
+	result(fd == -EIO && ctl->reg_err == 0, "ptraw-dir-id-eio",
+	       "BACKING_OPEN %s, open %s", ename(ctl->reg_err),
+	       ename(fd < 0 ? -fd : 0));
+	if (fd >= 0)
+		close(fd);
+}
+
 static void checks_mainline(void)
 {
 	unsigned int r0, w0;
@@ -614,6 +637,7 @@ static void checks_mainline(void)
 		close(fd2);
 	checks_mainline_mixed();
 	checks_opath();
+	checks_dir_id();
 
 	/* credentials: uid 1000 may not open the lower file */
 	path_of(b, sizeof(b), lower_dir, "secret");

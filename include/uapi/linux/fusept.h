@@ -134,6 +134,15 @@ struct fuse_file_lock {
 #define FUSE_PASSTHROUGH_ANDROID	(1U << 31)
 #define FUSE_PASSTHROUGH_ANDROID_EXT	(1ULL << 63)
 
+/*
+ * fusept's own INIT flag (bit 30 of flags2), offered in every INIT:
+ * inode passthrough (docs/inode-passthrough.md). It counts only in a reply
+ * that also agrees on FUSE_PASSTHROUGH. A libfuse daemon, which cannot
+ * set flags libfuse does not know, asks for it with
+ * FUSEPT_DEV_IOC_WANT_INIT before it answers INIT.
+ */
+#define FUSEPT_INODE_PASSTHROUGH	(1ULL << 62)
+
 /* CUSE INIT flags */
 #define CUSE_UNRESTRICTED_IOCTL	(1 << 0)
 
@@ -637,12 +646,22 @@ struct fuse_copy_file_range_in {
 	__u64	flags;
 };
 
-/* Mainline passthrough: FUSE_DEV_IOC_BACKING_OPEN argument */
+/*
+ * Mainline passthrough: FUSE_DEV_IOC_BACKING_OPEN argument. ops_mask (0,
+ * mainline's padding, unless inode passthrough was agreed in INIT) names
+ * the operations the lower file may serve for an inode bound to it, one
+ * FUSE_PASSTHROUGH_OP() bit per opcode.
+ */
 struct fuse_backing_map {
 	__s32	fd;
 	__u32	flags;
-	__u64	padding;
+	union {
+		__u64	padding;
+		__u64	ops_mask;
+	};
 };
+
+#define FUSE_PASSTHROUGH_OP(op)		(1ULL << ((op) - 1))
 
 /* Device ioctls */
 #define FUSE_DEV_IOC_MAGIC		229
@@ -653,5 +672,11 @@ struct fuse_backing_map {
 
 /* Android common kernel passthrough (V2): argument is the fd, returns ID */
 #define FUSE_DEV_IOC_PASSTHROUGH_OPEN	_IOW(FUSE_DEV_IOC_MAGIC, 126, __u32)
+
+/*
+ * fusept's own: INIT flags (fusept's own bits only) added to the daemon's
+ * INIT reply; 0 asks nothing (a probe). EBUSY once the reply was written.
+ */
+#define FUSEPT_DEV_IOC_WANT_INIT	_IOW(FUSE_DEV_IOC_MAGIC, 240, __u64)
 
 #endif /* _UAPI_LINUX_FUSEPT_H */
