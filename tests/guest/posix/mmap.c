@@ -17,20 +17,40 @@
 
 #include "posix.h"
 
+/*
+ * "a" made len bytes long and mapped shared, want stored through the
+ * mapping: the mapping (*fd its descriptor), or NULL after a FAIL line
+ */
+static unsigned char *map_stored(const char *name, const unsigned char *want,
+				 size_t len, int *fd)
+{
+	unsigned char *m;
+
+	*fd = open("a", O_RDWR | O_CREAT, 0644);
+	if (*fd < 0 || ftruncate(*fd, len) < 0) {
+		fail(name, "setup: %s", ename(errno));
+		return NULL;
+	}
+	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, *fd, 0);
+	if (m == MAP_FAILED) {
+		fail(name, "mmap: %s", ename(errno));
+		return NULL;
+	}
+	memcpy(m, want, len);
+	return m;
+}
+
 void io_mmap_write(const char *name)
 {
 	size_t len = 3 * 4096 + 100;
 	unsigned char *want = xmalloc(len), *m;
 	char err[300];
-	int fd = open("a", O_RDWR | O_CREAT, 0644);
+	int fd;
 
 	fill_pattern(want, len, 7);
-	if (fd < 0 || ftruncate(fd, len) < 0)
-		return fail(name, "setup: %s", ename(errno));
-	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (m == MAP_FAILED)
-		return fail(name, "mmap: %s", ename(errno));
-	memcpy(m, want, len);
+	m = map_stored(name, want, len, &fd);
+	if (!m)
+		goto out;
 	if (msync(m, len, MS_SYNC) < 0)
 		fail(name, "msync: %s", ename(errno));
 	else if (munmap(m, len) < 0 || close(fd) < 0)
@@ -38,6 +58,7 @@ void io_mmap_write(const char *name)
 	else
 		verdict(name, same_content("a", want, len, err, sizeof(err)) == 0,
 			"%s", err);
+out:
 	free(want);
 }
 
@@ -69,19 +90,17 @@ void io_mmap_close(const char *name)
 	size_t len = 2 * 4096;
 	unsigned char *want = xmalloc(len), *m;
 	char err[300];
-	int fd = open("a", O_RDWR | O_CREAT, 0644);
+	int fd;
 
 	fill_pattern(want, len, 31);
-	if (fd < 0 || ftruncate(fd, len) < 0)
-		return fail(name, "setup: %s", ename(errno));
-	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (m == MAP_FAILED)
-		return fail(name, "mmap: %s", ename(errno));
-	memcpy(m, want, len);
+	m = map_stored(name, want, len, &fd);
+	if (!m)
+		goto out;
 	munmap(m, len);
 	close(fd);
 	verdict(name, same_content("a", want, len, err, sizeof(err)) == 0, "%s",
 		err);
+out:
 	free(want);
 }
 
