@@ -3,7 +3,6 @@
  * fusept: connections and the INIT negotiation. The life of a request is
  * in req.c.
  */
-#include <linux/backing-dev.h>
 #include <linux/cred.h>
 #include <linux/pid_namespace.h>
 #include <linux/random.h>
@@ -107,8 +106,6 @@ static void fusept_init_passthrough(struct fusept_conn *fc,
 		fc->pt_mode = FUSEPT_PT_ANDROID;
 		fc->max_stack_depth = 1;
 	}
-	if (fc->pt_mode != FUSEPT_PT_NONE)
-		fusept_set_stack_depth(fc->sb, fc->max_stack_depth);
 }
 
 /* No FUSEPT_DEV_IOC_WANT_INIT from now on: what it asked for */
@@ -143,10 +140,8 @@ static void fusept_apply_init(struct fusept_conn *fc,
 				fc->max_pages << PAGE_SHIFT);
 	fc->max_read = min_t(u32, fc->max_read, fc->max_pages * PAGE_SIZE);
 	fc->max_read = max_t(u32, fc->max_read, PAGE_SIZE);
-	if (out->time_gran && out->time_gran <= NSEC_PER_SEC)
-		fc->sb->s_time_gran = out->time_gran;
-	fc->sb->s_bdi->ra_pages = fc->max_readahead / PAGE_SIZE;
 	fusept_init_passthrough(fc, out, flags);
+	fusept_sb_apply_init(fc, out->time_gran);
 }
 
 static void fusept_init_end(struct fusept_conn *fc, struct fusept_args *args,

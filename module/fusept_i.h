@@ -344,7 +344,7 @@ int fusept_send_init(struct fusept_conn *fc);
 long fusept_ioc_want_init(struct fusept_conn *fc, u64 __user *argp);
 
 /* super.c */
-void fusept_set_stack_depth(struct super_block *sb, int depth);
+void fusept_sb_apply_init(struct fusept_conn *fc, u32 time_gran);
 bool fusept_rootmode_ok(u32 mode);
 bool fusept_blksize_ok(u32 size);
 bool fusept_subtype_ok(const char *subtype);

@@ -2,6 +2,7 @@
 /*
  * fusept: the filesystem type, mount options and the superblock.
  */
+#include <linux/backing-dev.h>
 #include <linux/fs_context.h>
 #include <linux/fs_parser.h>
 #include <linux/file.h>
@@ -259,7 +260,7 @@ static void fusept_init_sb(struct super_block *sb,
 static struct lock_class_key
 	fusept_sb_writers_key[FILESYSTEM_MAX_STACK_DEPTH + 1][SB_FREEZE_LEVELS];
 
-void fusept_set_stack_depth(struct super_block *sb, int depth)
+static void fusept_set_stack_depth(struct super_block *sb, int depth)
 {
 	int i;
 
@@ -267,6 +268,23 @@ void fusept_set_stack_depth(struct super_block *sb, int depth)
 	for (i = 0; i < SB_FREEZE_LEVELS; i++)
 		lockdep_set_class(&sb->s_writers.rw_sem[i],
 				  &fusept_sb_writers_key[depth][i]);
+}
+
+/*
+ * What the INIT reply sets in the superblock, once fc has the negotiated
+ * values: the time granularity, the readahead window and, with
+ * passthrough, the stack depth the mount counts as. fc->killsb is held
+ * for reading and fc->sb is set.
+ */
+void fusept_sb_apply_init(struct fusept_conn *fc, u32 time_gran)
+{
+	struct super_block *sb = fc->sb;
+
+	if (time_gran && time_gran <= NSEC_PER_SEC)
+		sb->s_time_gran = time_gran;
+	sb->s_bdi->ra_pages = fc->max_readahead / PAGE_SIZE;
+	if (fc->pt_mode != FUSEPT_PT_NONE)
+		fusept_set_stack_depth(sb, fc->max_stack_depth);
 }
 
 static int fusept_attach_fd(struct fusept_conn *fc, unsigned int fd)
