@@ -480,7 +480,7 @@ static int fusept_create_open(struct inode *dir, struct dentry *entry,
 		return -ENOMEM;
 	alias = fusept_new_entry(dir, entry, &args, S_IFREG);
 	if (IS_ERR(alias)) {
-		fusept_backing_put(args.backing);
+		fusept_pt_backing_put(args.backing);
 		fusept_file_put(ff);
 		return PTR_ERR(alias);
 	}
@@ -498,7 +498,7 @@ static int fusept_create_open(struct inode *dir, struct dentry *entry,
 	 * daemon's handle released.
 	 */
 	err = fusept_file_mode(inode, file, ff, args.backing);
-	fusept_backing_put(args.backing);
+	fusept_pt_backing_put(args.backing);
 	if (!err) {
 		err = finish_open(file, entry, generic_file_open);
 		if (err)

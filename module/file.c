@@ -211,7 +211,7 @@ int fusept_file_mode(struct inode *inode, struct file *file,
 		return fusept_pt_open(inode, file, ff, fb);
 	if (fusept_io_mode(ff, true) == FUSEPT_IO_DIRECT)
 		return 0;
-	err = fusept_cached_open_get(inode);
+	err = fusept_pt_cached_open_get(inode);
 	ff->cached = !err;
 	return err;
 }
@@ -222,7 +222,7 @@ void fusept_file_mode_end(struct inode *inode, struct fusept_file *ff)
 	if (ff->backing_file)
 		fusept_pt_release(inode, ff);
 	if (ff->cached) {
-		fusept_cached_open_put(inode);
+		fusept_pt_cached_open_put(inode);
 		ff->cached = false;
 	}
 }
@@ -249,7 +249,7 @@ int fusept_open_common(struct inode *inode, struct file *file, bool dir)
 	ff->fh = out.fh;
 	ff->open_flags = out.open_flags;
 	err = fusept_file_mode(inode, file, ff, fb);
-	fusept_backing_put(fb);
+	fusept_pt_backing_put(fb);
 	if (err) {
 		fusept_file_put(ff);
 		return err;

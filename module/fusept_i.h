@@ -423,16 +423,16 @@ ssize_t fusept_notify(struct fusept_conn *fc, int code, struct iov_iter *from,
 		      size_t size);
 
 /* passthrough.c */
-void fusept_backing_put(struct fusept_backing *fb);
+void fusept_pt_backing_put(struct fusept_backing *fb);
 int fusept_pt_ops_check(umode_t mode, u64 ops);
 long fusept_pt_ioctl(struct fusept_conn *fc, unsigned int cmd,
 		     unsigned long arg);
 void fusept_pt_reply(struct fusept_req *req);
 void fusept_pt_conn_end(struct fusept_conn *fc);
 ssize_t fusept_pt_show(struct fusept_conn *fc, char *buf, size_t size);
-int fusept_cached_open_get(struct inode *inode);
+int fusept_pt_cached_open_get(struct inode *inode);
 bool fusept_pt_keep_cache(struct inode *inode);
-void fusept_cached_open_put(struct inode *inode);
+void fusept_pt_cached_open_put(struct inode *inode);
 int fusept_pt_open(struct inode *inode, struct file *file,
 		   struct fusept_file *ff, struct fusept_backing *fb);
 void fusept_pt_release(struct inode *inode, struct fusept_file *ff);

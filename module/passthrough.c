@@ -39,7 +39,7 @@ struct fusept_backing {
 	struct rcu_head rcu;
 };
 
-void fusept_backing_put(struct fusept_backing *fb)
+void fusept_pt_backing_put(struct fusept_backing *fb)
 {
 	if (IS_ERR_OR_NULL(fb) || !refcount_dec_and_test(&fb->count))
 		return;
@@ -48,7 +48,7 @@ void fusept_backing_put(struct fusept_backing *fb)
 	kfree_rcu(fb, rcu);
 }
 
-static struct fusept_backing *fusept_backing_get(struct fusept_backing *fb)
+static struct fusept_backing *fusept_pt_backing_get(struct fusept_backing *fb)
 {
 	refcount_inc(&fb->count);
 	return fb;
@@ -93,8 +93,8 @@ int fusept_pt_ops_check(umode_t mode, u64 ops)
 }
 
 /* A lower file the daemon offers: checked as mainline checks it */
-static struct fusept_backing *fusept_backing_new(struct fusept_conn *fc, int fd,
-						 u64 ops)
+static struct fusept_backing *
+fusept_pt_backing_new(struct fusept_conn *fc, int fd, u64 ops)
 {
 	struct fusept_backing *fb;
 	struct file *file;
@@ -135,9 +135,9 @@ out_fput:
 	return ERR_PTR(err);
 }
 
-static int fusept_backing_register(struct fusept_conn *fc, int fd, u64 ops)
+static int fusept_pt_backing_register(struct fusept_conn *fc, int fd, u64 ops)
 {
-	struct fusept_backing *fb = fusept_backing_new(fc, fd, ops);
+	struct fusept_backing *fb = fusept_pt_backing_new(fc, fd, ops);
 	int id;
 
 	if (IS_ERR(fb))
@@ -149,13 +149,13 @@ static int fusept_backing_register(struct fusept_conn *fc, int fd, u64 ops)
 	spin_unlock(&fc->lock);
 	idr_preload_end();
 	if (id < 0)
-		fusept_backing_put(fb);
+		fusept_pt_backing_put(fb);
 	return id;
 }
 
 /* ops_mask only with inode passthrough; before it, mainline's padding */
-static long fusept_ioc_backing_open(struct fusept_conn *fc,
-				    struct fuse_backing_map __user *argp)
+static long fusept_pt_ioc_backing_open(struct fusept_conn *fc,
+				       struct fuse_backing_map __user *argp)
 {
 	struct fuse_backing_map map;
 
@@ -165,11 +165,11 @@ static long fusept_ioc_backing_open(struct fusept_conn *fc,
 		return -EFAULT;
 	if (map.flags || (map.ops_mask && !fc->inode_pt))
 		return -EINVAL;
-	return fusept_backing_register(fc, map.fd, map.ops_mask);
+	return fusept_pt_backing_register(fc, map.fd, map.ops_mask);
 }
 
-static struct fusept_backing *fusept_backing_remove(struct fusept_conn *fc,
-						    u32 id)
+static struct fusept_backing *
+fusept_pt_backing_remove(struct fusept_conn *fc, u32 id)
 {
 	struct fusept_backing *fb;
 
@@ -179,7 +179,7 @@ static struct fusept_backing *fusept_backing_remove(struct fusept_conn *fc,
 	return fb;
 }
 
-static long fusept_ioc_backing_close(struct fusept_conn *fc, u32 __user *argp)
+static long fusept_pt_ioc_backing_close(struct fusept_conn *fc, u32 __user *argp)
 {
 	struct fusept_backing *fb;
 	u32 id;
@@ -192,14 +192,14 @@ static long fusept_ioc_backing_close(struct fusept_conn *fc, u32 __user *argp)
 		return -EFAULT;
 	if ((int)id <= 0)
 		return -EINVAL;
-	fb = fusept_backing_remove(fc, id);
+	fb = fusept_pt_backing_remove(fc, id);
 	if (!fb)
 		return -ENOENT;
-	fusept_backing_put(fb);
+	fusept_pt_backing_put(fb);
 	return 0;
 }
 
-static long fusept_ioc_android_open(struct fusept_conn *fc, u32 __user *argp)
+static long fusept_pt_ioc_android_open(struct fusept_conn *fc, u32 __user *argp)
 {
 	u32 fd;
 
@@ -207,7 +207,7 @@ static long fusept_ioc_android_open(struct fusept_conn *fc, u32 __user *argp)
 		return -EPERM;
 	if (get_user(fd, argp))
 		return -EFAULT;
-	return fusept_backing_register(fc, fd, 0);
+	return fusept_pt_backing_register(fc, fd, 0);
 }
 
 long fusept_pt_ioctl(struct fusept_conn *fc, unsigned int cmd,
@@ -217,25 +217,25 @@ long fusept_pt_ioctl(struct fusept_conn *fc, unsigned int cmd,
 
 	switch (cmd) {
 	case FUSE_DEV_IOC_BACKING_OPEN:
-		return fusept_ioc_backing_open(fc, argp);
+		return fusept_pt_ioc_backing_open(fc, argp);
 	case FUSE_DEV_IOC_BACKING_CLOSE:
-		return fusept_ioc_backing_close(fc, argp);
+		return fusept_pt_ioc_backing_close(fc, argp);
 	case FUSE_DEV_IOC_PASSTHROUGH_OPEN:
-		return fusept_ioc_android_open(fc, argp);
+		return fusept_pt_ioc_android_open(fc, argp);
 	}
 	return -ENOTTY;
 }
 
 /* Look an ID up and pin it; Android IDs are used up by the lookup */
-static struct fusept_backing *fusept_backing_lookup(struct fusept_conn *fc,
-						    int id)
+static struct fusept_backing *
+fusept_pt_backing_lookup(struct fusept_conn *fc, int id)
 {
 	struct fusept_backing *fb;
 
 	if (id <= 0)
 		return NULL;
 	if (fc->pt_mode == FUSEPT_PT_ANDROID)
-		return fusept_backing_remove(fc, id);
+		return fusept_pt_backing_remove(fc, id);
 	rcu_read_lock();
 	fb = idr_find(&fc->backing_idr, id);
 	if (fb && !refcount_inc_not_zero(&fb->count))
@@ -269,7 +269,7 @@ void fusept_pt_reply(struct fusept_req *req)
 		want = out->backing_id != 0;
 	if (!want)
 		return;
-	req->backing = fusept_backing_lookup(fc, out->backing_id);
+	req->backing = fusept_pt_backing_lookup(fc, out->backing_id);
 	if (!req->backing)
 		req->backing = ERR_PTR(-EIO);
 }
@@ -284,7 +284,7 @@ void fusept_pt_conn_end(struct fusept_conn *fc)
 	idr_for_each_entry(&fc->backing_idr, fb, id) {
 		idr_remove(&fc->backing_idr, id);
 		spin_unlock(&fc->lock);
-		fusept_backing_put(fb);
+		fusept_pt_backing_put(fb);
 		spin_lock(&fc->lock);
 	}
 	spin_unlock(&fc->lock);
@@ -387,7 +387,7 @@ static int fusept_pt_inode_get(struct inode *inode, struct fusept_backing *fb)
 		err = -EIO;
 	} else {
 		if (!fi->pt_opens++)
-			fi->backing = fusept_backing_get(fb);
+			fi->backing = fusept_pt_backing_get(fb);
 		WRITE_ONCE(fi->pt_seen, true);
 	}
 	spin_unlock(&fi->lock);
@@ -403,11 +403,11 @@ static void fusept_pt_inode_put(struct inode *inode)
 	if (!--fi->pt_opens)
 		swap(fb, fi->backing);
 	spin_unlock(&fi->lock);
-	fusept_backing_put(fb);
+	fusept_pt_backing_put(fb);
 }
 
 /* A cached open; in mainline mode it fails while the inode has passthrough */
-int fusept_cached_open_get(struct inode *inode)
+int fusept_pt_cached_open_get(struct inode *inode)
 {
 	struct fusept_inode *fi = fusept_i(inode);
 	int err = 0;
@@ -422,7 +422,7 @@ int fusept_cached_open_get(struct inode *inode)
 	return err;
 }
 
-void fusept_cached_open_put(struct inode *inode)
+void fusept_pt_cached_open_put(struct inode *inode)
 {
 	struct fusept_inode *fi = fusept_i(inode);
 
@@ -616,7 +616,7 @@ static void fusept_pt_written(struct inode *inode, struct file *bf,
 			       fusept_pt_last(pos, res));
 }
 
-static rwf_t fusept_iocb_rwf(struct kiocb *iocb)
+static rwf_t fusept_pt_iocb_rwf(struct kiocb *iocb)
 {
 	rwf_t flags = 0;
 
@@ -637,7 +637,7 @@ static rwf_t fusept_iocb_rwf(struct kiocb *iocb)
  * A write completes in fusept's workqueue, where the inode's size and
  * times are updated in process context.
  */
-struct fusept_aio {
+struct fusept_pt_aio {
 	struct kiocb iocb;		/* on the backing file */
 	struct kiocb *orig;		/* on the fusept file */
 	loff_t pos;			/* of a write; -1: appended */
@@ -646,9 +646,9 @@ struct fusept_aio {
 	struct work_struct work;
 };
 
-static struct workqueue_struct *fusept_aio_wq;
+static struct workqueue_struct *fusept_pt_aio_wq;
 
-static void fusept_aio_put(struct fusept_aio *aio)
+static void fusept_pt_aio_put(struct fusept_pt_aio *aio)
 {
 	if (!refcount_dec_and_test(&aio->ref))
 		return;
@@ -657,7 +657,7 @@ static void fusept_aio_put(struct fusept_aio *aio)
 }
 
 /* The backing I/O is over: what the caller's kiocb needs, then a put */
-static void fusept_aio_end(struct fusept_aio *aio, bool queued, long res)
+static void fusept_pt_aio_end(struct fusept_pt_aio *aio, bool queued, long res)
 {
 	struct file *bf = aio->iocb.ki_filp;
 
@@ -667,37 +667,37 @@ static void fusept_aio_end(struct fusept_aio *aio, bool queued, long res)
 		fusept_pt_written(file_inode(aio->orig->ki_filp), bf,
 				  aio->pos, res);
 	}
-	fusept_aio_put(aio);
+	fusept_pt_aio_put(aio);
 }
 
-static void fusept_aio_work(struct work_struct *work)
+static void fusept_pt_aio_work(struct work_struct *work)
 {
-	struct fusept_aio *aio = container_of(work, struct fusept_aio, work);
+	struct fusept_pt_aio *aio = container_of(work, struct fusept_pt_aio, work);
 	struct kiocb *orig = aio->orig;
 	long res = aio->res;
 
-	fusept_aio_end(aio, true, res);
+	fusept_pt_aio_end(aio, true, res);
 	fusept_ki_complete(orig, res);
 }
 
 static FUSEPT_DECLARE_KI_COMPLETE(fusept_aio_complete)
 {
-	struct fusept_aio *aio = container_of(iocb, struct fusept_aio, iocb);
+	struct fusept_pt_aio *aio = container_of(iocb, struct fusept_pt_aio, iocb);
 	struct kiocb *orig = aio->orig;
 
 	if (aio->iocb.ki_flags & IOCB_WRITE) {
 		aio->res = res;
-		INIT_WORK(&aio->work, fusept_aio_work);
-		queue_work(fusept_aio_wq, &aio->work);
+		INIT_WORK(&aio->work, fusept_pt_aio_work);
+		queue_work(fusept_pt_aio_wq, &aio->work);
 		return;
 	}
-	fusept_aio_end(aio, true, res);
+	fusept_pt_aio_end(aio, true, res);
 	fusept_ki_complete(orig, res);
 }
 
-static struct fusept_aio *fusept_aio_new(struct kiocb *iocb, struct file *bf)
+static struct fusept_pt_aio *fusept_pt_aio_new(struct kiocb *iocb, struct file *bf)
 {
-	struct fusept_aio *aio = kzalloc(sizeof(*aio), GFP_KERNEL);
+	struct fusept_pt_aio *aio = kzalloc(sizeof(*aio), GFP_KERNEL);
 
 	if (!aio)
 		return NULL;
@@ -711,7 +711,7 @@ static struct fusept_aio *fusept_aio_new(struct kiocb *iocb, struct file *bf)
 }
 
 /* Submit; the caller's kiocb completes later if the I/O was queued */
-static ssize_t fusept_aio_submit(struct fusept_aio *aio, struct iov_iter *iter)
+static ssize_t fusept_pt_aio_submit(struct fusept_pt_aio *aio, struct iov_iter *iter)
 {
 	struct file *bf = aio->iocb.ki_filp;
 	ssize_t ret;
@@ -721,8 +721,8 @@ static ssize_t fusept_aio_submit(struct fusept_aio *aio, struct iov_iter *iter)
 	else
 		ret = vfs_iocb_iter_read(bf, &aio->iocb, iter);
 	if (ret != -EIOCBQUEUED)
-		fusept_aio_end(aio, false, ret);
-	fusept_aio_put(aio);
+		fusept_pt_aio_end(aio, false, ret);
+	fusept_pt_aio_put(aio);
 	return ret;
 }
 
@@ -731,7 +731,7 @@ ssize_t fusept_pt_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	struct fusept_file *ff = iocb->ki_filp->private_data;
 	struct file *bf = ff->backing_file;
 	const struct cred *old;
-	struct fusept_aio *aio;
+	struct fusept_pt_aio *aio;
 	ssize_t ret;
 
 	if (!iov_iter_count(to))
@@ -739,10 +739,10 @@ ssize_t fusept_pt_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	old = override_creds(ff->backing_cred);
 	if (is_sync_kiocb(iocb)) {
 		ret = vfs_iter_read(bf, to, &iocb->ki_pos,
-				    fusept_iocb_rwf(iocb));
+				    fusept_pt_iocb_rwf(iocb));
 	} else {
-		aio = fusept_aio_new(iocb, bf);
-		ret = aio ? fusept_aio_submit(aio, to) : -ENOMEM;
+		aio = fusept_pt_aio_new(iocb, bf);
+		ret = aio ? fusept_pt_aio_submit(aio, to) : -ENOMEM;
 	}
 	revert_creds(old);
 	return ret;
@@ -790,7 +790,7 @@ ssize_t fusept_pt_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	struct fusept_file *ff = file->private_data;
 	struct file *bf = ff->backing_file;
 	const struct cred *old;
-	struct fusept_aio *aio;
+	struct fusept_pt_aio *aio;
 	ssize_t ret;
 	loff_t pos;
 
@@ -806,16 +806,16 @@ ssize_t fusept_pt_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	if (is_sync_kiocb(iocb)) {
 		fusept_backing_start_write(bf);
 		ret = vfs_iter_write(bf, from, &iocb->ki_pos,
-				     fusept_iocb_rwf(iocb));
+				     fusept_pt_iocb_rwf(iocb));
 		fusept_backing_end_write(bf);
 		fusept_pt_written(inode, bf, pos, ret);
 	} else {
-		aio = fusept_aio_new(iocb, bf);
+		aio = fusept_pt_aio_new(iocb, bf);
 		if (aio) {
 			aio->pos = pos;
 			aio->iocb.ki_flags |= IOCB_WRITE;
 			fusept_aio_start_write(bf);
-			ret = fusept_aio_submit(aio, from);
+			ret = fusept_pt_aio_submit(aio, from);
 		} else {
 			ret = -ENOMEM;
 		}
@@ -827,15 +827,15 @@ ssize_t fusept_pt_write_iter(struct kiocb *iocb, struct iov_iter *from)
 int fusept_pt_init(void)
 {
 	/* unbound: 7.x wants WQ_UNBOUND or WQ_PERCPU said */
-	fusept_aio_wq = alloc_workqueue("fusept-aio",
-					WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
-	return fusept_aio_wq ? 0 : -ENOMEM;
+	fusept_pt_aio_wq = alloc_workqueue("fusept-aio",
+					   WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+	return fusept_pt_aio_wq ? 0 : -ENOMEM;
 }
 
 /* After the last mount is gone: no completion can still be queued */
 void fusept_pt_exit(void)
 {
-	destroy_workqueue(fusept_aio_wq);
+	destroy_workqueue(fusept_pt_aio_wq);
 }
 
 ssize_t fusept_pt_splice_read(struct file *in, loff_t *ppos,

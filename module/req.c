@@ -61,7 +61,7 @@ void fusept_req_put(struct fusept_req *req)
 		return;
 	kvfree(req->in);
 	kvfree(req->reply);
-	fusept_backing_put(req->backing);
+	fusept_pt_backing_put(req->backing);
 	kfree(req);
 	if (atomic_dec_and_test(&fc->num_live))
 		wake_up_all(&fc->live_waitq);
