@@ -120,16 +120,13 @@ static u64 fusept_init_take_want(struct fusept_conn *fc)
 	return want;
 }
 
-/* want: FUSEPT_DEV_IOC_WANT_INIT's flags, added to the reply's */
-static void fusept_apply_init(struct fusept_conn *fc,
-			      const struct fuse_init_out *out, u64 want)
+/*
+ * The sizes of an INIT reply, clamped; fc->flags is the agreed flags and
+ * fc->max_read the max_read mount option (UINT_MAX when not given). Pure:
+ * the selftest calls it with a connection of its own.
+ */
+void fusept_init_limits(struct fusept_conn *fc, const struct fuse_init_out *out)
 {
-	u64 flags = out->flags | want;
-
-	if (flags & FUSE_INIT_EXT)
-		flags |= (u64)out->flags2 << 32;
-	fc->flags = flags & FUSEPT_INIT_FLAGS;
-	fc->minor = out->minor;
 	fc->max_readahead = min_t(u32, out->max_readahead,
 				  FUSEPT_MAX_MAX_PAGES * PAGE_SIZE);
 	if (fusept_has(fc, FUSE_MAX_PAGES))
@@ -140,6 +137,19 @@ static void fusept_apply_init(struct fusept_conn *fc,
 				fc->max_pages << PAGE_SHIFT);
 	fc->max_read = min_t(u32, fc->max_read, fc->max_pages * PAGE_SIZE);
 	fc->max_read = max_t(u32, fc->max_read, PAGE_SIZE);
+}
+
+/* want: FUSEPT_DEV_IOC_WANT_INIT's flags, added to the reply's */
+static void fusept_apply_init(struct fusept_conn *fc,
+			      const struct fuse_init_out *out, u64 want)
+{
+	u64 flags = out->flags | want;
+
+	if (flags & FUSE_INIT_EXT)
+		flags |= (u64)out->flags2 << 32;
+	fc->flags = flags & FUSEPT_INIT_FLAGS;
+	fc->minor = out->minor;
+	fusept_init_limits(fc, out);
 	fusept_init_passthrough(fc, out, flags);
 	fusept_sb_apply_init(fc, out->time_gran);
 }

@@ -342,6 +342,7 @@ void fusept_conn_get(struct fusept_conn *fc);
 void fusept_conn_put(struct fusept_conn *fc);
 int fusept_send_init(struct fusept_conn *fc);
 long fusept_ioc_want_init(struct fusept_conn *fc, u64 __user *argp);
+void fusept_init_limits(struct fusept_conn *fc, const struct fuse_init_out *out);
 
 /* super.c */
 void fusept_sb_apply_init(struct fusept_conn *fc, u32 time_gran);

@@ -408,6 +408,81 @@ static void fusept_selftest_attr(struct fusept_selftest *st)
 	}
 }
 
+/* ------------------------------------------------ INIT reply's limits */
+
+#define PG	PAGE_SIZE
+#define MAXP	FUSEPT_MAX_MAX_PAGES
+#define DEFP	FUSEPT_DEFAULT_MAX_PAGES
+
+static const struct {
+	bool max_pages_flag;
+	u32 opt_max_read;		/* mount option; UINT_MAX: none */
+	u32 max_readahead, max_pages, max_write;	/* the reply */
+	u32 want_readahead, want_pages, want_write, want_read;
+} fusept_selftest_limits[] = {
+	/* no FUSE_MAX_PAGES: the default page count stays */
+	{ false, UINT_MAX, 0, 999, 0, 0, DEFP, FUSEPT_MIN_MAX_WRITE, DEFP * PG },
+	/* 128 KiB is at most DEFP pages of any page size */
+	{ false, UINT_MAX, 128 * 1024, 0, 128 * 1024,
+	  128 * 1024, DEFP, 128 * 1024, DEFP * PG },
+	/* the reply's max_pages clamped to 1 .. FUSEPT_MAX_MAX_PAGES */
+	{ true, UINT_MAX, 0, 0, 0, 0, 1, FUSEPT_MIN_MAX_WRITE, PG },
+	{ true, UINT_MAX, 0, 4096, 0, 0, MAXP, FUSEPT_MIN_MAX_WRITE, MAXP * PG },
+	/* max_write at most max_pages pages, at least the minimum */
+	{ true, UINT_MAX, 0, 2, U32_MAX, 0, 2, 2 * PG, 2 * PG },
+	{ true, UINT_MAX, 0, MAXP, 1, 0, MAXP, FUSEPT_MIN_MAX_WRITE, MAXP * PG },
+	/* max_readahead at most FUSEPT_MAX_MAX_PAGES pages */
+	{ true, UINT_MAX, U32_MAX, 8, 0, MAXP * PG, 8, FUSEPT_MIN_MAX_WRITE,
+	  8 * PG },
+	/* max_read=0 is one page; a large one is max_pages pages */
+	{ true, 0, 0, 8, 0, 0, 8, FUSEPT_MIN_MAX_WRITE, PG },
+	{ true, 1, 0, 8, 0, 0, 8, FUSEPT_MIN_MAX_WRITE, PG },
+	{ true, 3 * PG, 0, 8, 0, 0, 8, FUSEPT_MIN_MAX_WRITE, 3 * PG },
+	{ true, 100 * PG, 0, 8, 0, 0, 8, FUSEPT_MIN_MAX_WRITE, 8 * PG },
+};
+
+#undef PG
+#undef MAXP
+#undef DEFP
+
+static void fusept_selftest_limit(struct fusept_selftest *st, unsigned int i,
+				  struct fusept_conn *fc)
+{
+	struct fuse_init_out out = {};
+
+	memset(fc, 0, sizeof(*fc));
+	fc->max_pages = FUSEPT_DEFAULT_MAX_PAGES;
+	fc->max_read = fusept_selftest_limits[i].opt_max_read;
+	fc->flags = fusept_selftest_limits[i].max_pages_flag ?
+		FUSE_MAX_PAGES : 0;
+	out.max_readahead = fusept_selftest_limits[i].max_readahead;
+	out.max_pages = fusept_selftest_limits[i].max_pages;
+	out.max_write = fusept_selftest_limits[i].max_write;
+	fusept_init_limits(fc, &out);
+	fusept_selftest_expect(st, "init-readahead", i, fc->max_readahead,
+			       fusept_selftest_limits[i].want_readahead);
+	fusept_selftest_expect(st, "init-pages", i, fc->max_pages,
+			       fusept_selftest_limits[i].want_pages);
+	fusept_selftest_expect(st, "init-write", i, fc->max_write,
+			       fusept_selftest_limits[i].want_write);
+	fusept_selftest_expect(st, "init-read", i, fc->max_read,
+			       fusept_selftest_limits[i].want_read);
+}
+
+static void fusept_selftest_limits_all(struct fusept_selftest *st)
+{
+	struct fusept_conn *fc = kmalloc(sizeof(*fc), GFP_KERNEL);
+	unsigned int i;
+
+	if (!fc) {
+		fusept_selftest_expect(st, "init-alloc", 0, -ENOMEM, 0);
+		return;
+	}
+	for (i = 0; i < ARRAY_SIZE(fusept_selftest_limits); i++)
+		fusept_selftest_limit(st, i, fc);
+	kfree(fc);
+}
+
 /* ----------------------------------- BACKING_OPEN's ops_mask and modes */
 
 #define OP(o)	FUSE_PASSTHROUGH_OP(FUSE_##o)
@@ -465,6 +540,7 @@ int fusept_selftest(void)
 	fusept_selftest_lock(&st);
 	fusept_selftest_attr(&st);
 	fusept_selftest_pt_ops(&st);
+	fusept_selftest_limits_all(&st);
 	kfree(st.buf);
 	if (st.failed) {
 		pr_err("selftest: %u of %u failed\n", st.failed,
