@@ -408,6 +408,56 @@ static void fusept_selftest_attr(struct fusept_selftest *st)
 	}
 }
 
+/* ------------------------------------------- lock owners: XTEA itself */
+
+/*
+ * The published XTEA test vectors (key, plaintext and ciphertext as
+ * big-endian 32-bit words), so that fusept_lock_owner() is the cipher its
+ * comment names: the block's first word is the owner's low half.
+ */
+static const struct {
+	u32 key[4];
+	u32 in[2];
+	u32 out[2];
+} fusept_selftest_xtea[] = {
+	{ { 0x00010203, 0x04050607, 0x08090a0b, 0x0c0d0e0f },
+	  { 0x41424344, 0x45464748 }, { 0x497df3d0, 0x72612cb5 } },
+	{ { 0x00010203, 0x04050607, 0x08090a0b, 0x0c0d0e0f },
+	  { 0x41414141, 0x41414141 }, { 0xe78f2d13, 0x744341d8 } },
+	{ { 0, 0, 0, 0 }, { 0x41424344, 0x45464748 },
+	  { 0xa0390589, 0xf8b8efa5 } },
+	{ { 0, 0, 0, 0 }, { 0x41414141, 0x41414141 },
+	  { 0xed23375a, 0x821a8c2d } },
+};
+
+/* 64-bit kernels only: an fl_owner_t must hold the whole block */
+static void fusept_selftest_lock_owner(struct fusept_selftest *st)
+{
+	struct fusept_conn *fc;
+	unsigned int i;
+	u64 in, want;
+
+	if (sizeof(fl_owner_t) < sizeof(u64))
+		return;
+	fc = kzalloc(sizeof(*fc), GFP_KERNEL);
+	if (!fc) {
+		fusept_selftest_expect(st, "xtea-alloc", 0, -ENOMEM, 0);
+		return;
+	}
+	for (i = 0; i < ARRAY_SIZE(fusept_selftest_xtea); i++) {
+		memcpy(fc->lock_key, fusept_selftest_xtea[i].key,
+		       sizeof(fc->lock_key));
+		in = (u64)fusept_selftest_xtea[i].in[1] << 32 |
+		     fusept_selftest_xtea[i].in[0];
+		want = (u64)fusept_selftest_xtea[i].out[1] << 32 |
+		       fusept_selftest_xtea[i].out[0];
+		fusept_selftest_expect(st, "xtea", i,
+				       fusept_lock_owner(fc, (fl_owner_t)(unsigned long)in),
+				       want);
+	}
+	kfree(fc);
+}
+
 /* ------------------------------------------------ INIT reply's limits */
 
 #define PG	PAGE_SIZE
@@ -541,6 +591,7 @@ int fusept_selftest(void)
 	fusept_selftest_attr(&st);
 	fusept_selftest_pt_ops(&st);
 	fusept_selftest_limits_all(&st);
+	fusept_selftest_lock_owner(&st);
 	kfree(st.buf);
 	if (st.failed) {
 		pr_err("selftest: %u of %u failed\n", st.failed,
