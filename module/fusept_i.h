@@ -349,6 +349,7 @@ void fusept_sb_apply_init(struct fusept_conn *fc, u32 time_gran);
 bool fusept_rootmode_ok(u32 mode);
 bool fusept_blksize_ok(u32 size);
 bool fusept_subtype_ok(const char *subtype);
+int fusept_parse_option(const char *key, const char *value);
 int fusept_fs_register(void);
 void fusept_fs_unregister(void);
 

@@ -408,6 +408,47 @@ static void fusept_selftest_attr(struct fusept_selftest *st)
 	}
 }
 
+/* ---------------------------------- mount options, through fs_parse() */
+
+static const struct {
+	const char *key;
+	const char *value;		/* NULL: a flag */
+	int err;
+} fusept_selftest_options[] = {
+	{ "fd", "3", 0 },
+	{ "fd", "x", -EINVAL },
+	{ "fd", "4294967296", -EINVAL },	/* not a u32 */
+	{ "rootmode", "40000", 0 },		/* octal */
+	{ "rootmode", "47777", 0 },
+	{ "rootmode", "100644", -EINVAL },	/* a regular file's */
+	{ "rootmode", "40009", -EINVAL },	/* not octal */
+	{ "user_id", "0", 0 },
+	{ "user_id", "4294967295", -EINVAL },	/* no such uid: (uid_t)-1 */
+	{ "group_id", "4294967295", -EINVAL },
+	{ "default_permissions", NULL, 0 },
+	{ "allow_other", NULL, 0 },
+	{ "max_read", "0", -EINVAL },
+	{ "max_read", "1", 0 },
+	{ "max_read", "4294967295", 0 },
+	{ "blksize", "512", 0 },
+	{ "blksize", "1000", -EINVAL },
+	{ "blksize", "256", -EINVAL },
+	{ "subtype", "sshfs", 0 },
+	{ "subtype", "a/b", -EINVAL },
+	{ "nosuchoption", "1", -ENOPARAM },
+};
+
+static void fusept_selftest_option(struct fusept_selftest *st)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(fusept_selftest_options); i++)
+		fusept_selftest_expect(st, "option", i,
+				       fusept_parse_option(fusept_selftest_options[i].key,
+							   fusept_selftest_options[i].value),
+				       fusept_selftest_options[i].err);
+}
+
 /* ------------------------------------------- lock owners: XTEA itself */
 
 /*
@@ -592,6 +633,7 @@ int fusept_selftest(void)
 	fusept_selftest_pt_ops(&st);
 	fusept_selftest_limits_all(&st);
 	fusept_selftest_lock_owner(&st);
+	fusept_selftest_option(&st);
 	kfree(st.buf);
 	if (st.failed) {
 		pr_err("selftest: %u of %u failed\n", st.failed,

@@ -351,6 +351,37 @@ static int fusept_get_tree(struct fs_context *fsc)
 	return get_tree_nodev(fsc, fusept_fill_super);
 }
 
+/*
+ * One mount option through fusept's parser, on a context of its own that
+ * mounts nothing (the selftest's): 0 or the parser's error; -ENOPARAM for
+ * an unknown key (the VFS makes that EINVAL). A NULL value is a flag.
+ */
+int fusept_parse_option(const char *key, const char *value)
+{
+	struct fusept_mount_opts o = {};
+	struct fs_context fsc = {
+		.fs_private = &o,
+		.user_ns = &init_user_ns,
+		.log.prefix = "fusept",
+	};
+	struct fs_parameter param = {
+		.key = key,
+		.type = value ? fs_value_is_string : fs_value_is_flag,
+	};
+	int err;
+
+	if (value) {
+		param.string = kstrdup(value, GFP_KERNEL);
+		if (!param.string)
+			return -ENOMEM;
+		param.size = strlen(value);
+	}
+	err = fusept_parse_param(&fsc, &param);
+	kfree(param.string);
+	kfree(o.subtype);
+	return err;
+}
+
 static void fusept_free_fsc(struct fs_context *fsc)
 {
 	struct fusept_mount_opts *o = fsc->fs_private;
