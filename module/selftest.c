@@ -441,12 +441,14 @@ static const struct {
 static void fusept_selftest_option(struct fusept_selftest *st)
 {
 	unsigned int i;
+	int err;
 
-	for (i = 0; i < ARRAY_SIZE(fusept_selftest_options); i++)
-		fusept_selftest_expect(st, "option", i,
-				       fusept_parse_option(fusept_selftest_options[i].key,
-							   fusept_selftest_options[i].value),
+	for (i = 0; i < ARRAY_SIZE(fusept_selftest_options); i++) {
+		err = fusept_parse_option(fusept_selftest_options[i].key,
+					  fusept_selftest_options[i].value);
+		fusept_selftest_expect(st, "option", i, err,
 				       fusept_selftest_options[i].err);
+	}
 }
 
 /* ------------------------------------------- lock owners: XTEA itself */
