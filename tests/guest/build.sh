@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # Build the guest userland into DESTDIR (run in the trixie chroot):
 #   DESTDIR/bin    fusept-mount, the test programs, libfuse example daemons
-#   DESTDIR/tests  run.sh, demo.sh, lib.sh, counts.sh, pt-daemon.sh,
-#                  mount-helper.sh, rw.sh, rw-stress.sh, fault.sh, fuzz.sh
+#   DESTDIR/tests  run.sh, harness.sh, demo.sh, lib.sh, counts.sh,
+#                  pt-daemon.sh, mount-helper.sh, rw.sh, rw-stress.sh,
+#                  fault.sh, fuzz.sh
 # Everything is linked statically, so the guest needs no shared libraries.
 # Only what changed is rebuilt (by content, see stale()).
 # With FUSEPT_EXAMPLES_ONLY=1 only the libfuse examples are built, into
@@ -145,8 +146,8 @@ prog fusept-locktest "$here/locktest.c"
 for e in $FUSE_EXAMPLES; do
 	example "$e"
 done
-for s in run.sh demo.sh lib.sh counts.sh pt-daemon.sh mount-helper.sh \
-	bench.sh rw.sh rw-stress.sh fault.sh fuzz.sh; do
+for s in run.sh harness.sh demo.sh lib.sh counts.sh pt-daemon.sh \
+	mount-helper.sh bench.sh rw.sh rw-stress.sh fault.sh fuzz.sh; do
 	if ! cmp -s "$here/$s" "$dest/tests/$s"; then
 		cp "$here/$s" "$dest/tests/$s"
 	fi
