@@ -147,9 +147,42 @@ selected() {
 # Kill what a group left behind, abort and detach its mounts.
 cleanup_group() { kill_leftovers "$PIDS"; }
 
-# group NAME SECS: run test_NAME in its own shell, report
+# ------------------------------------------------------------ group table
+
+# The group files (grp-*.sh) register their groups, run.sh runs them in
+# its order, one "group NAME" line each.
+GROUP_SECS=
+LISTED=
+
+# register_group NAME SECS: test_NAME ('-' in NAME written '_') is a
+# group, SECS its timeout (times fusept.timeout_scale)
+register_group() { GROUP_SECS="$GROUP_SECS $1=$2"; }
+
+# group_secs NAME: the timeout group NAME was registered with
+group_secs() {
+	echo "$GROUP_SECS" | tr ' ' '\n' | sed -n "s/^$1=//p" | grep .
+}
+
+# unlisted_groups (at the end, it sets g): a FAIL line for each group
+# registered but not run by a "group NAME" line (selected or not)
+unlisted_groups() {
+	for g in $GROUP_SECS; do
+		case "$LISTED " in
+		*" ${g%=*} "*) ;;
+		*) count_line "FAIL ${g%=*}: registered, but not in run.sh's order" ;;
+		esac
+	done
+}
+
+# group NAME: run test_NAME in its own shell under its timeout, report
 group() {
-	local name=$1 secs=$(($2 * TSCALE)) rc line t0 leak
+	local name=$1 secs rc line t0 leak
+	LISTED="$LISTED $name"
+	if ! secs=$(group_secs "$name"); then
+		count_line "FAIL $name: no group file registers it"
+		return 0
+	fi
+	secs=$((secs * TSCALE))
 	selected "$name" || return 0
 	rm -rf "$RES"
 	mkdir -p "$RES"

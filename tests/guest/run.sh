@@ -18,6 +18,52 @@ TESTS=$(cd "$(dirname "$0")" && pwd)
 
 # ---------------------------------------------------------------- groups
 
+# group         timeout (s)
+register_group selftest 60
+register_group module 60
+register_group hello 60
+register_group helper 60
+register_group pt-setup 300
+register_group pt-lookup 120
+register_group pt-readdir 300
+register_group pt-readdirplus 60
+register_group pt-readlink 60
+register_group pt-xattr 60
+register_group pt-read 300
+register_group pt-statfs 60
+register_group pt-access 60
+register_group rw-smoke 120
+register_group pt-daemon 600
+register_group mount-helper 180
+register_group ptioctl 120
+register_group rw-posix 900
+register_group rw-fsx 1800
+register_group rw-stress 600
+register_group pt-raw 60
+register_group pt-cycles 150
+register_group pt-kill-mapped 60
+register_group pt-lazy-mapped 60
+register_group pt-aio 90
+register_group kfuse-pt-daemon 600
+register_group kill 60
+register_group kill-lazy 60
+register_group abort 60
+register_group killable 60
+register_group umount-hung 60
+register_group mountopt 120
+register_group raw-devtest 120
+register_group raw-lie 300
+register_group reliab 600
+register_group kfuse-reliab 600
+register_group locks 120
+register_group poll 90
+register_group store 60
+register_group fault-inject 600
+register_group fuzz 900
+register_group rmmod-busy 60
+register_group rmmod 60
+register_group dmesg-clean 30
+
 # fusept built with FUSEPT_SELFTEST=1 (tests/vm/build-selftest.sh): its
 # init runs module/selftest.c's tables of the parsers and checkers and
 # refuses to load if a case fails, naming it in the kernel log. Loaded
@@ -1115,51 +1161,53 @@ echo "fusept-tests: begin" >/dev/kmsg 2>/dev/null
 echo "fusept guest tests: fs=$FS dev=$DEV kernel=$(uname -r)"
 kmemleak_start
 
-group selftest 60
-group module 60
-group hello 60
-group helper 60
-group pt-setup 300
-group pt-lookup 120
-group pt-readdir 300
-group pt-readdirplus 60
-group pt-readlink 60
-group pt-xattr 60
-group pt-read 300
-group pt-statfs 60
-group pt-access 60
-group rw-smoke 120
-group pt-daemon 600
-group mount-helper 180
-group ptioctl 120
-group rw-posix 900
-group rw-fsx 1800
-group rw-stress 600
-group pt-raw 60
-group pt-cycles 150
-group pt-kill-mapped 60
-group pt-lazy-mapped 60
-group pt-aio 90
-group kfuse-pt-daemon 600
-group kill 60
-group kill-lazy 60
-group abort 60
-group killable 60
-group umount-hung 60
-group mountopt 120
-group raw-devtest 120
-group raw-lie 300
-group reliab 600
-group kfuse-reliab 600
-group locks 120
-group poll 90
-group store 60
-group fault-inject 600
-group fuzz 900
-group rmmod-busy 60
-group rmmod 60
+# The order the groups run in (fusept.only=REGEX picks some of them)
+group selftest
+group module
+group hello
+group helper
+group pt-setup
+group pt-lookup
+group pt-readdir
+group pt-readdirplus
+group pt-readlink
+group pt-xattr
+group pt-read
+group pt-statfs
+group pt-access
+group rw-smoke
+group pt-daemon
+group mount-helper
+group ptioctl
+group rw-posix
+group rw-fsx
+group rw-stress
+group pt-raw
+group pt-cycles
+group pt-kill-mapped
+group pt-lazy-mapped
+group pt-aio
+group kfuse-pt-daemon
+group kill
+group kill-lazy
+group abort
+group killable
+group umount-hung
+group mountopt
+group raw-devtest
+group raw-lie
+group reliab
+group kfuse-reliab
+group locks
+group poll
+group store
+group fault-inject
+group fuzz
+group rmmod-busy
+group rmmod
 kmemleak_end
-group dmesg-clean 30
+group dmesg-clean
+unlisted_groups
 
 # The harness's /init dumps the kernel log itself: do not print it twice.
 if ! grep -q FUSEPT-DMESG-BEGIN /init 2>/dev/null; then
