@@ -4,7 +4,7 @@
 #   DESTDIR/bin    fusept-mount, the test programs, libfuse example daemons
 #   DESTDIR/tests  run.sh, harness.sh, demo.sh, lib.sh, counts.sh,
 #                  pt-daemon.sh, mount-helper.sh, rw.sh, rw-stress.sh,
-#                  fault.sh, fuzz.sh
+#                  fault.sh, fuzz.sh, and run.sh's groups: grp-*.sh
 # Everything is linked statically, so the guest needs no shared libraries.
 # Only what changed is rebuilt (by content, see stale()).
 # With FUSEPT_EXAMPLES_ONLY=1 only the libfuse examples are built, into
@@ -147,7 +147,8 @@ for e in $FUSE_EXAMPLES; do
 	example "$e"
 done
 for s in run.sh harness.sh demo.sh lib.sh counts.sh pt-daemon.sh \
-	mount-helper.sh bench.sh rw.sh rw-stress.sh fault.sh fuzz.sh; do
+	mount-helper.sh bench.sh rw.sh rw-stress.sh fault.sh fuzz.sh \
+	grp-module.sh; do
 	if ! cmp -s "$here/$s" "$dest/tests/$s"; then
 		cp "$here/$s" "$dest/tests/$s"
 	fi
