@@ -149,7 +149,7 @@ done
 for s in run.sh harness.sh demo.sh lib.sh counts.sh pt-daemon.sh \
 	mount-helper.sh bench.sh rw.sh rw-stress.sh fault.sh fuzz.sh \
 	grp-module.sh grp-basic.sh grp-ptll.sh grp-rw.sh \
-	grp-passthrough.sh grp-kill.sh grp-raw.sh; do
+	grp-passthrough.sh grp-kill.sh grp-raw.sh grp-reliab.sh; do
 	if ! cmp -s "$here/$s" "$dest/tests/$s"; then
 		cp "$here/$s" "$dest/tests/$s"
 	fi
