@@ -188,25 +188,55 @@ data_checks() {
 
 # --------------------------------------------------------------- pass 1
 
+# Pass 1 in the order of its checks: each check_* function below looks at
+# one thing; they use pass_passthrough's scratch variables c n a b t
+# (local to it, so not global).
 pass_passthrough() {
 	local c n a b t
 	ptd_mount ptd-mount || return
+	check_negotiated
+	data_checks ptd
+	check_shared_backing
+	check_no_rw_requests
+	check_caller_owns
+	check_namespace
+	check_readdir
+	check_dirops
+	check_sxid
+	check_attrs
+	check_xattrs
+	check_statfs_fallocate_access
+	check_errno
+	ptd_umount ptd-umount
+	c=$(cat "$ST" 2>/dev/null)
+	expect ptd-counters-at-exit "read=$(field "$c" read) write=$(field "$c" write)" \
+		"read=0 write=0"
+}
+
+# check_negotiated: the mount has the type under test, the daemon chose
+# passthrough at INIT
+check_negotiated() {
 	expect ptd-mount-type "$(mount_fstype "$M")" "$FS"
 	if grep -q 'passthrough on' "$DLOG"; then
 		pass ptd-negotiate
 	else
 		failc ptd-negotiate "$(grep 'passthrough' "$DLOG" | tail -1)"
 	fi
-	data_checks ptd
+}
 
-	# two opens of one inode share its backing file
+# check_shared_backing: two opens of one inode share its backing file
+check_shared_backing() {
 	exec 3<"$M/big" 4<"$M/big"
 	a=$(head -c 100000 <&3 | md5sum)
 	b=$(head -c 100000 <&4 | md5sum)
 	exec 3<&- 4<&-
 	expect ptd-two-opens "$a $b" \
 		"$(head -c 100000 "$L/big" | md5sum) $(head -c 100000 "$L/big" | md5sum)"
+}
 
+# check_no_rw_requests: no READ or WRITE reached the daemon, every open
+# was a passthrough one
+check_no_rw_requests() {
 	c=$(counters)
 	expect ptd-counters-rw "read=$(field "$c" read) write=$(field "$c" write)" \
 		"read=0 write=0"
@@ -216,8 +246,10 @@ pass_passthrough() {
 	else
 		failc ptd-counters-open "every open should be passthrough: $c"
 	fi
+}
 
-	# files created as the caller
+# check_caller_owns: files created as the caller
+check_caller_owns() {
 	mkdir "$M/pub" && chmod 1777 "$M/pub"
 	as_user "cd $M/pub && echo hi >f && mkdir d && ln -s f s && mkfifo p &&
 		mknod -m 600 q p && mkdir d/e && echo x >d/e/g"
@@ -234,8 +266,10 @@ more"
 	chmod 700 "$M/pub/d"
 	expect ptd-user-mode "$(stat -c %a "$L/pub/d")" 700
 	expect ptd-create-mode "$(stat -c %a "$L/pub/rootfile")" 644
+}
 
-	# namespace operations
+# check_namespace: namespace operations
+check_namespace() {
 	mkdir -p "$M/ns/a/b" && echo f >"$M/ns/a/b/f"
 	mv "$M/ns/a" "$M/ns/c"
 	ln "$M/ns/c/b/f" "$M/ns/hard"
@@ -251,8 +285,10 @@ more"
 	mkfifo "$M/ns/fifo" && mknod "$M/ns/null" c 1 3
 	expect ptd-mknod "$(stat -c %F "$L/ns/fifo"), $(stat -c '%F %t:%T' "$L/ns/null")" \
 		"fifo, character special file 1:3"
+}
 
-	# readdir and readdirplus
+# check_readdir: readdir and readdirplus
+check_readdir() {
 	mkdir "$M/many"
 	(cd "$M/many" && seq -w 1 500 | sed 's/^/entry_/' | xargs touch)
 	expect ptd-readdir-count "$(ls "$M/many" | wc -l) $(ls "$L/many" | wc -l)" \
@@ -261,11 +297,13 @@ more"
 		"$(ls -a "$L/many" | md5sum)"
 	expect ptd-readdirplus "$(ls -ln "$M/many" | md5sum)" \
 		"$(ls -ln "$L/many" | md5sum)"
+}
 
-	# entries made and removed in a directory change its size, times and
-	# link count, not its mode or owner: the permission checks of the
-	# next entry need no GETATTR (one per op before, as many as the
-	# attribute timeout allows now), and stat sees the new values
+# check_dirops: entries made and removed in a directory change its size,
+# times and link count, not its mode or owner: the permission checks of
+# the next entry need no GETATTR (one per op before, as many as the
+# attribute timeout allows now), and stat sees the new values
+check_dirops() {
 	mkdir "$M/dirops"
 	a=$(field "$(counters)" getattr)
 	(cd "$M/dirops" && for n in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 \
@@ -282,9 +320,12 @@ more"
 	fi
 	expect ptd-dirops-stat "$(stat -c '%h %s %Y' "$M/dirops")" \
 		"$(stat -c '%h %s %Y' "$L/dirops")"
+}
 
-	# a user's write clears setuid and setgid as on the lower file
-	# system (the daemon's credentials would keep them); root's keeps them
+# check_sxid: a user's write clears setuid and setgid as on the lower
+# file system (the daemon's credentials would keep them); root's keeps
+# them
+check_sxid() {
 	echo a >"$M/sxid" && chmod 6777 "$M/sxid"
 	as_user "echo b >>$M/sxid"
 	expect ptd-sxid-write-user "$(stat -c %a "$L/sxid") $(stat -c %a "$M/sxid")" \
@@ -293,8 +334,10 @@ more"
 	expect ptd-sxid-write-root "$(stat -c %a "$L/sxid") $(stat -c %a "$M/sxid")" \
 		"6777 6777"
 	expect ptd-sxid-data "$(tr '\n' ' ' <"$M/sxid")" "a b c "
+}
 
-	# attributes
+# check_attrs: attributes
+check_attrs() {
 	echo a >"$M/attr"
 	chmod 4751 "$M/attr"
 	expect ptd-chmod "$(stat -c %a "$L/attr")" 4751
@@ -316,8 +359,11 @@ more"
 	ln -s attr "$M/attrlink"
 	chown -h $UID1:$UID1 "$M/attrlink"
 	expect ptd-lchown "$(stat -c %u:%g "$L/attrlink")" "$UID1:$UID1"
+}
 
-	# extended attributes (tmpfs has user.* ones only from 6.6 on)
+# check_xattrs: extended attributes (tmpfs has user.* ones only from 6.6
+# on)
+check_xattrs() {
 	if ! $SETFATTR -n user.probe -v x "$L/attr" 2>/dev/null; then
 		skipc ptd-setxattr "the lower tmpfs has no user.* xattrs"
 	elif $SETFATTR -x user.probe "$L/attr" &&
@@ -334,16 +380,21 @@ more"
 	expect ptd-xattr-trusted "$($GETFATTR --absolute-names --only-values -n trusted.ptd "$L/attr" 2>&1)" t
 	expect ptd-getxattr-enodata "$(errno_of getxattr "$M/attr" user.none)" \
 		"$(errno_of getxattr "$L/attr" user.none)"
+}
 
-	# statfs, fallocate, access
+# check_statfs_fallocate_access: statfs, fallocate, access
+check_statfs_fallocate_access() {
 	expect ptd-statfs "$(stat -f -c '%b %c %l %S' "$M" 2>&1)" \
 		"$(stat -f -c '%b %c %l %S' "$L")"
 	fallocate -l 1048576 "$M/falloc"
 	expect ptd-fallocate "$(stat -c %s "$L/falloc")" 1048576
 	expect ptd-access "$(errno_of access "$M/big" rw) $(errno_of access "$M/big" x)" \
 		"OK EACCES"
+}
 
-	# errno pass-through: the same failure on the lower and the mount
+# check_errno: errno pass-through, the same failure on the lower and the
+# mount
+check_errno() {
 	mkdir -p "$L/e/full/x" "$L/e/empty" && echo f >"$L/e/file" &&
 		echo g >"$L/e/file2"
 	errcmp ptd-errno-eexist 'mkdir @/e/full'
@@ -357,11 +408,6 @@ more"
 	expect ptd-errno-enodata "$(errno_of getxattr "$M/e/file" user.x)" \
 		"$(errno_of getxattr "$L/e/file" user.x)"
 	expect ptd-errno-einval-readlink "$(errno_of readlink "$M/e/file")" EINVAL
-
-	ptd_umount ptd-umount
-	c=$(cat "$ST" 2>/dev/null)
-	expect ptd-counters-at-exit "read=$(field "$c" read) write=$(field "$c" write)" \
-		"read=0 write=0"
 }
 
 # --------------------------------------------------------------- pass 2
