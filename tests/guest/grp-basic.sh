@@ -148,7 +148,8 @@ store_changed() {
 test_store() {
 	local m a b
 	m=$(mnt store)
-	start_fs "$m" "" notify_store_retrieve -f --update-interval=1
+	# -d: libfuse logs each request, NOTIFY_REPLY among them
+	start_fs "$m" "" notify_store_retrieve -d --update-interval=1
 	a=$(cat "$m/current_time" 2>&1)
 	# once the file is open, the daemon stores a new time every second:
 	# up to 10 s for it to show
@@ -156,7 +157,7 @@ test_store() {
 	ok store-read rw_sh "echo '$a' | grep -q 'The current time is'"
 	ok store-updated test "$a" != "$b"
 	# the daemon asserts at exit that its first NOTIFY_RETRIEVE, sent
-	# right after the store, was answered
-	sleep 1.2
+	# right after the first store, was answered: wait for the answer
+	wait_until $((10 * TSCALE)) grep -q 'opcode: NOTIFY_REPLY' "$RES/daemon.log"
 	stop_fs store-umount "$m"
 }
