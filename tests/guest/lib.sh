@@ -32,9 +32,16 @@ WORK=${FUSEPT_WORK:-/tmp/fpt}
 MNTROOT=$WORK/mnt
 LOWER=$WORK/lower
 
-# Group and step timeouts are multiplied by this (fusept.timeout_scale=N
-# on the kernel command line: the debug kernel is several times slower)
+# Group and step timeouts, and the limits of the wait_* helpers below,
+# are multiplied by this (fusept.timeout_scale=N on the kernel command
+# line: the debug kernel is several times slower); a whole number >= 1
 TSCALE=${FUSEPT_TIMEOUT_SCALE:-$(cmdline_arg fusept.timeout_scale || echo 1)}
+case $TSCALE in
+'' | *[!0-9]*) TSCALE=1 ;;
+esac
+[ "$TSCALE" -ge 1 ] || TSCALE=1
+# for the test programs' waits (fusept-reliab, fusept-locktest, ...)
+export FUSEPT_TIMEOUT_SCALE="$TSCALE"
 
 # is_fusept: true when the module under test is fusept, not kernel FUSE
 is_fusept() { [ "$FS" != fuse ]; }
@@ -85,21 +92,14 @@ proc_state() {
 # in_state PID STATE: PID's scheduler state is STATE
 in_state() { [ "$(proc_state "$1")" = "$2" ]; }
 
-# wait_gone PID SECS: wait until PID has exited, false on timeout
-wait_gone() {
-	local n=$(($2 * 10))
-	while alive "$1"; do
-		n=$((n - 1))
-		[ $n -gt 0 ] || return 1
-		usleep 100000
-	done
-	return 0
-}
+# The wait_* helpers poll every 100 ms for SECS seconds times $TSCALE:
+# they return as soon as the condition holds, so the scale only lengthens
+# a wait that fails.
 
 # wait_until SECS CMD...: run CMD every 100 ms until it succeeds, false
 # if it still fails after SECS
 wait_until() {
-	local n=$(($1 * 10))
+	local n=$(($1 * 10 * TSCALE))
 	shift
 	until "$@"; do
 		n=$((n - 1))
@@ -107,6 +107,11 @@ wait_until() {
 		usleep 100000
 	done
 }
+
+not_alive() { ! alive "$1"; }
+
+# wait_gone PID SECS: wait until PID has exited, false on timeout
+wait_gone() { wait_until "$2" not_alive "$1"; }
 
 is_mounted() { grep -q " $1 " /proc/mounts; }
 
@@ -121,19 +126,12 @@ newfuse_dir() {
 # mount_fstype MNT: the type /proc/mounts shows for MNT
 mount_fstype() { awk -v m="$1" '$2 == m { t = $3 } END { print t }' /proc/mounts; }
 
-# wait_file PATH SECS
-wait_file() {
-	local n=$(($2 * 10))
-	while [ ! -e "$1" ]; do
-		n=$((n - 1))
-		[ $n -gt 0 ] || return 1
-		usleep 100000
-	done
-}
+# wait_file PATH SECS: wait until PATH exists
+wait_file() { wait_until "$2" test -e "$1"; }
 
 # wait_mounted MNT SECS [PID]: wait for MNT in /proc/mounts (PID must live)
 wait_mounted() {
-	local n=$(($2 * 10))
+	local n=$(($2 * 10 * TSCALE))
 	until is_mounted "$1"; do
 		n=$((n - 1))
 		[ $n -gt 0 ] || return 1
