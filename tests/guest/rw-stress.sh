@@ -240,9 +240,12 @@ stress() {
 	kill) opt="-K $DPID" ;;
 	lazy) opt="-L $M" ;;
 	esac
+	# a worker is hung after 30 s without progress (-g; 60 s for the
+	# setup), times the timeout scale: the debug kernel's final checks
+	# alone may take that long
 	# shellcheck disable=SC2086
-	fusept-stress -p 4 -t "$SSECS" -S "$SEED" -n "${n#stress-}" $opt "$M" \
-		>"$RES/stress.out" 2>&1
+	fusept-stress -p 4 -t "$SSECS" -S "$SEED" -n "${n#stress-}" \
+		-g $((30 * TSCALE)) $opt "$M" >"$RES/stress.out" 2>&1
 	rc=$?
 	grep -E '^(PASS|FAIL) ' "$RES/stress.out" >>"$RES/sub"
 	grep -qE '^(PASS|FAIL) ' "$RES/stress.out" ||

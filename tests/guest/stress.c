@@ -31,9 +31,13 @@
  * -L MNT  at -w seconds, detach MNT (umount -l).  The workers go on
  *         through their working directory and open files; everything is
  *         checked as in a clean run.
- * -g      seconds a worker may take past the end before it is reported
+ * -g      seconds a worker may go without progress (an operation done,
+ *         a step of its final checks) past the end before it is reported
  *         as hung (default 30); its state, wchan and kernel stack are
- *         printed.
+ *         printed.  A worker that is slow but moving is waited for: on
+ *         the debug kernel the final checks alone can take longer than
+ *         -g.  The setup may take twice -g: a run whose workers have not
+ *         all set up by then fails ("setup not finished").
  *
  * Output: "PASS stress-NAME: ..." or "FAIL stress-NAME: ..." (details
  * before it, indented).  Exit status 0, 1 on a failure, 2 usage.
@@ -68,6 +72,7 @@
 #define NSHARED		24		/* names s00.., h00.., d00.. */
 
 struct wstat {
+	volatile unsigned long progress;	/* bumped at every step */
 	unsigned long ops, appends, renames, published, shared_reads;
 	unsigned long accepted;		/* errors accepted after the kill */
 	int done, failed, lost;
@@ -123,6 +128,12 @@ static int me;			/* worker index */
 static struct wstat *ws;
 static uint64_t rng;
 static unsigned long seq;	/* number of the current operation */
+
+/* one more step done: the parent judges a hang by these */
+static void tick(void)
+{
+	ws->progress++;
+}
 
 static uint64_t rnd(uint64_t n)
 {
@@ -682,6 +693,7 @@ static void worker_setup(void)
 		}
 		if (close(fd) < 0)
 			wfail("close %s: %s", wf[i].path, ename(errno));
+		tick();
 	}
 	snprintf(d, sizeof(d), "w%d/log", me);
 	logfd = open(d, O_RDWR | O_CREAT | O_TRUNC | O_APPEND, 0644);
@@ -710,8 +722,10 @@ static void worker_final(void)
 
 	if (map0 && msync(map0, F0SIZE, MS_SYNC) < 0)
 		accept_err("final msync f0", NULL);
+	tick();
 	if (!ws->lost) {
 		drop_caches();
+		tick();
 		if (map0) {
 			bus_armed = 1;
 			if (sigsetjmp(bus_jmp, 1)) {
@@ -725,15 +739,19 @@ static void worker_final(void)
 				compare(buf, wf[0].data, 0, F0SIZE,
 					"final f0 (mapping)");
 			}
+			tick();
 		}
 		for (i = 0; i < NFILES; i++) {
 			seq++;
 			file_check(&wf[i], 0, FMAX + 1, "final check");
+			tick();
 		}
 		log_check(0, logsize + 1);
+		tick();
 	}
 	if (map0 && munmap(map0, F0SIZE) < 0)
 		wfail("munmap f0: %s", ename(errno));
+	tick();
 	if (close(logfd) < 0)
 		accept_err("close log", NULL);
 	if (close(appfd) < 0)
@@ -792,6 +810,7 @@ static void worker(int idx)
 			own_fsync();
 		}
 		ws->ops++;
+		tick();
 	}
 	worker_final();
 	ws->done = 1;
@@ -919,7 +938,10 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	pid_t pids[MAXPROCS];
-	double start, end, deadline;
+	unsigned long seen[MAXPROCS];		/* progress last seen */
+	double moved[MAXPROCS];			/* when it last changed */
+	double killed_at[MAXPROCS];		/* SIGKILLed as hung then */
+	double start, end, deadline, t;
 	unsigned long ops = 0, appends = 0, renames = 0, pubs = 0, reads = 0;
 	unsigned long accepted = 0;
 	int c, i, alive, fails = 0, hung = 0, acted = 0, fd, st;
@@ -972,23 +994,37 @@ int main(int argc, char **argv)
 			worker(i);
 	}
 
-	/* at most a minute for the setup; a worker that failed sets stop */
-	deadline = now() + 60;
+	/* the setup may take 2 * grace; a worker that failed sets stop */
+	deadline = now() + 2.0 * grace;
 	while (shm->ready < nprocs && !shm->stop && now() < deadline)
 		usleep(10000);
+	if (shm->ready < nprocs && !shm->stop) {
+		snprintf(why, sizeof(why), "setup not finished after %d s (%d"
+			 " of %d workers ready)", 2 * grace, shm->ready, nprocs);
+		say("%s", why);
+		fails++;
+		acted = 1;	/* no run: nothing to kill or detach in */
+		shm->stop = 1;
+	}
 	start = now();
-	end = start + secs;
+	end = shm->stop ? start : start + secs;
 	shm->end = end;
 	__atomic_store_n(&shm->go, 1, __ATOMIC_SEQ_CST);
+	for (i = 0; i < nprocs; i++) {
+		seen[i] = shm->w[i].progress;
+		moved[i] = start;
+		killed_at[i] = 0;
+	}
 
-	deadline = end + grace;
 	for (;;) {
+		t = now();
 		alive = 0;
 		for (i = 0; i < nprocs; i++) {
 			if (!pids[i])
 				continue;
 			if (waitpid(pids[i], &st, WNOHANG) == pids[i]) {
-				if (!WIFEXITED(st) || WEXITSTATUS(st)) {
+				if (!killed_at[i] &&
+				    (!WIFEXITED(st) || WEXITSTATUS(st))) {
 					if (!shm->w[i].failed)
 						snprintf(shm->w[i].msg,
 							 sizeof(shm->w[i].msg),
@@ -997,9 +1033,29 @@ int main(int argc, char **argv)
 					shm->w[i].failed = 1;
 				}
 				pids[i] = 0;
-			} else {
-				alive++;
+				continue;
 			}
+			if (killed_at[i]) {
+				/* reaped within 10 s of the SIGKILL, or given up */
+				if (t > killed_at[i] + 10) {
+					say("worker %d cannot be reaped after SIGKILL",
+					    i);
+					pids[i] = 0;
+					continue;
+				}
+			} else if (shm->w[i].progress != seen[i]) {
+				seen[i] = shm->w[i].progress;
+				moved[i] = t;
+			} else if (t - (moved[i] > end ? moved[i] : end) > grace) {
+				/* still (not before the end) for grace seconds */
+				say("worker %d made no progress for %d s, %.1f s"
+				    " after the end", i, grace, t - end);
+				show_stuck(pids[i]);
+				kill(pids[i], SIGKILL);
+				killed_at[i] = t;
+				hung++;
+			}
+			alive++;
 		}
 		if (!alive)
 			break;
@@ -1023,34 +1079,6 @@ int main(int argc, char **argv)
 					    now() - start);
 				}
 			}
-		}
-		if (now() > deadline) {
-			for (i = 0; i < nprocs; i++) {
-				if (!pids[i])
-					continue;
-				say("worker %d still running %d s after the end",
-				    i, grace);
-				show_stuck(pids[i]);
-				kill(pids[i], SIGKILL);
-				hung++;
-			}
-			/* reap what can be reaped, for at most 10 s */
-			deadline = now() + 10;
-			while (now() < deadline) {
-				alive = 0;
-				for (i = 0; i < nprocs; i++) {
-					if (pids[i] && waitpid(pids[i], &st, WNOHANG) == pids[i])
-						pids[i] = 0;
-					alive += pids[i] != 0;
-				}
-				if (!alive)
-					break;
-				usleep(100000);
-			}
-			for (i = 0; i < nprocs; i++)
-				if (pids[i])
-					say("worker %d cannot be reaped after SIGKILL", i);
-			break;
 		}
 		usleep(50000);
 	}
