@@ -28,6 +28,7 @@
 
 static const char *dir, *prefix, *local;
 static int failures;
+static int tscale = 1;		/* timeout_scale() */
 
 static void verdict(int ok, const char *name, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -120,6 +121,93 @@ static void on_alarm(int sig)
 	(void)sig;
 }
 
+/* The timeout scale (fusept.timeout_scale=N on the kernel command line,
+ * exported by lib.sh), 1 if not set */
+static int timeout_scale(void)
+{
+	const char *s = getenv("FUSEPT_TIMEOUT_SCALE");
+
+	return s && atoi(s) > 0 ? atoi(s) : 1;
+}
+
+/* wait_sleeping() for up to 10 s times the timeout scale */
+static char wait_asleep(pid_t pid)
+{
+	char st = '?';
+	int i;
+
+	for (i = 0; i < tscale; i++) {
+		st = wait_sleeping(pid);
+		if (st != 'R' && st != 'D')
+			break;
+	}
+	return st;
+}
+
+/*
+ * Fork a child that opens the file, catches SIGALRM without SA_RESTART,
+ * says so through a pipe and runs fn(fd), a call that blocks; its exit
+ * status is what fn returns (an errno). Returns the child's pid once it
+ * sleeps in the call, with its state in *state ('S' then).
+ */
+static pid_t start_blocked(int (*fn)(int), char *state)
+{
+	int ready[2];
+	pid_t pid;
+	char c;
+
+	if (pipe(ready)) {
+		perror("pipe");
+		exit(1);
+	}
+	pid = fork();
+	if (pid < 0) {
+		perror("fork");
+		exit(1);
+	}
+	if (!pid) {
+		struct sigaction sa = { .sa_handler = on_alarm };
+		int fd = open_f();
+
+		close(ready[0]);
+		sigaction(SIGALRM, &sa, NULL);
+		if (write(ready[1], "", 1) != 1)
+			_exit(252);
+		close(ready[1]);
+		_exit(fn(fd));
+	}
+	close(ready[1]);
+	if (read(ready[0], &c, 1) < 0)
+		perror("read");
+	close(ready[0]);
+	*state = wait_asleep(pid);
+	return pid;
+}
+
+/* The child's exit status, 255 if it did not exit */
+static int child_status(pid_t pid)
+{
+	int st;
+
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		return 255;
+	return WEXITSTATUS(st);
+}
+
+/*
+ * fn in a child, interrupted by a signal once it sleeps in it: the
+ * child's exit status. A child that does not sleep there is killed
+ * (255), as the signal could come before the call, which would then
+ * block for good.
+ */
+static int interrupted(int (*fn)(int), char *state)
+{
+	pid_t pid = start_blocked(fn, state);
+
+	kill(pid, *state == 'S' ? SIGALRM : SIGKILL);
+	return child_status(pid);
+}
+
 /* Run fn in a child; its exit status is the errno it saw (or 255) */
 static int in_child(int (*fn)(void *), void *arg)
 {
@@ -166,33 +254,21 @@ static int child_shared(void *arg)
 	return lk(fd, F_SETLK, F_RDLCK, 150, 10);
 }
 
-/* SETLKW: wait for the parent's unlock, report how long it took.  arg is
- * the write end of a pipe: one byte there once the file is open. */
-static int child_wait(void *arg)
+/* SETLKW (start_blocked): wait for the parent's unlock, report how long
+ * it took */
+static int child_wait(int fd)
 {
-	int fd = open_f(), ready = *(int *)arg;
-	long long t0;
-	int err;
+	long long t0 = now_ms();
+	int err = lk(fd, F_SETLKW, F_WRLCK, 0, 10);
 
-	if (write(ready, "", 1) != 1)
-		return 252;
-	close(ready);
-	t0 = now_ms();
-	err = lk(fd, F_SETLKW, F_WRLCK, 0, 10);
 	if (err)
 		return err;
 	return now_ms() - t0 >= 200 ? 0 : 253;
 }
 
-/* SETLKW interrupted by a signal handler: EINTR, and no lock left */
-static int child_eintr(void *arg)
+/* SETLKW (interrupted): EINTR, and no lock left */
+static int child_setlkw(int fd)
 {
-	struct sigaction sa = { .sa_handler = on_alarm };
-	int fd = open_f();
-
-	(void)arg;
-	sigaction(SIGALRM, &sa, NULL);	/* no SA_RESTART */
-	alarm(1);
 	return lk(fd, F_SETLKW, F_WRLCK, 0, 10);
 }
 
@@ -202,7 +278,7 @@ static void posix_checks(void)
 	char line[128];
 	int fd = open_f(), err;
 	pid_t pid;
-	int st, ready[2];
+	int st;
 	char c;
 
 	err = lk(fd, F_SETLK, F_WRLCK, 0, 10);
@@ -222,33 +298,21 @@ static void posix_checks(void)
 	lk(fd, F_SETLK, F_WRLCK, 0, 10);
 
 	/* Unlock only once the child is asleep in its SETLKW, then some */
-	if (pipe(ready)) {
-		perror("pipe");
-		exit(1);
-	}
-	pid = fork();
-	if (!pid) {
-		close(ready[0]);
-		_exit(child_wait(&ready[1]));
-	}
-	close(ready[1]);
-	if (read(ready[0], &c, 1) < 0)
-		perror("read");
-	close(ready[0]);
-	c = wait_sleeping(pid);
+	pid = start_blocked(child_wait, &c);
 	usleep(300000);
 	lk(fd, F_SETLK, F_UNLCK, 0, 10);
-	st = -1;
-	waitpid(pid, &st, 0);
-	verdict(WIFEXITED(st) && !WEXITSTATUS(st), "posix-setlkw-waits",
-		"child status %d, state %c before unlock", WEXITSTATUS(st), c);
+	st = child_status(pid);
+	verdict(!st, "posix-setlkw-waits",
+		"child status %d, state %c before unlock", st, c);
 
+	/* The signal once the child is asleep in its SETLKW */
 	lk(fd, F_SETLK, F_WRLCK, 0, 10);
-	err = in_child(child_eintr, NULL);
+	err = interrupted(child_setlkw, &c);
 	snprintf(line, sizeof(line), "W 0 9 %d\n", (int)me);
 	verdict(err == EINTR && table_has(line) && count(" W 0 9 ") == 1,
 		"posix-setlkw-eintr",
-		"child got %d, daemon has: %s", err, table());
+		"child got %d (state %c before the signal), daemon has: %s",
+		err, c, table());
 
 	/* OFD locks: each open file is its own owner */
 	close(fd);
@@ -267,23 +331,19 @@ static void posix_checks(void)
 	close(fd);
 }
 
-static int child_flock_eintr(void *arg)
+/* flock(LOCK_EX) (interrupted): EINTR */
+static int child_flock(int fd)
 {
-	struct sigaction sa = { .sa_handler = on_alarm };
-	int fd = open_f();
-
-	(void)arg;
-	sigaction(SIGALRM, &sa, NULL);
-	alarm(1);
 	return flock(fd, LOCK_EX) ? errno : 0;
 }
 
-/* flock(fd, op | LOCK_NB), retried for up to 2 s while it would block */
+/* flock(fd, op | LOCK_NB), retried for up to 10 s (times the timeout
+ * scale) while it would block */
 static int flock_soon(int fd, int op)
 {
 	int i;
 
-	for (i = 0; i < 100; i++) {
+	for (i = 0; i < 500 * tscale; i++) {
 		if (!flock(fd, op | LOCK_NB))
 			return 0;
 		if (errno != EWOULDBLOCK)
@@ -296,14 +356,16 @@ static int flock_soon(int fd, int op)
 static void flock_checks(void)
 {
 	int fd1 = open_f(), fd2 = open_f(), err;
+	char c;
 
 	err = flock(fd1, LOCK_EX) ? errno : 0;
 	verdict(!err && table_has("flock ") && strstr(table(), " W\n"),
 		"flock-ex", "err %d, daemon has: %s", err, table());
 	err = flock(fd2, LOCK_EX | LOCK_NB) ? errno : 0;
 	verdict(err == EWOULDBLOCK, "flock-conflict", "got %d", err);
-	err = in_child(child_flock_eintr, NULL);
-	verdict(err == EINTR, "flock-eintr", "got %d", err);
+	err = interrupted(child_flock, &c);
+	verdict(err == EINTR, "flock-eintr",
+		"got %d (state %c before the signal)", err, c);
 	close(fd1);
 	/* RELEASE goes out in the background (as in mainline FUSE): the
 	 * daemon drops the lock soon after close(2) returns, not before */
@@ -366,6 +428,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	tscale = timeout_scale();
 	if (local) {
 		local_checks();
 		return failures ? 1 : 0;
