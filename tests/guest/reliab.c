@@ -111,6 +111,8 @@ static const char *fstype = "fusept";
 static const char *mnt, *lower;
 static unsigned int rounds = 20;
 static long page_size;
+static const char *case_name;
+static int tscale = 1;		/* timeout_scale() */
 
 static char long_a[41], long_b[51];
 
@@ -155,6 +157,18 @@ static void write_file(const char *path, const char *s)
 			strerror(errno));
 	if (fd >= 0)
 		close(fd);
+}
+
+/*
+ * The timeout scale, fusept.timeout_scale=N on the kernel command line
+ * (tests/guest/lib.sh reads it and exports it as FUSEPT_TIMEOUT_SCALE), 1
+ * if not there: the debug kernel is several times slower
+ */
+static int timeout_scale(void)
+{
+	const char *s = getenv("FUSEPT_TIMEOUT_SCALE");
+
+	return s && atoi(s) > 0 ? atoi(s) : 1;
 }
 
 /* MemAvailable in KiB */
@@ -730,9 +744,12 @@ static void daemon_loop(struct daemon *d)
 	_exit(0);
 }
 
+static void stop_daemon(pid_t pid);
+
 /*
  * Mount with a daemon in a child process. Returns the daemon's pid once
- * INIT has been answered; opts are extra mount options.
+ * INIT has been answered; opts are extra mount options. Without an INIT
+ * answered, the case fails (CASE-init) and the program exits.
  */
 static pid_t start_daemon(const char *opts)
 {
@@ -768,9 +785,17 @@ static pid_t start_daemon(const char *opts)
 		daemon_loop(&d);
 	}
 	close(fd);
-	/* stat the root: it waits for INIT */
-	for (int i = 0; i < 1000 && !ctl->init_done; i++)
+	/* INIT was queued by the mount; 10 s for the daemon to answer it */
+	for (int i = 0; i < 1000 * tscale && !ctl->init_done; i++)
 		usleep(10000);
+	if (!ctl->init_done) {
+		/* every check after this would fail for another reason */
+		snprintf(data, sizeof(data), "%s-init", case_name);
+		result(0, data, "the daemon answered no INIT within %d s",
+		       10 * tscale);
+		stop_daemon(pid);
+		exit(1);
+	}
 	return pid;
 }
 
@@ -969,13 +994,14 @@ static void busy_start(struct busy *b)
 	b->go = go[1];
 }
 
-/* Start the held READ; true once the daemon holds it */
+/* Start the held READ; true once the daemon holds it (within 5 s, times
+ * the timeout scale) */
 static int busy_go(struct busy *b)
 {
 	if (write(b->go, "g", 1) != 1)
 		die("busy process");
 	close(b->go);
-	for (int i = 0; i < 500 && !ctl->holding; i++)
+	for (int i = 0; i < 500 * tscale && !ctl->holding; i++)
 		usleep(10000);
 	return ctl->holding;
 }
@@ -2041,8 +2067,10 @@ int main(int argc, char **argv)
 		die("mmap");
 	ctl->entry_timeout = 3600;
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	tscale = timeout_scale();
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		if (!strcmp(cases[i].name, argv[optind])) {
+			case_name = cases[i].name;
 			cases[i].fn();
 			return failures ? 1 : 0;
 		}
