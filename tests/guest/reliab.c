@@ -1118,7 +1118,7 @@ static void case_sig_flush(void)
 	close(fd);
 	alarm_storm(0);
 	busy_end(&b);
-	for (i = 0; i < 300 && !ctl->flushes[3]; i++)
+	for (i = 0; i < 300 * tscale && !ctl->flushes[3]; i++)
 		usleep(10000);
 	result(ctl->flushes[3] == 1, "sig-flush",
 	       "the daemon got %u FLUSH for the file closed, want 1",
@@ -1212,7 +1212,7 @@ static void case_lookup_kill(void)
 	}
 	write_file("/proc/sys/vm/drop_caches", "2");
 	/* the FORGETs reach the daemon in the background */
-	for (i = 0; i < 100; i++) {
+	for (i = 0; i < 100 * tscale; i++) {
 		usleep(50000);
 		for (leak = 0, r = 0; r < n; r++)
 			leak += ctl->lookups[N_BASE + r] >
@@ -1334,7 +1334,7 @@ static void case_retrieve_bound(void)
 	fd = open(path_of("f4"), O_RDONLY);
 	ctl->retrieves = 300;
 	lstat(path_of("retrieve"), &st);
-	for (int i = 0; i < 3000 && !ctl->storm_done; i++)
+	for (int i = 0; i < 3000 * tscale && !ctl->storm_done; i++)
 		usleep(10000);
 	result(ctl->retrieve_ok > 0, "retrieve-bound-some",
 	       "no RETRIEVE was taken (%s)", ename(ctl->retrieve_errno));
@@ -1343,7 +1343,7 @@ static void case_retrieve_bound(void)
 	       "MemAvailable fell by %ld KiB for %d RETRIEVEs of 1 MiB (%d taken, %d refused: %s)",
 	       ctl->retrieve_drop_kb, ctl->retrieves, ctl->retrieve_ok,
 	       ctl->retrieve_err, ename(ctl->retrieve_errno));
-	for (int i = 0; i < 300 && !ctl->retrieve_max_len; i++)
+	for (int i = 0; i < 300 * tscale && !ctl->retrieve_max_len; i++)
 		usleep(10000);
 	result(ctl->retrieve_max_len == 1 << 20, "retrieve-bound-data",
 	       "the largest NOTIFY_REPLY carried %u bytes, want 1 MiB",
@@ -1852,7 +1852,7 @@ static void mapped_storer(int ready, int finish, int sync_now)
 	c = m[0];
 	if (write(ready, &c, 1) != 1)
 		_exit(1);
-	for (int i = 0; i < 500 && !ctl->holding; i++)
+	for (int i = 0; i < 500 * tscale && !ctl->holding; i++)
 		usleep(10000);
 	m[100] = 'Q';
 	if (sync_now)
