@@ -833,7 +833,7 @@ static void devtest_pending(struct conn *c)
 		.name = "stat", .child = child_stat, .path = "x",
 	};
 	pid_t pid = spawn_child(c, &stat_x);
-	int rev = poll_in(c, 5000), st = -1;
+	int rev = poll_in(c, CASE_TIMEOUT_MS), st = -1;
 
 	result(rev > 0 && (rev & POLLIN), "dev-poll-request-pending",
 	       "poll revents 0x%x, want POLLIN", rev);
@@ -880,7 +880,8 @@ static int run_devtest(struct conn *c)
 	signal_ready(c);
 	arm("dev-idle", 20);
 	devtest_idle(c);
-	arm("dev-pending", CASE_TIMEOUT_MS / 1000 + 10);
+	/* the request's poll, then wait_lookup(), each CASE_TIMEOUT_MS */
+	arm("dev-pending", 2 * CASE_TIMEOUT_MS / 1000 + 10);
 	devtest_pending(c);
 	arm("dev-after-umount", 20);
 	devtest_after_umount(c);
