@@ -282,7 +282,7 @@ unmount_checked() {
 		umount -l "$2" 2>/dev/null
 	fi
 	if ! wait_gone "$DPID" 10; then
-		echo "daemon $DPID still running 10 s after umount (see | lines)" \
+		echo "daemon $DPID still running $((10 * TSCALE)) s after umount (see | lines)" \
 			>>"$RES/bad"
 		proc_diag "$DPID" >>"$RES/diag"
 		tail -5 "$RES/daemon.log" | sed 's/^/    | daemon: /' >>"$RES/diag"
@@ -378,13 +378,14 @@ no_inodes() {
 	[ "$(inodes_active)" = 0 ]
 }
 
-# slab_zero NAME: no fusept_inode is left within 5 s of the last umount
-# (inodes are freed after an RCU grace period)
+# slab_zero NAME: no fusept_inode is left within 5 s (times the timeout
+# scale, as every wait_until) of the last umount (inodes are freed after
+# an RCU grace period)
 slab_zero() {
 	if wait_until 5 no_inodes; then
 		pass "$1"
 	else
-		failc "$1" "$(inodes_active) active ${FS}_inode objects 5 s after the last umount"
+		failc "$1" "$(inodes_active) active ${FS}_inode objects $((5 * TSCALE)) s after the last umount"
 	fi
 }
 

@@ -77,6 +77,7 @@ struct fz_opts fz_opt = {
 };
 
 static int dry_run;
+static int tscale = 1;		/* timeout_scale() */
 static uint64_t kills;
 static int kmsg_fd = -1;
 static long round_t0;
@@ -89,6 +90,16 @@ long fz_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The timeout scale (fusept.timeout_scale=N on the kernel command line,
+ * exported by lib.sh), 1 if not set: waits for the kernel to get
+ * somewhere are that many times as long */
+static int timeout_scale(void)
+{
+	const char *s = getenv("FUSEPT_TIMEOUT_SCALE");
+
+	return s && atoi(s) > 0 ? atoi(s) : 1;
 }
 
 /* One line on stderr (one write, so processes do not mix lines) */
@@ -575,7 +586,7 @@ static void check_slab(const char *tag)
 		return;
 	}
 	snprintf(path, sizeof(path), "/sys/kernel/slab/%s/shrink", name);
-	for (i = 0; i < 50; i++) {
+	for (i = 0; i < 50 * tscale; i++) {
 		fd = open(path, O_WRONLY);
 		if (fd >= 0) {
 			if (write(fd, "1", 1) < 0)
@@ -587,8 +598,8 @@ static void check_slab(const char *tag)
 			break;
 		usleep(100000);
 	}
-	result(!active, test, "%ld active %s objects 5 s after the umount",
-	       active, name);
+	result(!active, test, "%ld active %s objects %d s after the umount",
+	       active, name, 5 * tscale);
 }
 
 static const char *const splats[] = {
@@ -653,7 +664,7 @@ static void wipe_lower(void)
 /* Fork the daemon; 0 once it mounted, else the reason in rd->stuck */
 static int start_daemon(struct round *rd)
 {
-	long end = fz_now_ms() + 10000;
+	long end = fz_now_ms() + 10000L * tscale;
 	int st;
 
 	fz_sh->mounted = fz_sh->init_done = fz_sh->stop = 0;
@@ -1009,6 +1020,7 @@ int main(int argc, char **argv)
 	int r;
 
 	options(argc, argv);
+	tscale = timeout_scale();
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (dry_run) {
 		struct fz_plan p;

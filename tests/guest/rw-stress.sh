@@ -106,7 +106,7 @@ umount_fs() {
 		return 1
 	fi
 	if ! wait_gone "$DPID" 10; then
-		failc "$1" "daemon still running 10s after umount"
+		failc "$1" "daemon still running $((10 * TSCALE))s after umount"
 		return 1
 	fi
 	wait "$DPID"
@@ -123,8 +123,9 @@ umount_fs() {
 }
 
 # slab_check NAME: no ${FS}_inode object is left once nothing is mounted
+# (within 5 s, times the timeout scale)
 slab_check() {
-	local n=50 active
+	local n=$((50 * TSCALE)) active
 	if [ ! -r /proc/slabinfo ]; then
 		skipc "$1" "/proc/slabinfo not readable"
 		return
@@ -145,7 +146,7 @@ slab_check() {
 		[ "$active" != 0 ] || break
 		n=$((n - 1))
 		if [ $n -le 0 ]; then
-			failc "$1" "$active active $SLAB objects 5s after umount"
+			failc "$1" "$active active $SLAB objects $((5 * TSCALE))s after umount"
 			return
 		fi
 		usleep 100000
@@ -275,7 +276,7 @@ stress() {
 		if wait_gone "$DPID" 10; then
 			pass "$n-daemon-exits"
 		else
-			failc "$n-daemon-exits" "daemon still running 10s after the last user"
+			failc "$n-daemon-exits" "daemon still running $((10 * TSCALE))s after the last user"
 		fi
 		;;
 	esac
