@@ -82,7 +82,7 @@ hold_start() {
 
 # hold_line N: wait for the holder's Nth answer and print it
 hold_line() {
-	local n=100
+	local n=$((100 * TSCALE))
 	while [ "$(wc -l <"$RES/hold.out")" -lt "$1" ]; do
 		n=$((n - 1))
 		[ $n -gt 0 ] || { echo "no answer (holder $(proc_state "$HOLDER"))"; return; }
@@ -101,7 +101,7 @@ hold() {
 
 # module_unused: nothing holds fusept any more (rmmod would succeed)
 module_unused() {
-	local n=50
+	local n=$((50 * TSCALE))
 	while [ "$(cat /sys/module/fusept/refcnt 2>/dev/null)" != 0 ]; do
 		n=$((n - 1))
 		[ $n -gt 0 ] || return 1

@@ -103,7 +103,7 @@ stop_fs() {
 
 # wait_holds PID PATH: wait until PID has PATH open as its stdin
 wait_holds() {
-	local n=50
+	local n=$((50 * TSCALE))
 	until [ "$(readlink "/proc/$1/fd/0")" = "$2" ]; do
 		n=$((n - 1))
 		[ $n -gt 0 ] || return 1
