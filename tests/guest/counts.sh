@@ -8,6 +8,17 @@ NPASS=0
 NFAIL=0
 NSKIP=0
 
+# count_line LINE: count a PASS/FAIL/SKIP line another script printed,
+# and print it
+count_line() {
+	case $1 in
+	PASS\ *) NPASS=$((NPASS + 1)) ;;
+	FAIL\ *) NFAIL=$((NFAIL + 1)) ;;
+	SKIP\ *) NSKIP=$((NSKIP + 1)) ;;
+	esac
+	echo "$1"
+}
+
 pass() {
 	echo "PASS $1"
 	NPASS=$((NPASS + 1))

@@ -105,11 +105,8 @@ test_rmmod() {
 	ok rmmod-again rmmod fusept
 }
 
-DMESG_PATTERN='BUG|WARNING|Oops|general protection|list_del corruption|lockdep|blocked for more than|hung_task|circular locking|refcount_t|use-after-free'
-
 test_dmesg_clean() {
 	local bad
-	bad=$(dmesg | sed -n '/fusept-tests: begin/,$p' |
-		grep -E "$DMESG_PATTERN" | head -5)
-	[ -z "$bad" ] || fatal "$(echo "$bad" | tr '\n' ' ' | cut -c1-400)"
+	bad=$(dmesg_bad 'fusept-tests: begin')
+	[ -z "$bad" ] || fatal "$bad"
 }

@@ -124,18 +124,7 @@ start_raw() {
 
 # ---------------------------------------------------------------- runner
 
-NPASS=0
-NFAIL=0
-NSKIP=0
-
-count_line() {
-	case $1 in
-	PASS\ *) NPASS=$((NPASS + 1)) ;;
-	FAIL\ *) NFAIL=$((NFAIL + 1)) ;;
-	SKIP\ *) NSKIP=$((NSKIP + 1)) ;;
-	esac
-	echo "$1"
-}
+# NPASS, NFAIL, NSKIP and count_line: counts.sh's
 
 selected() {
 	local only

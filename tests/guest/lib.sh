@@ -43,6 +43,16 @@ esac
 # for the test programs' waits (fusept-reliab, fusept-locktest, ...)
 export FUSEPT_TIMEOUT_SCALE="$TSCALE"
 
+# The kernel log lines that fail a run
+DMESG_PATTERN='BUG|WARNING|Oops|general protection|list_del corruption|lockdep|blocked for more than|hung_task|circular locking|refcount_t|use-after-free'
+
+# dmesg_bad MARK: the first such lines since the log line matching MARK,
+# on one line (nothing when there are none)
+dmesg_bad() {
+	dmesg | sed -n "/$1/,\$p" | grep -E "$DMESG_PATTERN" | head -5 |
+		tr '\n' ' ' | cut -c1-400
+}
+
 # is_fusept: true when the module under test is fusept, not kernel FUSE
 is_fusept() { [ "$FS" != fuse ]; }
 

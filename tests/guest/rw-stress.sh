@@ -21,6 +21,8 @@
 
 TESTS=$(cd "$(dirname "$0")" && pwd)
 . "$TESTS/lib.sh"
+# count_line and the counters (pass and failc are this script's own)
+. "$TESTS/counts.sh"
 
 # Default fsx budget: 50000 operations, shared out (percent) over the
 # runs below: nearly all of them on the passthrough file of
@@ -287,29 +289,15 @@ step_stress_clean() { stress stress-clean clean; }
 step_stress_kill() { stress stress-kill kill; }
 step_stress_lazy() { stress stress-lazy lazy; }
 
-DMESG_PATTERN='BUG|WARNING|Oops|general protection|list_del corruption|lockdep|blocked for more than|hung_task|circular locking|refcount_t|use-after-free'
-
 step_dmesg_clean() {
 	local bad
-	bad=$(dmesg | sed -n '/rw-stress: begin/,$p' |
-		grep -E "$DMESG_PATTERN" | head -5)
-	[ -z "$bad" ] || fatal "kernel log: $(echo "$bad" | tr '\n' ' ' | cut -c1-400)"
+	bad=$(dmesg_bad 'rw-stress: begin')
+	[ -z "$bad" ] || fatal "kernel log: $bad"
 }
 
 # ---------------------------------------------------------------- runner
 
-NPASS=0
-NFAIL=0
-NSKIP=0
-
-count_line() {
-	case $1 in
-	PASS\ *) NPASS=$((NPASS + 1)) ;;
-	FAIL\ *) NFAIL=$((NFAIL + 1)) ;;
-	SKIP\ *) NSKIP=$((NSKIP + 1)) ;;
-	esac
-	echo "$1"
-}
+# NPASS, NFAIL, NSKIP and count_line: counts.sh's
 
 cleanup_step() { kill_leftovers "$RES/pids"; }
 
