@@ -274,7 +274,6 @@ struct fusept_file {
 	struct inode *release_inode;	/* held until RELEASE is answered */
 	struct file *backing_file;	/* passthrough */
 	const struct cred *backing_cred;
-	bool backing_shared;		/* backing_file is the registered one */
 	bool flock;			/* holds a daemon's flock lock */
 	u64 flock_owner;
 	u32 kh;				/* poll handle; 0: none yet */

@@ -493,59 +493,12 @@ static int fusept_pt_may_open(struct fusept_backing *fb, int flags)
 	return err;
 }
 
-/*
- * The flags a lower file system reads from the file's f_flags at each I/O
- * (vfs_iter_write() turns them into the kiocb's); a shared backing file
- * must have the open's.
- */
-#define FUSEPT_PT_IO_FLAGS	(O_APPEND | O_DIRECT | O_SYNC | O_DSYNC | \
-				 O_NOATIME)
-
-/*
- * May an open use the registered file itself instead of a second
- * dentry_open()? Only a real open file (not O_PATH) with the access the
- * open needs and the same I/O flags. fusept never uses the lower file's
- * f_pos for I/O (read, write and splice pass the fusept file's position),
- * SEEK_DATA and SEEK_HOLE get a file of their own (fusept_pt_llseek), so
- * neither the daemon's descriptor nor another open sees the other's
- * position. Shared besides: the readahead state.
- */
-static bool fusept_pt_can_share(struct file *bf, int flags)
-{
-	int acc = flags & O_ACCMODE;
-	fmode_t need = 0;
-
-	if (bf->f_mode & FMODE_PATH)
-		return false;
-	if (acc != O_WRONLY)
-		need |= FMODE_READ;
-	if (acc != O_RDONLY)
-		need |= FMODE_WRITE;
-	return (bf->f_mode & need) == need &&
-	       !((bf->f_flags ^ flags) & FUSEPT_PT_IO_FLAGS);
-}
-
-/* The backing file of an open: the registered one, or an open of its path */
-static struct file *fusept_pt_backing_file(struct fusept_backing *fb,
-					   int flags, bool *shared)
-{
-	const struct cred *old;
-	struct file *bf;
-
-	*shared = fusept_pt_can_share(fb->file, flags);
-	if (*shared)
-		return get_file(fb->file);
-	old = override_creds(fb->cred);
-	bf = dentry_open(&fb->file->f_path, flags, fb->cred);
-	revert_creds(old);
-	return bf;
-}
-
-/* Give an open FUSE file a backing file */
+/* Give an open FUSE file its own backing file */
 int fusept_pt_open(struct inode *inode, struct file *file,
 		   struct fusept_file *ff, struct fusept_backing *fb)
 {
 	int flags = file->f_flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC);
+	const struct cred *old;
 	struct file *bf;
 	int err;
 
@@ -565,7 +518,9 @@ int fusept_pt_open(struct inode *inode, struct file *file,
 	err = fusept_pt_inode_get(inode, fb);
 	if (err)
 		return err;
-	bf = fusept_pt_backing_file(fb, flags, &ff->backing_shared);
+	old = override_creds(fb->cred);
+	bf = dentry_open(&fb->file->f_path, flags, fb->cred);
+	revert_creds(old);
 	if (IS_ERR(bf)) {
 		fusept_pt_inode_put(inode);
 		return PTR_ERR(bf);
@@ -934,28 +889,12 @@ long fusept_pt_fallocate(struct file *file, int mode, loff_t offset,
 	return ret;
 }
 
-/*
- * SEEK_DATA and SEEK_HOLE: the lower file system's answer. vfs_llseek()
- * also sets the lower file's f_pos, so a shared backing file (the daemon's
- * own) is not asked: a file opened for this call is.
- */
 loff_t fusept_pt_llseek(struct file *file, loff_t offset, int whence)
 {
 	struct fusept_file *ff = file->private_data;
-	struct file *bf = ff->backing_file;
-	const struct cred *old;
 	loff_t ret;
 
-	if (ff->backing_shared) {
-		old = override_creds(ff->backing_cred);
-		bf = dentry_open(&bf->f_path, bf->f_flags, ff->backing_cred);
-		revert_creds(old);
-		if (IS_ERR(bf))
-			return PTR_ERR(bf);
-	}
-	ret = vfs_llseek(bf, offset, whence);
-	if (bf != ff->backing_file)
-		fput(bf);
+	ret = vfs_llseek(ff->backing_file, offset, whence);
 	if (ret >= 0)
 		ret = vfs_setpos(file, ret, file_inode(file)->i_sb->s_maxbytes);
 	return ret;

@@ -18,9 +18,7 @@
  *	the other, also while cached opens race with passthrough writes;
  *	an O_PATH descriptor registered: it serves in mainline mode, Android
  *	mode refuses it with EBADF; a directory registered for inode
- *	passthrough (agreed in mainline mode) and named in an OPEN reply: EIO;
- *	the registered file itself serving opens with its access and I/O
- *	flags (no second open of the lower file, its position untouched).
+ *	passthrough (agreed in mainline mode) and named in an OPEN reply: EIO.
  *	One line per check: "PASS name" or "FAIL name: detail".
  *   fusept-ptcheck hold FILE
  *	Opens FILE, maps it, then runs the commands read from stdin, one a
@@ -165,7 +163,6 @@ static void fill_attr(struct conn *c, uint64_t nodeid, struct fuse_attr *a)
 }
 
 static char mnt[512], lower_dir[512];
-static struct conn *rawc;	/* its lower fds are the parent's too */
 
 static void path_of(char *buf, size_t size, const char *dir, const char *f)
 {
@@ -571,74 +568,6 @@ static void checks_dir_id(void)
 		close(fd);
 }
 
-/* struct files allocated in the system (file-nr: exact to 64 per CPU) */
-static long nr_files(void)
-{
-	FILE *f = fopen("/proc/sys/fs/file-nr", "r");
-	long n = -1;
-
-	if (f) {
-		if (fscanf(f, "%ld", &n) != 1)
-			n = -1;
-		fclose(f);
-	}
-	return n;
-}
-
-#define NREUSE 512
-
-/* NREUSE opens of b at once: how many struct files they added */
-static long reuse_opens(int *fds, int flags, int *opened)
-{
-	long before = nr_files();
-	int i;
-
-	for (i = 0, *opened = 0; i < NREUSE; i++) {
-		fds[i] = open_as("b", flags, -1);
-		if (fds[i] < 0)
-			break;
-		(*opened)++;
-	}
-	return nr_files() - before;
-}
-
-/*
- * The daemon's registered file (its lower fd, opened O_RDWR) serves opens
- * whose access it has and whose I/O flags match, with no second open of
- * the lower file: NREUSE opens add about NREUSE files, not twice that.
- * SEEK_HOLE on such an open does not move the daemon's position; an
- * O_APPEND open gets a file of its own.
- */
-static void checks_reuse(void)
-{
-	int fds[NREUSE], n, lfd = rawc->lower[3];
-	off_t pos0 = lseek(lfd, 0, SEEK_CUR), hole;
-	struct stat st;
-	long grew;
-	char b[4];
-
-	ctl->plan = P_PT | P_KEEP;
-	grew = reuse_opens(fds, O_RDONLY, &n);
-	result(n == NREUSE && grew < NREUSE * 3 / 2, "ptraw-reuse-no-second-open",
-	       "%d opens, %ld files more", n, grew);
-	result(n && same_as_lower(fds[0], "b"), "ptraw-reuse-read",
-	       "data differs from the lower file");
-	hole = n ? lseek(fds[0], 0, SEEK_HOLE) : -1;
-	result(!fstat(lfd, &st) && hole == st.st_size &&
-	       lseek(lfd, 0, SEEK_CUR) == pos0, "ptraw-reuse-seek-own-pos",
-	       "SEEK_HOLE %lld of %lld, the daemon's position %lld -> %lld",
-	       (long long)hole, (long long)st.st_size, (long long)pos0,
-	       (long long)lseek(lfd, 0, SEEK_CUR));
-	close_fds(fds, n);
-	grew = reuse_opens(fds, O_WRONLY | O_APPEND, &n);
-	result(n == NREUSE && grew > NREUSE * 3 / 2, "ptraw-reuse-append-own-file",
-	       "%d opens, %ld files more", n, grew);
-	result(n && write(fds[0], "tail", 4) == 4 && !fstat(lfd, &st) &&
-	       pread(lfd, b, 4, st.st_size - 4) == 4 && !memcmp(b, "tail", 4),
-	       "ptraw-reuse-append-write", "the write was not appended");
-	close_fds(fds, n);
-}
-
 static void checks_mainline(void)
 {
 	unsigned int r0, w0;
@@ -709,7 +638,6 @@ static void checks_mainline(void)
 	checks_mainline_mixed();
 	checks_opath();
 	checks_dir_id();
-	checks_reuse();
 
 	/* credentials: uid 1000 may not open the lower file */
 	path_of(b, sizeof(b), lower_dir, "secret");
@@ -1055,7 +983,6 @@ static int cmd_raw(const char *mode, const char *m, const char *l)
 		  !strcmp(mode, "android-ext") ? 2 : 0;
 	snprintf(mnt, sizeof(mnt), "%s", m);
 	snprintf(lower_dir, sizeof(lower_dir), "%s", l);
-	rawc = c;
 	ctl = mmap(NULL, sizeof(*ctl), PROT_READ | PROT_WRITE,
 		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (!c || ctl == MAP_FAILED)
