@@ -57,7 +57,8 @@ static struct fusept_backing *fusept_pt_backing_get(struct fusept_backing *fb)
 /*
  * The operations a registration may name with inode passthrough: READ and
  * WRITE, implied as in mainline; GETATTR, which every inode operation needs
- * (STATX is the same); SETATTR, OPEN; READDIR and LOOKUP for directories.
+ * (STATX is the same); SETATTR, OPEN (regular files); READDIR and LOOKUP
+ * for directories.
  */
 #define FUSEPT_PT_OPS_RW	(FUSE_PASSTHROUGH_OP(FUSE_READ) | \
 				 FUSE_PASSTHROUGH_OP(FUSE_WRITE))
@@ -88,6 +89,9 @@ int fusept_pt_ops_check(umode_t mode, u64 ops)
 	if (dir && (!(ops & FUSEPT_PT_OPS_INODE) || (ops & FUSEPT_PT_OPS_RW)))
 		return -EISDIR;
 	if (!dir && (ops & FUSEPT_PT_OPS_DIR))
+		return -EINVAL;
+	/* a directory is opened with OPENDIR, which OPEN does not stand for */
+	if (dir && (ops & FUSE_PASSTHROUGH_OP(FUSE_OPEN)))
 		return -EINVAL;
 	return 0;
 }
@@ -126,6 +130,9 @@ fusept_pt_backing_new(struct fusept_conn *fc, int fd, u64 ops)
 	fb->file = file;
 	/* credentials are never changed once in use: a reference will do */
 	fb->cred = get_current_cred();
+	/* STATX stands for GETATTR: later checks look for GETATTR only */
+	if (ops & FUSE_PASSTHROUGH_OP(FUSE_STATX))
+		ops |= FUSE_PASSTHROUGH_OP(FUSE_GETATTR);
 	fb->ops = ops;
 	refcount_set(&fb->count, 1);
 	return fb;

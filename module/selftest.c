@@ -604,6 +604,7 @@ static const struct {
 	{ S_IFDIR, OP(READDIR), -EINVAL },	/* no GETATTR */
 	{ S_IFDIR, OP(GETATTR) | OP(READ), -EISDIR },
 	{ S_IFDIR, OP(READ) | OP(WRITE), -EISDIR },
+	{ S_IFDIR, OP(GETATTR) | OP(OPEN), -EINVAL },	/* that is OPENDIR */
 };
 
 #undef OP

@@ -319,6 +319,8 @@ static void test_inode_ops(const char *mnt, int dev, const char *dir, int file)
 	check("ipt-ops-dir-opath", backing_open(dev, dirpath, 0,
 						OP(GETATTR)) > 0, 1);
 	check("ipt-ops-dir-plain", backing_open(dev, dirfd, 0, 0), -EISDIR);
+	check("ipt-ops-dir-open", backing_open(dev, dirfd, 0,
+					       OP(GETATTR) | OP(OPEN)), -EINVAL);
 	check("ipt-ops-dir-read", backing_open(dev, dirfd, 0,
 					       OP(GETATTR) | OP(READ)), -EISDIR);
 	check("ipt-ops-no-getattr", backing_open(dev, file, 0, OP(SETATTR)),
