@@ -162,6 +162,20 @@ struct fusept_dev {
 	struct fusept_conn *fc;
 };
 
+/* The mount options of a mount being made (super.c) */
+struct fusept_mount_opts {
+	unsigned int fd;
+	umode_t rootmode;
+	kuid_t user_id;
+	kgid_t group_id;
+	unsigned int max_read;
+	unsigned int blksize;
+	char *subtype;			/* /proc/mounts: fusept.SUBTYPE */
+	bool fd_set, rootmode_set, user_id_set, group_id_set;
+	bool default_permissions;
+	bool allow_other;
+};
+
 struct fusept_conn {
 	/*
 	 * lock: the request lists (pending, processing, interrupts,
@@ -348,7 +362,9 @@ void fusept_sb_apply_init(struct fusept_conn *fc, u32 time_gran);
 bool fusept_rootmode_ok(u32 mode);
 bool fusept_blksize_ok(u32 size);
 bool fusept_subtype_ok(const char *subtype);
-int fusept_parse_option(const char *key, const char *value);
+struct fs_context;
+struct fs_parameter;
+int fusept_parse_param(struct fs_context *fsc, struct fs_parameter *param);
 int fusept_fs_register(void);
 void fusept_fs_unregister(void);
 

@@ -13,19 +13,6 @@
 
 #include "fusept_i.h"
 
-struct fusept_mount_opts {
-	unsigned int fd;
-	umode_t rootmode;
-	kuid_t user_id;
-	kgid_t group_id;
-	unsigned int max_read;
-	unsigned int blksize;
-	char *subtype;			/* /proc/mounts: fusept.SUBTYPE */
-	bool fd_set, rootmode_set, user_id_set, group_id_set;
-	bool default_permissions;
-	bool allow_other;
-};
-
 enum {
 	OPT_FD, OPT_ROOTMODE, OPT_USER_ID, OPT_GROUP_ID,
 	OPT_DEFAULT_PERMISSIONS, OPT_ALLOW_OTHER, OPT_MAX_READ, OPT_BLKSIZE,
@@ -94,7 +81,7 @@ static int fusept_parse_subtype(struct fs_context *fsc,
 	return 0;
 }
 
-static int fusept_parse_param(struct fs_context *fsc, struct fs_parameter *param)
+int fusept_parse_param(struct fs_context *fsc, struct fs_parameter *param)
 {
 	struct fusept_mount_opts *o = fsc->fs_private;
 	struct fs_parse_result result;
@@ -349,37 +336,6 @@ static int fusept_get_tree(struct fs_context *fsc)
 	if (!o->group_id_set)
 		return invalfc(fsc, "Missing group_id=");
 	return get_tree_nodev(fsc, fusept_fill_super);
-}
-
-/*
- * One mount option through fusept's parser, on a context of its own that
- * mounts nothing (the selftest's): 0 or the parser's error; -ENOPARAM for
- * an unknown key (the VFS makes that EINVAL). A NULL value is a flag.
- */
-int fusept_parse_option(const char *key, const char *value)
-{
-	struct fusept_mount_opts o = {};
-	struct fs_context fsc = {
-		.fs_private = &o,
-		.user_ns = &init_user_ns,
-		.log.prefix = "fusept",
-	};
-	struct fs_parameter param = {
-		.key = key,
-		.type = value ? fs_value_is_string : fs_value_is_flag,
-	};
-	int err;
-
-	if (value) {
-		param.string = kstrdup(value, GFP_KERNEL);
-		if (!param.string)
-			return -ENOMEM;
-		param.size = strlen(value);
-	}
-	err = fusept_parse_param(&fsc, &param);
-	kfree(param.string);
-	kfree(o.subtype);
-	return err;
 }
 
 static void fusept_free_fsc(struct fs_context *fsc)
