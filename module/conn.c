@@ -49,6 +49,7 @@ struct fusept_conn *fusept_conn_new(void)
 	atomic_set(&fc->num_waiting, 0);
 	atomic_set(&fc->num_live, 0);
 	atomic_set(&fc->num_notify_replies, 0);
+	atomic_set(&fc->bound, 0);
 	atomic64_set(&fc->attr_version, 1);
 	get_random_bytes(&fc->lock_key, sizeof(fc->lock_key));
 	fc->connected = true;

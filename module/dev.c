@@ -397,6 +397,14 @@ bool fusept_reply_size_ok(size_t size, u32 max, bool var)
 	return size <= max && (var || size == max);
 }
 
+/* The same for a request's reply, which may end with a bind trailer */
+bool fusept_req_reply_size_ok(const struct fusept_req *req, size_t size)
+{
+	return fusept_reply_size_ok(size, req->out_max, req->out_var) ||
+	       (req->bind_ok &&
+		size == req->out_max + sizeof(struct fusept_entry_bind));
+}
+
 /* Take the reply's payload into a buffer of the request's own */
 static ssize_t fusept_reply_payload(struct fusept_req *req,
 				    struct iov_iter *from, size_t size,
@@ -406,7 +414,7 @@ static ssize_t fusept_reply_payload(struct fusept_req *req,
 
 	if (error)
 		return size ? -EINVAL : 0;
-	if (!fusept_reply_size_ok(size, req->out_max, req->out_var))
+	if (!fusept_req_reply_size_ok(req, size))
 		return -EINVAL;
 	if (!size)
 		return 0;

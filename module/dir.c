@@ -23,8 +23,52 @@ static bool fusept_entry_expired(struct dentry *entry)
 	return !t || time_after_eq(jiffies, t);
 }
 
+/*
+ * Check an entry reply and the binding its trailer names (*bind: pinned,
+ * NULL or an error); a reply that fails gives its node back. A negative
+ * entry binds nothing.
+ */
+static int fusept_entry_reply(struct fusept_conn *fc,
+			      const struct fuse_entry_out *out,
+			      struct fusept_backing **bind)
+{
+	int err = fusept_check_entry(out);
+
+	if (!err && out->nodeid)
+		err = fusept_pt_bind_check(*bind, out->attr.mode);
+	if (err || !out->nodeid) {
+		fusept_pt_backing_put(*bind);
+		*bind = NULL;
+	}
+	if (err && out->nodeid)
+		fusept_forget_one(fc, out->nodeid);
+	return err;
+}
+
+/*
+ * Bind the inode an entry reply just counted, as its trailer asked (the
+ * reference on bind is used up). An inode that refuses the binding gives
+ * that lookup back and is put: -EIO.
+ */
+static int fusept_entry_bind(struct inode *inode, struct fusept_backing *bind)
+{
+	struct fusept_inode *fi = fusept_i(inode);
+	int err = fusept_pt_bind(inode, bind);
+
+	fusept_pt_backing_put(bind);
+	if (!err)
+		return 0;
+	spin_lock(&fi->lock);
+	fi->nlookup--;
+	spin_unlock(&fi->lock);
+	fusept_forget_one(fusept_i_conn(inode), fi->nodeid);
+	iput(inode);
+	return err;
+}
+
 static int fusept_send_lookup(struct inode *dir, const struct qstr *name,
-			      struct fuse_entry_out *out)
+			      struct fuse_entry_out *out,
+			      struct fusept_backing **bind)
 {
 	struct fusept_args args = {
 		.opcode = FUSE_LOOKUP,
@@ -33,19 +77,19 @@ static int fusept_send_lookup(struct inode *dir, const struct qstr *name,
 		.in[0] = { name->name, name->len + 1 },
 		.out = out,
 		.out_size = sizeof(*out),
+		.bind_ok = true,
 	};
 	int err;
 
+	*bind = NULL;
 	if (name->len > FUSEPT_NAME_MAX)
 		return -ENAMETOOLONG;
 	memset(out, 0, sizeof(*out));
 	err = fusept_send(fusept_i_conn(dir), &args);
 	if (err)
 		return err;
-	err = fusept_check_entry(out);
-	if (err && out->nodeid)
-		fusept_forget_one(fusept_i_conn(dir), out->nodeid);
-	return err;
+	*bind = args.bind;
+	return fusept_entry_reply(fusept_i_conn(dir), out, bind);
 }
 
 /*
@@ -58,10 +102,11 @@ static struct inode *fusept_lookup_name(struct inode *dir,
 {
 	struct fusept_conn *fc = fusept_i_conn(dir);
 	u64 attr_version = atomic64_read(&fc->attr_version);
+	struct fusept_backing *bind;
 	struct inode *inode;
 	int err;
 
-	err = fusept_send_lookup(dir, name, out);
+	err = fusept_send_lookup(dir, name, out, &bind);
 	if (err == -ENOENT) {
 		memset(out, 0, sizeof(*out));
 		return NULL;
@@ -74,10 +119,12 @@ static struct inode *fusept_lookup_name(struct inode *dir,
 			    fusept_expire(out->attr_valid, out->attr_valid_nsec),
 			    attr_version);
 	if (!inode) {
+		fusept_pt_backing_put(bind);
 		fusept_forget_one(fc, out->nodeid);
 		return ERR_PTR(-ENOMEM);
 	}
-	return inode;
+	err = fusept_entry_bind(inode, bind);
+	return err ? ERR_PTR(err) : inode;
 }
 
 static struct dentry *fusept_lookup(struct inode *dir, struct dentry *entry,
@@ -114,19 +161,23 @@ static int fusept_revalidate_slow(struct inode *dir, const struct qstr *name,
 	struct inode *inode = d_inode(entry);
 	struct fusept_conn *fc = fusept_i_conn(inode);
 	u64 attr_version = atomic64_read(&fc->attr_version);
+	struct fusept_backing *bind;
 	struct fuse_entry_out out;
 	struct fusept_inode *fi;
 	int err;
 
-	err = fusept_send_lookup(dir, name, &out);
+	err = fusept_send_lookup(dir, name, &out, &bind);
 	if (err == -ENOMEM || err == -EINTR)
 		return err;
 	if (err || !out.nodeid)
 		return 0;
-	if (!fusept_same_node(inode, &out)) {
+	/* a binding the inode refuses fails the lookup that follows */
+	if (!fusept_same_node(inode, &out) || fusept_pt_bind(inode, bind)) {
+		fusept_pt_backing_put(bind);
 		fusept_forget_one(fc, out.nodeid);
 		return 0;
 	}
+	fusept_pt_backing_put(bind);
 	fi = fusept_i(inode);
 	spin_lock(&fi->lock);
 	fi->nlookup++;
@@ -216,28 +267,36 @@ static struct dentry *fusept_new_entry(struct inode *dir, struct dentry *entry,
 	struct fusept_conn *fc = fusept_i_conn(dir);
 	u64 attr_version = atomic64_read(&fc->attr_version);
 	struct fuse_entry_out *out = args->out;
+	struct fusept_backing *bind;
 	struct dentry *alias;
 	struct inode *inode;
 	int err;
 
+	args->bind_ok = true;
 	err = fusept_send(fc, args);
 	if (err)
 		return ERR_PTR(err);
-	err = fusept_check_entry(out);
-	if (!err && (!out->nodeid || (out->attr.mode & S_IFMT) != type))
-		err = -EIO;
-	if (err) {
+	bind = args->bind;
+	if (!out->nodeid || (out->attr.mode & S_IFMT) != type) {
+		fusept_pt_backing_put(bind);
 		if (out->nodeid)
 			fusept_forget_one(fc, out->nodeid);
-		return ERR_PTR(err);
+		return ERR_PTR(-EIO);
 	}
+	err = fusept_entry_reply(fc, out, &bind);
+	if (err)
+		return ERR_PTR(err);
 	inode = fusept_iget(dir->i_sb, out->nodeid, out->generation, &out->attr,
 			    fusept_expire(out->attr_valid, out->attr_valid_nsec),
 			    attr_version);
 	if (!inode) {
+		fusept_pt_backing_put(bind);
 		fusept_forget_one(fc, out->nodeid);
 		return ERR_PTR(-ENOMEM);
 	}
+	err = fusept_entry_bind(inode, bind);
+	if (err)
+		return ERR_PTR(err);
 	fusept_dir_changed(dir);
 	d_drop(entry);
 	alias = d_splice_alias(inode, entry);

@@ -240,7 +240,15 @@ int fusept_open_common(struct inode *inode, struct file *file, bool dir)
 	ff = fusept_file_new(inode, file, dir);
 	if (!ff)
 		return -ENOMEM;
-	err = fusept_send_open(inode, file, dir, &out, &fb);
+	/* inode passthrough: the kernel opens the lower file, no OPEN */
+	fb = dir ? NULL : fusept_pt_bound(inode, FUSE_OPEN);
+	if (fb) {
+		memset(&out, 0, sizeof(out));
+		ff->kopen = true;
+		err = 1;
+	} else {
+		err = fusept_send_open(inode, file, dir, &out, &fb);
+	}
 	if (err < 0) {
 		fusept_file_put(ff);
 		return err;
@@ -1040,8 +1048,9 @@ static ssize_t fusept_copy_file_range(struct file *in_file, loff_t pos_in,
 	};
 	ssize_t err;
 
+	/* a kernel-opened file has no fh to name: the generic copy */
 	if (flags || READ_ONCE(fc->no_copy_file_range) ||
-	    in_file->f_op != out_file->f_op ||
+	    in_file->f_op != out_file->f_op || ffi->kopen || ffo->kopen ||
 	    file_inode(in_file)->i_sb != inode_out->i_sb)
 		return -EOPNOTSUPP;
 	err = filemap_write_and_wait_range(file_inode(in_file)->i_mapping,

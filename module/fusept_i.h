@@ -90,7 +90,20 @@ enum {
 
 struct fusept_conn;
 struct fusept_req;
-struct fusept_backing;
+/*
+ * A lower file the daemon registered (passthrough.c), with the daemon's
+ * credentials of that time and the operations it may serve. Referenced by
+ * the ID table, by each inode open with passthrough (fi->backing), by each
+ * bound inode (fi->bind) and by replies in flight; freed after an RCU
+ * grace period, so that readers of fi->bind may try to take a reference.
+ */
+struct fusept_backing {
+	struct file *file;
+	const struct cred *cred;
+	u64 ops;			/* ops_mask of BACKING_OPEN */
+	refcount_t count;
+	struct rcu_head rcu;
+};
 
 /* Passthrough flavour of a connection, from INIT */
 enum fusept_pt_mode {
@@ -125,6 +138,8 @@ struct fusept_args {
 	u32 out_len;		/* size of the reply received */
 	void *reply;		/* with take_reply */
 	struct fusept_backing *backing;	/* OPEN/CREATE: passthrough, pinned */
+	bool bind_ok;		/* an entry reply: may end with a bind trailer */
+	struct fusept_backing *bind;	/* the trailer's binding, pinned */
 	u64 unique;		/* NOTIFY_REPLY: the daemon's notify_unique */
 	void (*end)(struct fusept_conn *fc, struct fusept_args *args,
 		    int error);
@@ -147,6 +162,8 @@ struct fusept_req {
 	void *reply;			/* kvmalloc'd reply payload */
 	int error;
 	struct fusept_backing *backing;	/* pinned by an OPEN/CREATE reply */
+	bool bind_ok;			/* out_max + a bind trailer will do */
+	struct fusept_backing *bind;	/* pinned by the trailer */
 	struct fusept_args *bg_args;	/* background request's args */
 };
 
@@ -235,6 +252,7 @@ struct fusept_conn {
 	enum fusept_pt_mode pt_mode;
 	bool inode_pt;			/* FUSEPT_INODE_PASSTHROUGH agreed */
 	int max_stack_depth;
+	atomic_t bound;			/* inodes bound (inode passthrough) */
 	struct idr backing_idr;		/* writers: lock; readers: RCU */
 	struct xarray polled;		/* kernel handle -> fusept_file */
 
@@ -262,7 +280,8 @@ struct fusept_inode {
 	u32 inval_mask;			/* STATX_* known stale since then */
 	/*
 	 * lock: nlookup, attributes, write_files, backing, the open counts,
-	 * pt_seen (set under it, read without: a flag that only goes on)
+	 * pt_seen (set under it, read without: a flag that only goes on),
+	 * the writers of bind (its readers use RCU: bind.c)
 	 */
 	spinlock_t lock;
 	bool bad;
@@ -272,6 +291,7 @@ struct fusept_inode {
 	unsigned int pt_opens;
 	unsigned int cached_opens;
 	bool pt_seen;			/* opened with passthrough once */
+	struct fusept_backing __rcu *bind;	/* inode passthrough */
 };
 
 struct fusept_file {
@@ -283,6 +303,7 @@ struct fusept_file {
 	struct fusept_conn *fc;
 	struct list_head write_entry;	/* fusept_inode.write_files */
 	bool opened;			/* OPEN was sent (not no_open) */
+	bool kopen;			/* opened by the kernel: no fh */
 	bool dir;
 	bool cached;			/* counted in cached_opens */
 	struct inode *release_inode;	/* held until RELEASE is answered */
@@ -328,6 +349,7 @@ int fusept_dev_register(void);
 void fusept_dev_unregister(void);
 int fusept_dev_attach(struct file *file, struct fusept_conn *fc);
 bool fusept_reply_size_ok(size_t size, u32 max, bool var);
+bool fusept_req_reply_size_ok(const struct fusept_req *req, size_t size);
 
 /* req.c */
 ssize_t fusept_send(struct fusept_conn *fc, struct fusept_args *args);
@@ -441,6 +463,7 @@ ssize_t fusept_notify(struct fusept_conn *fc, int code, struct iov_iter *from,
 
 /* passthrough.c */
 void fusept_pt_backing_put(struct fusept_backing *fb);
+struct fusept_backing *fusept_pt_backing_get(struct fusept_backing *fb);
 int fusept_pt_ops_check(umode_t mode, u64 ops);
 long fusept_pt_ioctl(struct fusept_conn *fc, unsigned int cmd,
 		     unsigned long arg);
@@ -465,6 +488,15 @@ int fusept_pt_fsync(struct file *file, loff_t start, loff_t end, int datasync);
 long fusept_pt_fallocate(struct file *file, int mode, loff_t offset,
 			 loff_t len);
 loff_t fusept_pt_llseek(struct file *file, loff_t offset, int whence);
+
+/* bind.c */
+int fusept_pt_bind_check(struct fusept_backing *fb, umode_t mode);
+int fusept_pt_bind(struct inode *inode, struct fusept_backing *fb);
+struct fusept_backing *fusept_pt_bound(struct inode *inode, u32 opcode);
+u64 fusept_pt_bound_ops(struct inode *inode);
+bool fusept_pt_unbind_inode(struct inode *inode);
+int fusept_pt_unbind(struct fusept_conn *fc, u64 nodeid, u64 generation);
+int fusept_pt_getattr(struct inode *inode, struct fusept_backing *fb);
 int fusept_pt_init(void);
 void fusept_pt_exit(void);
 

@@ -34,6 +34,7 @@ struct inode *fusept_alloc_inode(struct super_block *sb)
 	fi->pt_opens = 0;
 	fi->cached_opens = 0;
 	fi->pt_seen = false;
+	RCU_INIT_POINTER(fi->bind, NULL);
 	spin_lock_init(&fi->lock);
 	INIT_LIST_HEAD(&fi->write_files);
 	return &fi->vfs;
@@ -60,6 +61,7 @@ void fusept_evict_inode(struct inode *inode)
 
 	truncate_inode_pages_final(&inode->i_data);
 	clear_inode(inode);
+	fusept_pt_unbind_inode(inode);
 	if (fi->nlookup) {
 		fusept_queue_forget(fusept_i_conn(inode), fi->forget,
 				    fi->nodeid, fi->nlookup);
@@ -397,11 +399,23 @@ static int fusept_do_getattr(struct inode *inode, struct file *file)
 	return fusept_attr_reply(inode, &out, attr_version);
 }
 
-/* Refresh the attributes if they timed out (or always, with force) */
+/*
+ * Refresh the attributes if they timed out (or always, with force); those
+ * of a bound inode come from the lower inode, every time
+ */
 int fusept_update_attr(struct inode *inode, struct file *file, bool force)
 {
+	struct fusept_backing *fb;
+	int err;
+
 	if (fusept_i(inode)->bad)
 		return -EIO;
+	fb = fusept_pt_bound(inode, FUSE_GETATTR);
+	if (fb) {
+		err = fusept_pt_getattr(inode, fb);
+		fusept_pt_backing_put(fb);
+		return err;
+	}
 	if (!force && !fusept_attr_stale(inode, STATX_BASIC_STATS))
 		return 0;
 	return fusept_do_getattr(inode, file);
@@ -451,10 +465,32 @@ static int fusept_access(struct inode *inode, int mask)
 	return err;
 }
 
+/*
+ * Mode, owner and group for a permission check: a bound inode's come from
+ * the lower inode (in RCU walk, the last ones read), others time out
+ */
+static int fusept_perm_attr(struct inode *inode, bool bound, bool rcu)
+{
+	if (!bound && !fusept_attr_stale(inode, STATX_MODE | STATX_UID |
+						STATX_GID))
+		return 0;
+	if (rcu)
+		return bound ? 0 : -ECHILD;
+	return fusept_update_attr(inode, NULL, false);
+}
+
+/*
+ * The kernel judges with default_permissions, and for an inode bound with
+ * OPEN, whose opens the daemon never sees: the lower file is opened with
+ * the daemon's credentials, which may do more than the caller.
+ */
 int fusept_permission(FUSEPT_IDMAP_ARG struct inode *inode, int mask)
 {
 	struct fusept_conn *fc = fusept_i_conn(inode);
 	bool rcu = mask & MAY_NOT_BLOCK;
+	u64 ops = fusept_pt_bound_ops(inode);
+	bool judge = fc->default_permissions ||
+		     (ops & FUSE_PASSTHROUGH_OP(FUSE_OPEN));
 	int err;
 
 	if (!READ_ONCE(fc->connected))
@@ -464,18 +500,12 @@ int fusept_permission(FUSEPT_IDMAP_ARG struct inode *inode, int mask)
 	if (fusept_i(inode)->bad)
 		return -EIO;
 
-	if (fc->default_permissions ||
-	    ((mask & MAY_EXEC) && S_ISREG(inode->i_mode))) {
-		if (fusept_attr_stale(inode, STATX_MODE | STATX_UID |
-					     STATX_GID)) {
-			if (rcu)
-				return -ECHILD;
-			err = fusept_update_attr(inode, NULL, false);
-			if (err)
-				return err;
-		}
+	if (judge || ((mask & MAY_EXEC) && S_ISREG(inode->i_mode))) {
+		err = fusept_perm_attr(inode, ops != 0, rcu);
+		if (err)
+			return err;
 	}
-	if (fc->default_permissions)
+	if (judge)
 		return fusept_generic_permission(inode, mask);
 	if (mask & (MAY_ACCESS | MAY_CHDIR)) {
 		if (rcu)
@@ -511,6 +541,7 @@ static int fusept_iattr_to_in(struct fusept_conn *fc, const struct iattr *attr,
 			      struct fuse_setattr_in *in)
 {
 	unsigned int ivalid = attr->ia_valid;
+	struct fusept_file *ff;
 
 	if (ivalid & ATTR_MODE) {
 		in->valid |= FATTR_MODE;
@@ -534,9 +565,8 @@ static int fusept_iattr_to_in(struct fusept_conn *fc, const struct iattr *attr,
 		if (!(ivalid & ATTR_MTIME_SET))
 			in->valid |= FATTR_MTIME_NOW;
 	}
-	if ((ivalid & ATTR_FILE) && attr->ia_file->private_data) {
-		struct fusept_file *ff = attr->ia_file->private_data;
-
+	ff = (ivalid & ATTR_FILE) ? attr->ia_file->private_data : NULL;
+	if (ff && !ff->kopen) {		/* a kernel-opened file has no fh */
 		in->valid |= FATTR_FH;
 		in->fh = ff->fh;
 	}

@@ -149,7 +149,8 @@ int fusept_file_lock(struct file *file, int cmd, struct file_lock *fl)
 
 	if (cmd == F_CANCELLK)
 		return 0;
-	if (!fusept_has(fc, FUSE_POSIX_LOCKS)) {
+	/* a kernel-opened file has no fh: its locks stay in the kernel */
+	if (!fusept_has(fc, FUSE_POSIX_LOCKS) || ff->kopen) {
 		if (IS_GETLK(cmd)) {
 			posix_test_lock(file, fl);
 			return 0;
@@ -167,7 +168,7 @@ int fusept_file_flock(struct file *file, int cmd, struct file_lock *fl)
 	struct fusept_file *ff = file->private_data;
 	int err;
 
-	if (!fusept_has(ff->fc, FUSE_FLOCK_LOCKS))
+	if (!fusept_has(ff->fc, FUSE_FLOCK_LOCKS) || ff->kopen)
 		return locks_lock_file_wait(file, fl);
 	err = fusept_setlk(file, fl, true);
 	if (!err && fusept_fl_type(fl) != F_UNLCK && !ff->flock) {

@@ -31,14 +31,6 @@ module_param_named(passthrough_unprivileged, fusept_pt_unprivileged, bool,
 MODULE_PARM_DESC(passthrough_unprivileged,
 		 "Let daemons without CAP_SYS_ADMIN register backing files (Android)");
 
-struct fusept_backing {
-	struct file *file;
-	const struct cred *cred;
-	u64 ops;			/* ops_mask of BACKING_OPEN */
-	refcount_t count;
-	struct rcu_head rcu;
-};
-
 void fusept_pt_backing_put(struct fusept_backing *fb)
 {
 	if (IS_ERR_OR_NULL(fb) || !refcount_dec_and_test(&fb->count))
@@ -48,7 +40,7 @@ void fusept_pt_backing_put(struct fusept_backing *fb)
 	kfree_rcu(fb, rcu);
 }
 
-static struct fusept_backing *fusept_pt_backing_get(struct fusept_backing *fb)
+struct fusept_backing *fusept_pt_backing_get(struct fusept_backing *fb)
 {
 	refcount_inc(&fb->count);
 	return fb;
@@ -217,6 +209,23 @@ static long fusept_pt_ioc_android_open(struct fusept_conn *fc, u32 __user *argp)
 	return fusept_pt_backing_register(fc, fd, 0);
 }
 
+/* The same privilege as BACKING_CLOSE: the daemon takes a binding back */
+static long fusept_pt_ioc_unbind(struct fusept_conn *fc,
+				 struct fusept_unbind __user *argp)
+{
+	struct fusept_unbind ub;
+
+	if (fc->pt_mode != FUSEPT_PT_MAINLINE)
+		return -EPERM;
+	if (!fusept_pt_unprivileged && !capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (copy_from_user(&ub, argp, sizeof(ub)))
+		return -EFAULT;
+	if (!ub.nodeid)
+		return -EINVAL;
+	return fusept_pt_unbind(fc, ub.nodeid, ub.generation);
+}
+
 long fusept_pt_ioctl(struct fusept_conn *fc, unsigned int cmd,
 		     unsigned long arg)
 {
@@ -229,6 +238,8 @@ long fusept_pt_ioctl(struct fusept_conn *fc, unsigned int cmd,
 		return fusept_pt_ioc_backing_close(fc, argp);
 	case FUSE_DEV_IOC_PASSTHROUGH_OPEN:
 		return fusept_pt_ioc_android_open(fc, argp);
+	case FUSEPT_DEV_IOC_UNBIND:
+		return fusept_pt_ioc_unbind(fc, argp);
 	}
 	return -ENOTTY;
 }
@@ -252,6 +263,26 @@ fusept_pt_backing_lookup(struct fusept_conn *fc, int id)
 }
 
 /*
+ * An entry reply that ends with a bind trailer (inode passthrough): pin the
+ * registration it names. A trailer that names nothing or is malformed
+ * makes the operation fail (ERR_PTR) once the reply has been taken.
+ */
+static void fusept_pt_reply_bind(struct fusept_req *req)
+{
+	const struct fusept_entry_bind *tb;
+
+	if (!req->bind_ok || req->error ||
+	    req->reply_len != req->out_max + sizeof(*tb))
+		return;
+	tb = req->reply + req->out_max;
+	if (tb->flags || tb->reserved)
+		req->bind = ERR_PTR(-EIO);
+	else if (tb->backing_id)
+		req->bind = fusept_pt_backing_lookup(req->fc, tb->backing_id) ?:
+			    ERR_PTR(-EIO);
+}
+
+/*
  * An OPEN or CREATE reply just came in: if it asks for passthrough, pin
  * the backing object now, while the daemon's write(2) is still running.
  * An ID that names nothing makes the open fail (ERR_PTR), once the reply
@@ -265,6 +296,7 @@ void fusept_pt_reply(struct fusept_req *req)
 		sizeof(struct fuse_entry_out) : 0;
 	bool want;
 
+	fusept_pt_reply_bind(req);
 	if ((req->opcode != FUSE_OPEN && req->opcode != FUSE_CREATE) ||
 	    req->error || fc->pt_mode == FUSEPT_PT_NONE ||
 	    req->reply_len < off + sizeof(*out))
@@ -390,7 +422,8 @@ static int fusept_pt_inode_get(struct inode *inode, struct fusept_backing *fb)
 
 	spin_lock(&fi->lock);
 	if (mainline && (fi->cached_opens ||
-			 (fi->backing && fi->backing->file != fb->file))) {
+			 (fi->backing && file_inode(fi->backing->file) !=
+					 file_inode(fb->file)))) {
 		err = -EIO;
 	} else {
 		if (!fi->pt_opens++)

@@ -49,7 +49,7 @@ __poll_t fusept_file_poll(struct file *file, poll_table *wait)
 	};
 	int err;
 
-	if (READ_ONCE(fc->no_poll))
+	if (READ_ONCE(fc->no_poll) || ff->kopen)
 		return DEFAULT_POLLMASK;
 	poll_wait(file, &ff->poll_wait, wait);
 	in.events = mangle_poll(poll_requested_events(wait));

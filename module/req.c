@@ -62,6 +62,7 @@ void fusept_req_put(struct fusept_req *req)
 	kvfree(req->in);
 	kvfree(req->reply);
 	fusept_pt_backing_put(req->backing);
+	fusept_pt_backing_put(req->bind);
 	kfree(req);
 	if (atomic_dec_and_test(&fc->num_live))
 		wake_up_all(&fc->live_waitq);
@@ -118,6 +119,7 @@ static struct fusept_req *fusept_req_new(struct fusept_conn *fc,
 	req->in_len = len;
 	req->out_max = args->out_size;
 	req->out_var = args->out_var;
+	req->bind_ok = args->bind_ok && READ_ONCE(fc->inode_pt);
 	fusept_fill_header(fc, req->in, args, len);
 	p = (char *)req->in + sizeof(struct fuse_in_header);
 	for (i = 0; i < args->in_numargs; i++) {
@@ -213,19 +215,21 @@ static ssize_t fusept_take_reply(struct fusept_req *req,
 {
 	if (req->error)
 		return req->error;
-	if (!fusept_reply_size_ok(req->reply_len, args->out_size,
-				  args->out_var))
+	if (!fusept_req_reply_size_ok(req, req->reply_len))
 		return -EIO;
-	args->out_len = req->reply_len;
+	/* a bind trailer is not the caller's: it is in args->bind */
+	args->out_len = min(req->reply_len, req->out_max);
 	args->backing = req->backing;
 	req->backing = NULL;
+	args->bind = req->bind;
+	req->bind = NULL;
 	if (args->take_reply) {
 		args->reply = req->reply;
 		req->reply = NULL;
-	} else if (args->out && req->reply_len) {
-		memcpy(args->out, req->reply, req->reply_len);
+	} else if (args->out && args->out_len) {
+		memcpy(args->out, req->reply, args->out_len);
 	}
-	return args->out_var ? req->reply_len : 0;
+	return args->out_var ? args->out_len : 0;
 }
 
 /* A reply (or failure) of a background request */

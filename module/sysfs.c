@@ -74,6 +74,14 @@ static ssize_t passthrough_show(struct kobject *kobj,
 	}
 }
 
+/* Inodes bound to a lower file now (inode passthrough) */
+static ssize_t bound_show(struct kobject *kobj, struct kobj_attribute *attr,
+			  char *buf)
+{
+	return sysfs_emit(buf, "%d\n",
+			  atomic_read(&fusept_kobj_conn(kobj)->bound));
+}
+
 static ssize_t backing_files_show(struct kobject *kobj,
 				  struct kobj_attribute *attr, char *buf)
 {
@@ -87,12 +95,14 @@ static struct kobj_attribute fusept_backing_attr =
 static struct kobj_attribute fusept_waiting_attr = __ATTR_RO(waiting);
 static struct kobj_attribute fusept_state_attr = __ATTR_RO(state);
 static struct kobj_attribute fusept_passthrough_attr = __ATTR_RO(passthrough);
+static struct kobj_attribute fusept_bound_attr = __ATTR_RO(bound);
 
 static struct attribute *fusept_conn_attrs[] = {
 	&fusept_abort_attr.attr,
 	&fusept_waiting_attr.attr,
 	&fusept_state_attr.attr,
 	&fusept_passthrough_attr.attr,
+	&fusept_bound_attr.attr,
 	&fusept_backing_attr.attr,
 	NULL
 };

@@ -679,4 +679,26 @@ struct fuse_backing_map {
  */
 #define FUSEPT_DEV_IOC_WANT_INIT	_IOW(FUSE_DEV_IOC_MAGIC, 240, __u64)
 
+/*
+ * Inode passthrough (FUSEPT_INODE_PASSTHROUGH agreed): an entry reply
+ * (LOOKUP, MKNOD, MKDIR, SYMLINK, LINK: after fuse_entry_out; CREATE:
+ * after fuse_open_out) may end with this trailer. A backing_id other than
+ * 0 binds the inode to that registration, whose ops_mask must hold
+ * FUSE_PASSTHROUGH_OP(FUSE_GETATTR); flags and reserved must be 0.
+ */
+struct fusept_entry_bind {
+	__s32	backing_id;
+	__u32	flags;
+	__u64	reserved;
+};
+
+/* FUSEPT_DEV_IOC_UNBIND argument: the inode the kernel has cached */
+struct fusept_unbind {
+	__u64	nodeid;
+	__u64	generation;
+};
+
+#define FUSEPT_DEV_IOC_UNBIND		_IOW(FUSE_DEV_IOC_MAGIC, 242, \
+					     struct fusept_unbind)
+
 #endif /* _UAPI_LINUX_FUSEPT_H */

@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fusept: inode passthrough. A daemon that agreed FUSEPT_INODE_PASSTHROUGH
+ * in INIT may end an entry reply with a trailer naming a registration
+ * (BACKING_OPEN with an ops_mask): the inode is then bound to that lower
+ * file. A bound inode takes its attributes from the lower inode (GETATTR,
+ * which every binding has), and with OPEN in the mask the kernel opens the
+ * lower file itself: no OPEN, FLUSH or RELEASE, and the kernel judges
+ * permission from the lower attributes before it opens anything with the
+ * daemon's credentials. Namespace operations always reach the daemon.
+ *
+ * Lifetime: fi->bind holds one reference on the registration. It is set
+ * once (a second binding must name the same lower inode), cleared by
+ * FUSEPT_DEV_IOC_UNBIND and at evict. Writers hold fi->lock; readers use
+ * RCU and take a reference with refcount_inc_not_zero() when they sleep:
+ * the registration is freed after a grace period (fusept_pt_backing_put).
+ * Files already open keep their own lower file after an unbind.
+ */
+#include <linux/cred.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/pagemap.h>
+
+#include "fusept_i.h"
+
+#define FUSEPT_OP_GETATTR	FUSE_PASSTHROUGH_OP(FUSE_GETATTR)
+
+/*
+ * May a trailer's registration bind an inode of this type? It needs the
+ * GETATTR op and the type of the entry. fb may be NULL (no trailer, or ID
+ * 0) or an error (a trailer that named nothing).
+ */
+int fusept_pt_bind_check(struct fusept_backing *fb, umode_t mode)
+{
+	if (IS_ERR_OR_NULL(fb))
+		return PTR_ERR_OR_ZERO(fb);
+	if (!(fb->ops & FUSEPT_OP_GETATTR))
+		return -EIO;
+	if ((file_inode(fb->file)->i_mode ^ mode) & S_IFMT)
+		return -EIO;
+	return 0;
+}
+
+/*
+ * Bind inode to fb (checked with fusept_pt_bind_check). A second binding
+ * of the same lower inode changes nothing, one of another is the daemon's
+ * bug: -EIO. An inode with cached opens or pages stays unbound: its page
+ * cache and the lower file would both claim to be the data.
+ */
+int fusept_pt_bind(struct inode *inode, struct fusept_backing *fb)
+{
+	struct fusept_inode *fi = fusept_i(inode);
+	struct inode *lower;
+	struct fusept_backing *old;
+	int err = 0;
+
+	if (!fb)
+		return 0;
+	lower = file_inode(fb->file);
+	spin_lock(&fi->lock);
+	old = rcu_dereference_protected(fi->bind, lockdep_is_held(&fi->lock));
+	if (old) {
+		if (file_inode(old->file) != lower)
+			err = -EIO;
+	} else if (fi->backing && file_inode(fi->backing->file) != lower) {
+		err = -EIO;
+	} else if (!fi->cached_opens && !inode->i_mapping->nrpages) {
+		rcu_assign_pointer(fi->bind, fusept_pt_backing_get(fb));
+		atomic_inc(&fusept_i_conn(inode)->bound);
+	}
+	spin_unlock(&fi->lock);
+	return err;
+}
+
+/* The binding, referenced, if it serves opcode; else NULL */
+struct fusept_backing *fusept_pt_bound(struct inode *inode, u32 opcode)
+{
+	struct fusept_backing *fb;
+
+	rcu_read_lock();
+	fb = rcu_dereference(fusept_i(inode)->bind);
+	if (fb && (!(fb->ops & FUSE_PASSTHROUGH_OP(opcode)) ||
+		   !refcount_inc_not_zero(&fb->count)))
+		fb = NULL;
+	rcu_read_unlock();
+	return fb;
+}
+
+/* The operations of the binding, 0 when unbound; safe in RCU walk */
+u64 fusept_pt_bound_ops(struct inode *inode)
+{
+	struct fusept_backing *fb;
+	u64 ops = 0;
+
+	rcu_read_lock();
+	fb = rcu_dereference(fusept_i(inode)->bind);
+	if (fb)
+		ops = fb->ops;
+	rcu_read_unlock();
+	return ops;
+}
+
+/* Drop the binding, if any: the daemon answers for the inode again */
+bool fusept_pt_unbind_inode(struct inode *inode)
+{
+	struct fusept_inode *fi = fusept_i(inode);
+	struct fusept_backing *fb;
+
+	spin_lock(&fi->lock);
+	fb = rcu_dereference_protected(fi->bind, lockdep_is_held(&fi->lock));
+	RCU_INIT_POINTER(fi->bind, NULL);
+	spin_unlock(&fi->lock);
+	if (!fb)
+		return false;
+	atomic_dec(&fusept_i_conn(inode)->bound);
+	fusept_invalidate_attr(inode);
+	fusept_pt_backing_put(fb);
+	return true;
+}
+
+/* FUSEPT_DEV_IOC_UNBIND: only an inode the kernel has, of that generation */
+int fusept_pt_unbind(struct fusept_conn *fc, u64 nodeid, u64 generation)
+{
+	struct inode *inode;
+	int err = -ENOENT;
+
+	down_read(&fc->killsb);
+	inode = fusept_ilookup(fc, nodeid);
+	if (inode && inode->i_generation == generation &&
+	    fusept_pt_unbind_inode(inode))
+		err = 0;
+	iput(inode);
+	up_read(&fc->killsb);
+	return err;
+}
+
+static void fusept_kstat_to_attr(struct fusept_conn *fc,
+				 const struct kstat *st, struct fuse_attr *attr)
+{
+	attr->size = st->size;
+	attr->blocks = st->blocks;
+	attr->atime = st->atime.tv_sec;
+	attr->atimensec = st->atime.tv_nsec;
+	attr->mtime = st->mtime.tv_sec;
+	attr->mtimensec = st->mtime.tv_nsec;
+	attr->ctime = st->ctime.tv_sec;
+	attr->ctimensec = st->ctime.tv_nsec;
+	attr->mode = st->mode;
+	attr->nlink = st->nlink;
+	attr->uid = from_kuid_munged(fc->user_ns, st->uid);
+	attr->gid = from_kgid_munged(fc->user_ns, st->gid);
+	attr->rdev = new_encode_dev(st->rdev);
+	attr->blksize = st->blksize;
+}
+
+/*
+ * A bound inode's attributes: the lower inode's, read with the daemon's
+ * credentials, but st_ino, which stays the one of the entry reply (a mount
+ * may bind files of several lower file systems). They never time out.
+ */
+int fusept_pt_getattr(struct inode *inode, struct fusept_backing *fb)
+{
+	struct fusept_conn *fc = fusept_i_conn(inode);
+	struct fuse_attr attr = { .ino = inode->i_ino };
+	const struct cred *old;
+	struct kstat st;
+	int err;
+
+	old = override_creds(fb->cred);
+	err = vfs_getattr(&fb->file->f_path, &st, STATX_BASIC_STATS,
+			  AT_STATX_SYNC_AS_STAT);
+	revert_creds(old);
+	if (err)
+		return err;
+	fusept_kstat_to_attr(fc, &st, &attr);
+	if ((attr.mode ^ inode->i_mode) & S_IFMT)
+		return -EIO;
+	fusept_apply_attr(inode, &attr, 0, 0);
+	return 0;
+}
