@@ -114,7 +114,8 @@ build() {
 builds() {
 	local d
 	# shellcheck disable=SC2012
-	ls -1dt "$FUSEPT_CACHE"/guest/*/ 2>/dev/null | while read -r d; do
+	# (an empty cache has none: ls fails, and pipefail must not stop us)
+	{ ls -1dt "$FUSEPT_CACHE"/guest/*/ 2>/dev/null || true; } | while read -r d; do
 		d=${d%/}
 		case ${d##*/}:$arch in
 		*.tmp:*) ;;
