@@ -44,10 +44,10 @@ int fusept_pt_bind_check(struct fusept_backing *fb, umode_t mode)
 /*
  * Bind inode to fb (checked with fusept_pt_bind_check). A second binding
  * of the same lower inode changes nothing, one of another is the daemon's
- * bug: -EIO. An inode with cached opens or pages stays unbound: its page
- * cache and the lower file would both claim to be the data.
+ * bug: -EIO. An inode with cached opens or pages stays unbound (-EBUSY):
+ * its page cache and the lower file would both claim to be the data.
  */
-int fusept_pt_bind(struct inode *inode, struct fusept_backing *fb)
+static int fusept_pt_bind_inode(struct inode *inode, struct fusept_backing *fb)
 {
 	struct fusept_inode *fi = fusept_i(inode);
 	struct inode *lower;
@@ -64,11 +64,63 @@ int fusept_pt_bind(struct inode *inode, struct fusept_backing *fb)
 			err = -EIO;
 	} else if (fi->backing && file_inode(fi->backing->file) != lower) {
 		err = -EIO;
-	} else if (!fi->cached_opens && !inode->i_mapping->nrpages) {
+	} else if (fi->cached_opens || inode->i_mapping->nrpages) {
+		err = -EBUSY;
+	} else {
 		rcu_assign_pointer(fi->bind, fusept_pt_backing_get(fb));
 		atomic_inc(&fusept_i_conn(inode)->bound);
 	}
 	spin_unlock(&fi->lock);
+	return err;
+}
+
+/* The same for a reply, which binds what it can: -EIO or 0 */
+int fusept_pt_bind(struct inode *inode, struct fusept_backing *fb)
+{
+	int err = fusept_pt_bind_inode(inode, fb);
+
+	return err == -EBUSY ? 0 : err;
+}
+
+/*
+ * An OPEN reply named fb for passthrough: a registration with GETATTR
+ * binds the inode if it is unbound (inodes that READDIRPLUS made had no
+ * entry reply to bind them); a bound inode takes only its own lower file.
+ */
+int fusept_pt_open_bind(struct inode *inode, struct fusept_backing *fb)
+{
+	struct fusept_backing *bound;
+	int err = 0;
+
+	if (fb->ops & FUSEPT_OP_GETATTR)
+		return fusept_pt_bind(inode, fb);
+	bound = fusept_pt_bound(inode, FUSE_GETATTR);
+	if (bound && file_inode(bound->file) != file_inode(fb->file))
+		err = -EIO;
+	fusept_pt_backing_put(bound);
+	return err;
+}
+
+/*
+ * FUSEPT_DEV_IOC_BIND: bind an inode the kernel has cached (the root, one
+ * looked up before). Unlike a reply, the ioctl can say what went wrong.
+ */
+int fusept_pt_bind_node(struct fusept_conn *fc, u64 nodeid, u64 generation,
+			struct fusept_backing *fb)
+{
+	struct inode *inode;
+	int err = -ENOENT;
+
+	down_read(&fc->killsb);
+	inode = fusept_ilookup(fc, nodeid);
+	if (inode && inode->i_generation == generation) {
+		err = fusept_pt_bind_check(fb, inode->i_mode) ? -EINVAL :
+		      fusept_pt_bind_inode(inode, fb);
+		if (err == -EIO)	/* bound to another lower inode */
+			err = -EBUSY;
+	}
+	iput(inode);
+	up_read(&fc->killsb);
 	return err;
 }
 

@@ -256,7 +256,11 @@ int fusept_open_common(struct inode *inode, struct file *file, bool dir)
 	ff->opened = !err;
 	ff->fh = out.fh;
 	ff->open_flags = out.open_flags;
-	err = fusept_file_mode(inode, file, ff, fb);
+	err = 0;
+	if (!dir && !ff->kopen && !IS_ERR_OR_NULL(fb))
+		err = fusept_pt_open_bind(inode, fb);
+	if (!err)
+		err = fusept_file_mode(inode, file, ff, fb);
 	fusept_pt_backing_put(fb);
 	if (err) {
 		fusept_file_put(ff);

@@ -492,6 +492,9 @@ loff_t fusept_pt_llseek(struct file *file, loff_t offset, int whence);
 /* bind.c */
 int fusept_pt_bind_check(struct fusept_backing *fb, umode_t mode);
 int fusept_pt_bind(struct inode *inode, struct fusept_backing *fb);
+int fusept_pt_open_bind(struct inode *inode, struct fusept_backing *fb);
+int fusept_pt_bind_node(struct fusept_conn *fc, u64 nodeid, u64 generation,
+			struct fusept_backing *fb);
 struct fusept_backing *fusept_pt_bound(struct inode *inode, u32 opcode);
 u64 fusept_pt_bound_ops(struct inode *inode);
 bool fusept_pt_unbind_inode(struct inode *inode);

@@ -209,6 +209,52 @@ static long fusept_pt_ioc_android_open(struct fusept_conn *fc, u32 __user *argp)
 	return fusept_pt_backing_register(fc, fd, 0);
 }
 
+/* Look an ID up and pin it; Android IDs are used up by the lookup */
+static struct fusept_backing *
+fusept_pt_backing_lookup(struct fusept_conn *fc, int id)
+{
+	struct fusept_backing *fb;
+
+	if (id <= 0)
+		return NULL;
+	if (fc->pt_mode == FUSEPT_PT_ANDROID)
+		return fusept_pt_backing_remove(fc, id);
+	rcu_read_lock();
+	fb = idr_find(&fc->backing_idr, id);
+	if (fb && !refcount_inc_not_zero(&fb->count))
+		fb = NULL;
+	rcu_read_unlock();
+	return fb;
+}
+
+/*
+ * The same privilege as BACKING_OPEN. EBADF: the ID names nothing; EINVAL:
+ * it cannot bind that inode; ENOENT: no such inode cached; EBUSY: bound
+ * to another lower inode, or open without passthrough.
+ */
+static long fusept_pt_ioc_bind(struct fusept_conn *fc,
+			       struct fusept_bind __user *argp)
+{
+	struct fusept_backing *fb;
+	struct fusept_bind b;
+	long err;
+
+	if (fc->pt_mode != FUSEPT_PT_MAINLINE || !fc->inode_pt)
+		return -EPERM;
+	if (!fusept_pt_unprivileged && !capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (copy_from_user(&b, argp, sizeof(b)))
+		return -EFAULT;
+	if (!b.nodeid || b.flags || b.backing_id <= 0)
+		return -EINVAL;
+	fb = fusept_pt_backing_lookup(fc, b.backing_id);
+	if (!fb)
+		return -EBADF;
+	err = fusept_pt_bind_node(fc, b.nodeid, b.generation, fb);
+	fusept_pt_backing_put(fb);
+	return err;
+}
+
 /* The same privilege as BACKING_CLOSE: the daemon takes a binding back */
 static long fusept_pt_ioc_unbind(struct fusept_conn *fc,
 				 struct fusept_unbind __user *argp)
@@ -238,28 +284,12 @@ long fusept_pt_ioctl(struct fusept_conn *fc, unsigned int cmd,
 		return fusept_pt_ioc_backing_close(fc, argp);
 	case FUSE_DEV_IOC_PASSTHROUGH_OPEN:
 		return fusept_pt_ioc_android_open(fc, argp);
+	case FUSEPT_DEV_IOC_BIND:
+		return fusept_pt_ioc_bind(fc, argp);
 	case FUSEPT_DEV_IOC_UNBIND:
 		return fusept_pt_ioc_unbind(fc, argp);
 	}
 	return -ENOTTY;
-}
-
-/* Look an ID up and pin it; Android IDs are used up by the lookup */
-static struct fusept_backing *
-fusept_pt_backing_lookup(struct fusept_conn *fc, int id)
-{
-	struct fusept_backing *fb;
-
-	if (id <= 0)
-		return NULL;
-	if (fc->pt_mode == FUSEPT_PT_ANDROID)
-		return fusept_pt_backing_remove(fc, id);
-	rcu_read_lock();
-	fb = idr_find(&fc->backing_idr, id);
-	if (fb && !refcount_inc_not_zero(&fb->count))
-		fb = NULL;
-	rcu_read_unlock();
-	return fb;
 }
 
 /*

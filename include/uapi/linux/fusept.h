@@ -692,12 +692,22 @@ struct fusept_entry_bind {
 	__u64	reserved;
 };
 
+/* FUSEPT_DEV_IOC_BIND argument: an inode the kernel has cached */
+struct fusept_bind {
+	__u64	nodeid;
+	__u64	generation;
+	__s32	backing_id;
+	__u32	flags;		/* 0 */
+};
+
 /* FUSEPT_DEV_IOC_UNBIND argument: the inode the kernel has cached */
 struct fusept_unbind {
 	__u64	nodeid;
 	__u64	generation;
 };
 
+#define FUSEPT_DEV_IOC_BIND		_IOW(FUSE_DEV_IOC_MAGIC, 241, \
+					     struct fusept_bind)
 #define FUSEPT_DEV_IOC_UNBIND		_IOW(FUSE_DEV_IOC_MAGIC, 242, \
 					     struct fusept_unbind)
 
