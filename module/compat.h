@@ -600,6 +600,13 @@ fusept_write_cache(struct address_space *m, struct writeback_control *wbc,
 }
 #endif
 
+/* fanotify's no-notify file modes: one bit before 6.14, two from then on */
+#ifdef FMODE_NONOTIFY_PERM
+#define FUSEPT_FMODE_NONOTIFY	(FMODE_NONOTIFY | FMODE_NONOTIFY_PERM)
+#else
+#define FUSEPT_FMODE_NONOTIFY	FMODE_NONOTIFY
+#endif
+
 /* struct file_lock: the fields locks share moved into ->c in 6.9 */
 #ifdef FUSEPT_HAVE_FILE_LOCK_CORE
 #include <linux/filelock.h>

@@ -309,6 +309,9 @@ struct fusept_file {
 	struct inode *release_inode;	/* held until RELEASE is answered */
 	struct file *backing_file;	/* passthrough */
 	const struct cred *backing_cred;
+	bool backing_shared;		/* backing_file is the registered one */
+	errseq_t backing_wb_err;	/* shared: this file's fsync cursor */
+	struct file *aux_file;		/* shared: for SEEK_DATA/HOLE, fsync */
 	bool flock;			/* holds a daemon's flock lock */
 	u64 flock_owner;
 	u32 kh;				/* poll handle; 0: none yet */

@@ -563,12 +563,63 @@ static int fusept_pt_may_open(struct fusept_backing *fb, int flags)
 	return err;
 }
 
-/* Give an open FUSE file its own backing file */
+/*
+ * The flags a lower file system reads from f_flags when the file is
+ * opened or at each I/O; a shared backing file must have the open's.
+ */
+#define FUSEPT_PT_IO_FLAGS	(O_APPEND | O_DIRECT | O_SYNC | O_DSYNC | \
+				 O_NOATIME)
+
+/*
+ * May an open use the registered file itself instead of a second
+ * dentry_open() of it? Only a real open file (not O_PATH) with the access
+ * the open needs and the same I/O flags, opened with the registration's
+ * credentials, not hidden from fanotify, for an open that is not an exec.
+ * What the daemon's descriptor and the opens then share, and why it does
+ * not matter, is listed above fusept_pt_sync_kiocb() and in
+ * docs/passthrough.md: not the position, not the I/O flags, not fsync's
+ * error cursor.
+ */
+static bool fusept_pt_can_share(struct fusept_backing *fb, int flags)
+{
+	struct file *bf = fb->file;
+	int acc = flags & O_ACCMODE;
+	fmode_t need = 0;
+
+	if ((bf->f_mode & (FMODE_PATH | FUSEPT_FMODE_NONOTIFY)) ||
+	    bf->f_cred != fb->cred || (flags & __FMODE_EXEC))
+		return false;
+	if (acc != O_WRONLY)
+		need |= FMODE_READ;
+	if (acc != O_RDONLY)
+		need |= FMODE_WRITE;
+	return (bf->f_mode & need) == need &&
+	       !((bf->f_flags ^ flags) & FUSEPT_PT_IO_FLAGS);
+}
+
+/* The backing file of an open: the registered one, or an open of its path */
+static struct file *fusept_pt_backing_file(struct fusept_backing *fb,
+					   int flags, struct fusept_file *ff)
+{
+	const struct cred *old;
+	struct file *bf;
+
+	ff->backing_shared = fusept_pt_can_share(fb, flags);
+	if (ff->backing_shared) {
+		ff->backing_wb_err = filemap_sample_wb_err(fb->file->f_mapping);
+		return get_file(fb->file);
+	}
+	old = override_creds(fb->cred);
+	bf = dentry_open(&fb->file->f_path, flags, fb->cred);
+	revert_creds(old);
+	return bf;
+}
+
+/* Give an open FUSE file a backing file */
 int fusept_pt_open(struct inode *inode, struct file *file,
 		   struct fusept_file *ff, struct fusept_backing *fb)
 {
 	int flags = file->f_flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC);
-	const struct cred *old;
 	struct file *bf;
 	int err;
 
@@ -588,9 +639,7 @@ int fusept_pt_open(struct inode *inode, struct file *file,
 	err = fusept_pt_inode_get(inode, fb);
 	if (err)
 		return err;
-	old = override_creds(fb->cred);
-	bf = dentry_open(&fb->file->f_path, flags, fb->cred);
-	revert_creds(old);
+	bf = fusept_pt_backing_file(fb, flags, ff);
 	if (IS_ERR(bf)) {
 		fusept_pt_inode_put(inode);
 		return PTR_ERR(bf);
@@ -603,8 +652,11 @@ int fusept_pt_open(struct inode *inode, struct file *file,
 void fusept_pt_release(struct inode *inode, struct fusept_file *ff)
 {
 	fput(ff->backing_file);
+	if (ff->aux_file)
+		fput(ff->aux_file);
 	put_cred(ff->backing_cred);
 	ff->backing_file = NULL;
+	ff->aux_file = NULL;
 	fusept_pt_inode_put(inode);
 	fusept_pt_drop(inode, 0, LLONG_MAX);
 }
@@ -641,17 +693,20 @@ static void fusept_pt_written(struct inode *inode, struct file *bf,
 			       fusept_pt_last(pos, res));
 }
 
-static rwf_t fusept_pt_iocb_rwf(struct kiocb *iocb)
+/*
+ * A synchronous kiocb for the backing file, with the caller's position and
+ * I/O flags (O_APPEND, O_DSYNC, ... of the fusept file), not the backing
+ * file's: a shared backing file's f_flags are the daemon's to change with
+ * F_SETFL. Only O_DIRECT is the backing file's: a lower file system that
+ * cannot do direct I/O refuses it at open, not at each I/O.
+ */
+static void fusept_pt_sync_kiocb(struct kiocb *k, struct kiocb *iocb,
+				 struct file *bf)
 {
-	rwf_t flags = 0;
-
-	if (iocb->ki_flags & IOCB_DSYNC)
-		flags |= RWF_DSYNC;
-	if (iocb->ki_flags & IOCB_SYNC)
-		flags |= RWF_SYNC;
-	if (iocb->ki_flags & IOCB_APPEND)
-		flags |= RWF_APPEND;
-	return flags;
+	kiocb_clone(k, iocb, bf);
+	k->ki_flags &= ~IOCB_DIRECT;
+	if (bf->f_flags & O_DIRECT)
+		k->ki_flags |= IOCB_DIRECT;
 }
 
 /*
@@ -763,8 +818,11 @@ ssize_t fusept_pt_read_iter(struct kiocb *iocb, struct iov_iter *to)
 		return 0;
 	old = override_creds(ff->backing_cred);
 	if (is_sync_kiocb(iocb)) {
-		ret = vfs_iter_read(bf, to, &iocb->ki_pos,
-				    fusept_pt_iocb_rwf(iocb));
+		struct kiocb k;
+
+		fusept_pt_sync_kiocb(&k, iocb, bf);
+		ret = vfs_iocb_iter_read(bf, &k, to);
+		iocb->ki_pos = k.ki_pos;
 	} else {
 		aio = fusept_pt_aio_new(iocb, bf);
 		ret = aio ? fusept_pt_aio_submit(aio, to) : -ENOMEM;
@@ -829,10 +887,13 @@ ssize_t fusept_pt_write_iter(struct kiocb *iocb, struct iov_iter *from)
 			fusept_pt_last(pos, iov_iter_count(from)));
 	old = override_creds(ff->backing_cred);
 	if (is_sync_kiocb(iocb)) {
+		struct kiocb k;
+
+		fusept_pt_sync_kiocb(&k, iocb, bf);
 		fusept_backing_start_write(bf);
-		ret = vfs_iter_write(bf, from, &iocb->ki_pos,
-				     fusept_pt_iocb_rwf(iocb));
+		ret = vfs_iocb_iter_write(bf, &k, from);
 		fusept_backing_end_write(bf);
+		iocb->ki_pos = k.ki_pos;
 		fusept_pt_written(inode, bf, pos, ret);
 	} else {
 		aio = fusept_pt_aio_new(iocb, bf);
@@ -922,15 +983,59 @@ int fusept_pt_mmap(struct file *file, struct vm_area_struct *vma)
 	return ret;
 }
 
+/*
+ * A shared backing file is the daemon's too: SEEK_DATA and SEEK_HOLE would
+ * move its position, fsync would consume its writeback error cursor. They
+ * use a read-only file of the same lower file instead, opened once for
+ * this fusept file (another fsync or seek may race to make it).
+ */
+static struct file *fusept_pt_aux_file(struct fusept_file *ff)
+{
+	struct file *bf = ff->backing_file, *aux;
+	const struct cred *old;
+
+	if (!ff->backing_shared)
+		return bf;
+	aux = READ_ONCE(ff->aux_file);
+	if (aux)
+		return aux;
+	old = override_creds(ff->backing_cred);
+	aux = dentry_open(&bf->f_path, O_RDONLY | O_LARGEFILE,
+			  ff->backing_cred);
+	revert_creds(old);
+	if (IS_ERR(aux))
+		return aux;
+	if (cmpxchg(&ff->aux_file, NULL, aux)) {
+		fput(aux);
+		aux = READ_ONCE(ff->aux_file);
+	}
+	return aux;
+}
+
+/*
+ * fsync of a shared backing file: the lower file system's fsync through
+ * the auxiliary file, and the writeback errors since this fusept file was
+ * opened from its own cursor, so that each open and the daemon see an
+ * error once, as with files of their own.
+ */
 int fusept_pt_fsync(struct file *file, loff_t start, loff_t end, int datasync)
 {
 	struct fusept_file *ff = file->private_data;
 	const struct cred *old;
-	int ret;
+	struct file *bf;
+	int ret, err;
 
+	bf = fusept_pt_aux_file(ff);
+	if (IS_ERR(bf))
+		return PTR_ERR(bf);
 	old = override_creds(ff->backing_cred);
-	ret = vfs_fsync_range(ff->backing_file, start, end, datasync);
+	ret = vfs_fsync_range(bf, start, end, datasync);
 	revert_creds(old);
+	if (ff->backing_shared) {
+		err = errseq_check_and_advance(&bf->f_mapping->wb_err,
+					       &ff->backing_wb_err);
+		ret = ret ?: err;
+	}
 	/* what a passthrough mapping stored reaches cached readers */
 	fusept_pt_drop(file_inode(file), start, end);
 	return ret;
@@ -962,9 +1067,12 @@ long fusept_pt_fallocate(struct file *file, int mode, loff_t offset,
 loff_t fusept_pt_llseek(struct file *file, loff_t offset, int whence)
 {
 	struct fusept_file *ff = file->private_data;
+	struct file *bf = fusept_pt_aux_file(ff);
 	loff_t ret;
 
-	ret = vfs_llseek(ff->backing_file, offset, whence);
+	if (IS_ERR(bf))
+		return PTR_ERR(bf);
+	ret = vfs_llseek(bf, offset, whence);
 	if (ret >= 0)
 		ret = vfs_setpos(file, ret, file_inode(file)->i_sb->s_maxbytes);
 	return ret;

@@ -18,7 +18,9 @@
  *	the other, also while cached opens race with passthrough writes;
  *	an O_PATH descriptor registered: it serves in mainline mode, Android
  *	mode refuses it with EBADF; a directory registered for inode
- *	passthrough (agreed in mainline mode) and named in an OPEN reply: EIO.
+ *	passthrough (agreed in mainline mode) and named in an OPEN reply: EIO;
+ *	the registered file itself serving opens with its access and I/O
+ *	flags (no second open of the lower file, its position untouched).
  *	One line per check: "PASS name" or "FAIL name: detail".
  *   fusept-ptcheck hold FILE
  *	Opens FILE, maps it, then runs the commands read from stdin, one a
@@ -163,6 +165,7 @@ static void fill_attr(struct conn *c, uint64_t nodeid, struct fuse_attr *a)
 }
 
 static char mnt[512], lower_dir[512];
+static struct conn *rawc;	/* its lower fds are the parent's too */
 
 static void path_of(char *buf, size_t size, const char *dir, const char *f)
 {
@@ -568,6 +571,113 @@ static void checks_dir_id(void)
 		close(fd);
 }
 
+/* struct files allocated in the system (file-nr: exact to 64 per CPU) */
+static long nr_files(void)
+{
+	FILE *f = fopen("/proc/sys/fs/file-nr", "r");
+	long n = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &n) != 1)
+			n = -1;
+		fclose(f);
+	}
+	return n;
+}
+
+#define NREUSE 512
+
+/* NREUSE opens of b at once: how many struct files they added */
+static long reuse_opens(int *fds, int flags, int *opened)
+{
+	long before = nr_files();
+	int i;
+
+	for (i = 0, *opened = 0; i < NREUSE; i++) {
+		fds[i] = open_as("b", flags, -1);
+		if (fds[i] < 0)
+			break;
+		(*opened)++;
+	}
+	return nr_files() - before;
+}
+
+/*
+ * A read-write open sharing the registered file: the user's reads move
+ * neither the daemon's position nor another open's; the daemon's F_SETFL
+ * O_APPEND on its descriptor does not make the user's pwrite append; fsync
+ * works (and uses a cursor of its own: not checkable without an I/O error).
+ */
+static void checks_reuse_rw(int lfd)
+{
+	int fd = open_as("b", O_RDWR, -1), fd2 = open_as("b", O_RDONLY, -1);
+	off_t pos0 = lseek(lfd, 0, SEEK_CUR);
+	struct stat st0, st;
+	char b[2];
+	int fl;
+
+	result(fd >= 0 && fd2 >= 0 && read(fd, b, 2) == 2 &&
+	       lseek(fd, 0, SEEK_CUR) == 2 && lseek(fd2, 0, SEEK_CUR) == 0 &&
+	       lseek(lfd, 0, SEEK_CUR) == pos0, "ptraw-reuse-own-pos",
+	       "positions: user %lld, other open %lld, daemon %lld (was %lld)",
+	       (long long)lseek(fd, 0, SEEK_CUR),
+	       (long long)lseek(fd2, 0, SEEK_CUR),
+	       (long long)lseek(lfd, 0, SEEK_CUR), (long long)pos0);
+	fl = fcntl(lfd, F_GETFL);
+	fstat(lfd, &st0);
+	fcntl(lfd, F_SETFL, fl | O_APPEND);
+	result(fd >= 0 && pwrite(fd, "RW", 2, 0) == 2 && !fstat(lfd, &st) &&
+	       st.st_size == st0.st_size && pread(lfd, b, 2, 0) == 2 &&
+	       !memcmp(b, "RW", 2), "ptraw-reuse-setfl-not-shared",
+	       "the daemon's O_APPEND changed the user's write (size %lld -> %lld)",
+	       (long long)st0.st_size, (long long)st.st_size);
+	fcntl(lfd, F_SETFL, fl);
+	result(fd >= 0 && !fsync(fd) && !fdatasync(fd) && !fsync(fd2),
+	       "ptraw-reuse-fsync", "%s", strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	if (fd2 >= 0)
+		close(fd2);
+}
+
+/*
+ * The daemon's registered file (its lower fd, opened O_RDWR) serves opens
+ * whose access it has and whose I/O flags match, with no second open of
+ * the lower file: NREUSE opens add about NREUSE files, not twice that.
+ * SEEK_HOLE on such an open does not move the daemon's position; an
+ * O_APPEND open gets a file of its own.
+ */
+static void checks_reuse(void)
+{
+	int fds[NREUSE], n, lfd = rawc->lower[3];
+	off_t pos0 = lseek(lfd, 0, SEEK_CUR), hole;
+	struct stat st;
+	long grew;
+	char b[4];
+
+	ctl->plan = P_PT | P_KEEP;
+	grew = reuse_opens(fds, O_RDONLY, &n);
+	result(n == NREUSE && grew < NREUSE * 3 / 2, "ptraw-reuse-no-second-open",
+	       "%d opens, %ld files more", n, grew);
+	result(n && same_as_lower(fds[0], "b"), "ptraw-reuse-read",
+	       "data differs from the lower file");
+	hole = n ? lseek(fds[0], 0, SEEK_HOLE) : -1;
+	result(!fstat(lfd, &st) && hole == st.st_size &&
+	       lseek(lfd, 0, SEEK_CUR) == pos0, "ptraw-reuse-seek-own-pos",
+	       "SEEK_HOLE %lld of %lld, the daemon's position %lld -> %lld",
+	       (long long)hole, (long long)st.st_size, (long long)pos0,
+	       (long long)lseek(lfd, 0, SEEK_CUR));
+	close_fds(fds, n);
+	checks_reuse_rw(lfd);
+	grew = reuse_opens(fds, O_WRONLY | O_APPEND, &n);
+	result(n == NREUSE && grew > NREUSE * 3 / 2, "ptraw-reuse-append-own-file",
+	       "%d opens, %ld files more", n, grew);
+	result(n && write(fds[0], "tail", 4) == 4 && !fstat(lfd, &st) &&
+	       pread(lfd, b, 4, st.st_size - 4) == 4 && !memcmp(b, "tail", 4),
+	       "ptraw-reuse-append-write", "the write was not appended");
+	close_fds(fds, n);
+}
+
 static void checks_mainline(void)
 {
 	unsigned int r0, w0;
@@ -638,6 +748,7 @@ static void checks_mainline(void)
 	checks_mainline_mixed();
 	checks_opath();
 	checks_dir_id();
+	checks_reuse();
 
 	/* credentials: uid 1000 may not open the lower file */
 	path_of(b, sizeof(b), lower_dir, "secret");
@@ -983,6 +1094,7 @@ static int cmd_raw(const char *mode, const char *m, const char *l)
 		  !strcmp(mode, "android-ext") ? 2 : 0;
 	snprintf(mnt, sizeof(mnt), "%s", m);
 	snprintf(lower_dir, sizeof(lower_dir), "%s", l);
+	rawc = c;
 	ctl = mmap(NULL, sizeof(*ctl), PROT_READ | PROT_WRITE,
 		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (!c || ctl == MAP_FAILED)
