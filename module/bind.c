@@ -93,7 +93,8 @@ int fusept_pt_open_bind(struct inode *inode, struct fusept_backing *fb)
 	int err = 0;
 
 	if (fb->ops & FUSEPT_OP_GETATTR)
-		return fusept_pt_bind(inode, fb);
+		return fusept_pt_bind_check(fb, inode->i_mode) ?:
+		       fusept_pt_bind(inode, fb);
 	bound = fusept_pt_bound(inode, FUSE_GETATTR);
 	if (bound && file_inode(bound->file) != file_inode(fb->file))
 		err = -EIO;

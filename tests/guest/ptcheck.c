@@ -658,7 +658,8 @@ static void checks_reuse(void)
 	ctl->plan = P_PT | P_KEEP;
 	grew = reuse_opens(fds, O_RDONLY, &n);
 	result(n == NREUSE && grew < NREUSE * 3 / 2, "ptraw-reuse-no-second-open",
-	       "%d opens, %ld files more", n, grew);
+	       "%d opens (%s), %ld files more", n,
+	       ename(n < NREUSE && fds[n] < 0 ? -fds[n] : 0), grew);
 	result(n && same_as_lower(fds[0], "b"), "ptraw-reuse-read",
 	       "data differs from the lower file");
 	hole = n ? lseek(fds[0], 0, SEEK_HOLE) : -1;
