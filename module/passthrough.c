@@ -580,6 +580,21 @@ static int fusept_pt_may_open(struct fusept_backing *fb, int flags)
  * docs/passthrough.md: not the position, not the I/O flags, not fsync's
  * error cursor.
  */
+/*
+ * Would a file opened with credentials a do I/O as one opened with b? The
+ * same file system ids, groups, capabilities and user namespace. Pointers
+ * alone would not do: fork() copies the credentials of the daemon that
+ * opened the file before it registered it.
+ */
+static bool fusept_pt_same_cred(const struct cred *a, const struct cred *b)
+{
+	return a == b ||
+	       (uid_eq(a->fsuid, b->fsuid) && gid_eq(a->fsgid, b->fsgid) &&
+		a->group_info == b->group_info && a->user_ns == b->user_ns &&
+		cap_issubset(a->cap_effective, b->cap_effective) &&
+		cap_issubset(b->cap_effective, a->cap_effective));
+}
+
 static bool fusept_pt_can_share(struct fusept_backing *fb, int flags)
 {
 	struct file *bf = fb->file;
@@ -587,7 +602,8 @@ static bool fusept_pt_can_share(struct fusept_backing *fb, int flags)
 	fmode_t need = 0;
 
 	if ((bf->f_mode & (FMODE_PATH | FUSEPT_FMODE_NONOTIFY)) ||
-	    bf->f_cred != fb->cred || (flags & __FMODE_EXEC))
+	    !fusept_pt_same_cred(bf->f_cred, fb->cred) ||
+	    (flags & __FMODE_EXEC))
 		return false;
 	if (acc != O_WRONLY)
 		need |= FMODE_READ;
