@@ -600,11 +600,18 @@ fusept_write_cache(struct address_space *m, struct writeback_control *wbc,
 }
 #endif
 
-/* fanotify's no-notify file modes: one bit before 6.14, two from then on */
+/*
+ * A file hidden from fsnotify altogether (fanotify's own descriptors).
+ * Kernels with FMODE_NONOTIFY_PERM (6.14, and Debian's 6.12) encode it as
+ * FMODE_NONOTIFY alone, and set FMODE_NONOTIFY_PERM on ordinary files
+ * when no permission watch exists.
+ */
 #ifdef FMODE_NONOTIFY_PERM
-#define FUSEPT_FMODE_NONOTIFY	(FMODE_NONOTIFY | FMODE_NONOTIFY_PERM)
+#define fusept_file_nonotify(f)	\
+	(((f)->f_mode & (FMODE_NONOTIFY | FMODE_NONOTIFY_PERM)) == \
+	 FMODE_NONOTIFY)
 #else
-#define FUSEPT_FMODE_NONOTIFY	FMODE_NONOTIFY
+#define fusept_file_nonotify(f)	(!!((f)->f_mode & FMODE_NONOTIFY))
 #endif
 
 /* struct file_lock: the fields locks share moved into ->c in 6.9 */

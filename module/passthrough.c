@@ -601,7 +601,7 @@ static bool fusept_pt_can_share(struct fusept_backing *fb, int flags)
 	int acc = flags & O_ACCMODE;
 	fmode_t need = 0;
 
-	if ((bf->f_mode & (FMODE_PATH | FUSEPT_FMODE_NONOTIFY)) ||
+	if ((bf->f_mode & FMODE_PATH) || fusept_file_nonotify(bf) ||
 	    !fusept_pt_same_cred(bf->f_cred, fb->cred) ||
 	    (flags & __FMODE_EXEC))
 		return false;
