@@ -209,11 +209,14 @@ static void fusept_kstat_to_attr(struct fusept_conn *fc,
 /*
  * A bound inode's attributes: the lower inode's, read with the daemon's
  * credentials, but st_ino, which stays the one of the entry reply (a mount
- * may bind files of several lower file systems). They never time out.
+ * may bind files of several lower file systems). stat(2) reads them every
+ * time; permission checks take them as the entry reply gave them until its
+ * attribute timeout, which a refresh does not extend.
  */
 int fusept_pt_getattr(struct inode *inode, struct fusept_backing *fb)
 {
 	struct fusept_conn *fc = fusept_i_conn(inode);
+	struct fusept_inode *fi = fusept_i(inode);
 	struct fuse_attr attr = { .ino = inode->i_ino };
 	const struct cred *old;
 	struct kstat st;
@@ -228,6 +231,6 @@ int fusept_pt_getattr(struct inode *inode, struct fusept_backing *fb)
 	fusept_kstat_to_attr(fc, &st, &attr);
 	if ((attr.mode ^ inode->i_mode) & S_IFMT)
 		return -EIO;
-	fusept_apply_attr(inode, &attr, 0, 0);
+	fusept_apply_attr(inode, &attr, READ_ONCE(fi->attr_expire), 0);
 	return 0;
 }

@@ -466,16 +466,16 @@ static int fusept_access(struct inode *inode, int mask)
 }
 
 /*
- * Mode, owner and group for a permission check: a bound inode's come from
- * the lower inode (in RCU walk, the last ones read), others time out
+ * Mode, owner and group for a permission check, as the last reply gave
+ * them until they time out; then from the daemon, or for a bound inode
+ * from the lower inode
  */
-static int fusept_perm_attr(struct inode *inode, bool bound, bool rcu)
+static int fusept_perm_attr(struct inode *inode, bool rcu)
 {
-	if (!bound && !fusept_attr_stale(inode, STATX_MODE | STATX_UID |
-						STATX_GID))
+	if (!fusept_attr_stale(inode, STATX_MODE | STATX_UID | STATX_GID))
 		return 0;
 	if (rcu)
-		return bound ? 0 : -ECHILD;
+		return -ECHILD;
 	return fusept_update_attr(inode, NULL, false);
 }
 
@@ -501,7 +501,7 @@ int fusept_permission(FUSEPT_IDMAP_ARG struct inode *inode, int mask)
 		return -EIO;
 
 	if (judge || ((mask & MAY_EXEC) && S_ISREG(inode->i_mode))) {
-		err = fusept_perm_attr(inode, ops != 0, rcu);
+		err = fusept_perm_attr(inode, rcu);
 		if (err)
 			return err;
 	}
