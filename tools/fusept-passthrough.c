@@ -29,11 +29,14 @@
  * the caller; other operations run as root and rely on the kernel's
  * permission checks (mount with default_permissions).
  *
- * Counters: READ and WRITE requests received, OPEN+CREATE requests, the
- * opens that got a passthrough backing ID, and GETATTR requests.  With
- * --stats FILE they are written to FILE as "read=N write=N open=N
- * passthrough_open=N getattr=N" on SIGUSR1 and at exit (written to
- * FILE.tmp, then renamed).
+ * Counters, with --stats FILE written to FILE on SIGUSR1 and at exit
+ * (written to FILE.tmp, then renamed) as one line of "name=N" separated by
+ * spaces, in this order: read, write (READ and WRITE requests), open
+ * (OPEN+CREATE requests), passthrough_open (opens that got a passthrough
+ * backing ID), getattr, lookup, release, forget (nodes named by FORGET and
+ * BATCH_FORGET), setattr, access, create (CREATE+MKNOD), unlink, rename,
+ * mkdir, rmdir, link, symlink, opendir, readdir (READDIR+READDIRPLUS),
+ * flush (requests of that kind received).
  *
  * Daemon options (also as -o NAME):
  *   --no-passthrough, -o no_passthrough   plain FUSE I/O for every file
@@ -126,7 +129,39 @@ static struct pt_fs fs = {
 };
 
 static atomic_ulong n_read, n_write, n_open, n_pt_open, n_getattr;
+static atomic_ulong n_lookup, n_release, n_forget, n_setattr, n_access;
+static atomic_ulong n_create, n_unlink, n_rename, n_mkdir, n_rmdir, n_link;
+static atomic_ulong n_symlink, n_opendir, n_readdir, n_flush;
 static atomic_int pt_fail_logged;
+
+/* The counters of --stats, in the order they are written */
+static const struct {
+	const char *name;
+	atomic_ulong *count;
+} counters[] = {
+	{ "read", &n_read },
+	{ "write", &n_write },
+	{ "open", &n_open },
+	{ "passthrough_open", &n_pt_open },
+	{ "getattr", &n_getattr },
+	{ "lookup", &n_lookup },
+	{ "release", &n_release },
+	{ "forget", &n_forget },
+	{ "setattr", &n_setattr },
+	{ "access", &n_access },
+	{ "create", &n_create },
+	{ "unlink", &n_unlink },
+	{ "rename", &n_rename },
+	{ "mkdir", &n_mkdir },
+	{ "rmdir", &n_rmdir },
+	{ "link", &n_link },
+	{ "symlink", &n_symlink },
+	{ "opendir", &n_opendir },
+	{ "readdir", &n_readdir },
+	{ "flush", &n_flush },
+};
+
+#define COUNT(c) atomic_fetch_add(&(c), 1)
 
 static void logmsg(const char *fmt, ...)
 {
@@ -166,21 +201,19 @@ static char *put_str(char *p, const char *s)
 /* Write the counters to --stats FILE; async-signal-safe. */
 static void stats_write(void)
 {
-	char buf[160], *p = buf;
+	char buf[64 * sizeof(counters) / sizeof(counters[0])], *p = buf;
 	int fd, saved = errno;
+	size_t i;
 
 	if (!fs.stats)
 		return;
-	p = put_str(p, "read=");
-	p = put_ulong(p, atomic_load(&n_read));
-	p = put_str(p, " write=");
-	p = put_ulong(p, atomic_load(&n_write));
-	p = put_str(p, " open=");
-	p = put_ulong(p, atomic_load(&n_open));
-	p = put_str(p, " passthrough_open=");
-	p = put_ulong(p, atomic_load(&n_pt_open));
-	p = put_str(p, " getattr=");
-	p = put_ulong(p, atomic_load(&n_getattr));
+	for (i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
+		if (i)
+			*p++ = ' ';
+		p = put_str(p, counters[i].name);
+		*p++ = '=';
+		p = put_ulong(p, atomic_load(counters[i].count));
+	}
 	*p++ = '\n';
 	fd = open(fs.stats_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd >= 0) {
@@ -487,8 +520,10 @@ static void pt_destroy(void *userdata)
 static void pt_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct fuse_entry_param e;
-	int err = do_lookup(node_of(parent), name, &e);
+	int err;
 
+	COUNT(n_lookup);
+	err = do_lookup(node_of(parent), name, &e);
 	if (err)
 		fuse_reply_err(req, err);
 	else if (fuse_reply_entry(req, &e) != 0)
@@ -497,6 +532,7 @@ static void pt_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 
 static void pt_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
+	COUNT(n_forget);
 	forget_one(req, node_of(ino), nlookup);
 	fuse_reply_none(req);
 }
@@ -506,6 +542,7 @@ static void pt_forget_multi(fuse_req_t req, size_t count,
 {
 	size_t i;
 
+	atomic_fetch_add(&n_forget, count);
 	for (i = 0; i < count; i++)
 		forget_one(req, node_of(list[i].ino), list[i].nlookup);
 	fuse_reply_none(req);
@@ -549,6 +586,7 @@ static void pt_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 	char path[64];
 	int res = 0;
 
+	COUNT(n_setattr);
 	proc_path(path, sizeof(path), n->fd);
 	if (valid & FUSE_SET_ATTR_MODE) {
 		if (fd >= 0)
@@ -647,18 +685,21 @@ static void make_node(fuse_req_t req, fuse_ino_t parent, const char *name,
 static void pt_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
 		     mode_t mode, dev_t rdev)
 {
+	COUNT(n_create);
 	make_node(req, parent, name, mode, rdev, NULL);
 }
 
 static void pt_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
 		     mode_t mode)
 {
+	COUNT(n_mkdir);
 	make_node(req, parent, name, S_IFDIR | mode, 0, NULL);
 }
 
 static void pt_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
 		       const char *name)
 {
+	COUNT(n_symlink);
 	make_node(req, parent, name, S_IFLNK, 0, link);
 }
 
@@ -670,6 +711,7 @@ static void pt_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 	char path[64];
 	int err;
 
+	COUNT(n_link);
 	proc_path(path, sizeof(path), n->fd);
 	if (linkat(AT_FDCWD, path, np->fd, newname, AT_SYMLINK_FOLLOW) < 0) {
 		fuse_reply_err(req, errno);
@@ -684,15 +726,19 @@ static void pt_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 
 static void pt_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	int res = unlinkat(node_of(parent)->fd, name, 0);
+	int res;
 
+	COUNT(n_unlink);
+	res = unlinkat(node_of(parent)->fd, name, 0);
 	fuse_reply_err(req, res < 0 ? errno : 0);
 }
 
 static void pt_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	int res = unlinkat(node_of(parent)->fd, name, AT_REMOVEDIR);
+	int res;
 
+	COUNT(n_rmdir);
+	res = unlinkat(node_of(parent)->fd, name, AT_REMOVEDIR);
 	fuse_reply_err(req, res < 0 ? errno : 0);
 }
 
@@ -700,9 +746,11 @@ static void pt_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		      fuse_ino_t newparent, const char *newname,
 		      unsigned int flags)
 {
-	int res = renameat2(node_of(parent)->fd, name, node_of(newparent)->fd,
-			    newname, flags);
+	int res;
 
+	COUNT(n_rename);
+	res = renameat2(node_of(parent)->fd, name, node_of(newparent)->fd,
+			newname, flags);
 	fuse_reply_err(req, res < 0 ? errno : 0);
 }
 
@@ -739,6 +787,7 @@ static void pt_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	int fd, err;
 
 	atomic_fetch_add(&n_open, 1);
+	COUNT(n_create);
 	cred_enter(req);
 	fd = openat(p->fd, name, (fi->flags & ~O_NOCTTY) | O_CREAT | O_CLOEXEC,
 		    mode);
@@ -851,9 +900,11 @@ static void pt_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 
 static void pt_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	int fd = dup(file_of(fi)->fd);
+	int fd;
 
 	(void)ino;
+	COUNT(n_flush);
+	fd = dup(file_of(fi)->fd);
 	/* close() of a duplicate: what a close(2) of the lower file would do */
 	if (fd < 0 || close(fd) < 0)
 		fuse_reply_err(req, errno);
@@ -864,6 +915,7 @@ static void pt_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 static void pt_release(fuse_req_t req, fuse_ino_t ino,
 		       struct fuse_file_info *fi)
 {
+	COUNT(n_release);
 	file_detach(req, node_of(ino), fi);
 	fuse_reply_err(req, 0);
 }
@@ -928,9 +980,11 @@ static struct pt_dir *dir_of(struct fuse_file_info *fi)
 static void pt_opendir(fuse_req_t req, fuse_ino_t ino,
 		       struct fuse_file_info *fi)
 {
-	struct pt_dir *d = calloc(1, sizeof(*d));
+	struct pt_dir *d;
 	int fd, err;
 
+	COUNT(n_opendir);
+	d = calloc(1, sizeof(*d));
 	if (!d) {
 		fuse_reply_err(req, ENOMEM);
 		return;
@@ -972,6 +1026,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 	size_t rem = size;
 	int err = 0;
 
+	COUNT(n_readdir);
 	if (!buf) {
 		fuse_reply_err(req, ENOMEM);
 		return;
@@ -1085,6 +1140,7 @@ static void pt_access(fuse_req_t req, fuse_ino_t ino, int mask)
 	char path[64];
 	int res, err;
 
+	COUNT(n_access);
 	proc_path(path, sizeof(path), node_of(ino)->fd);
 	cred_enter(req);
 	res = faccessat(AT_FDCWD, path, mask, AT_EACCESS);
