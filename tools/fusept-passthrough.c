@@ -5,8 +5,8 @@
  * libfuse >= 3.17 exposes it).  The reference daemon for fusept; it runs
  * unchanged on the kernel's own FUSE (Linux >= 6.9) for comparison.
  *
- * usage: fusept-passthrough [--no-passthrough] [--stats FILE]
- *                           [libfuse options] SRCDIR MOUNTPOINT
+ * usage: fusept-passthrough [--no-passthrough] [--inode-passthrough]
+ *                           [--stats FILE] [libfuse options] SRCDIR MOUNTPOINT
  *
  * MOUNTPOINT may be /dev/fd/N (an fd of an already mounted session, as
  * fusept-mount passes it), so "fusept-mount MNT fusept-passthrough -f SRC"
@@ -20,6 +20,22 @@
  * is shared by all opens of the inode and closed (FUSE_DEV_IOC_BACKING_CLOSE)
  * when the last of them is released.  When the registration fails, that
  * open uses ordinary FUSE READ/WRITE requests instead.
+ *
+ * Inode passthrough (--inode-passthrough, fusept only; docs/inode-
+ * passthrough.md): the init callback also asks fusept for
+ * FUSEPT_INODE_PASSTHROUGH (the FUSEPT_DEV_IOC_WANT_INIT ioctl).  Every
+ * regular file handed to the kernel in an entry reply (LOOKUP, MKNOD, LINK,
+ * CREATE) is then registered once, from its O_PATH fd, with an ops_mask of
+ * GETATTR, OPEN, READ and WRITE, and the reply carries a struct
+ * fusept_entry_bind naming that ID (sent with fuse_reply_buf()).  The
+ * kernel then opens, reads, writes and stats the file without the daemon.
+ * The ID is kept until the kernel forgets the node.  These registrations
+ * are apart from the per-open ones above, which OPEN and CREATE still make
+ * (an OPEN still comes for a file the kernel has not bound).  READDIRPLUS
+ * lists regular files without attributes, so that the kernel looks them
+ * up (and binds them) before using them.  On the kernel's FUSE (ENOTTY),
+ * or when fusept refuses the registration (EINVAL: not agreed at INIT),
+ * the daemon logs it once and stays with per-open passthrough.
  *
  * Lower file system access: every inode the kernel knows is held as an
  * O_PATH fd, keyed by (st_dev, st_ino), with the kernel's lookup count.
@@ -36,10 +52,13 @@
  * backing ID), getattr, lookup, release, forget (nodes named by FORGET and
  * BATCH_FORGET), setattr, access, create (CREATE+MKNOD), unlink, rename,
  * mkdir, rmdir, link, symlink, opendir, readdir (READDIR+READDIRPLUS),
- * flush (requests of that kind received).
+ * flush (requests of that kind received), bound (inode passthrough
+ * registrations made, in all).
  *
  * Daemon options (also as -o NAME):
  *   --no-passthrough, -o no_passthrough   plain FUSE I/O for every file
+ *   --inode-passthrough, -o inode_passthrough
+ *                                         inode passthrough (see above)
  *   --stats FILE, -o stats=FILE           counter file (see above)
  *   --threads, -o threads                 multi-threaded loop (default: one)
  *   -o timeout=SECS                       entry/attribute timeout (1.0)
@@ -50,6 +69,7 @@
 #define _GNU_SOURCE
 #include <fuse_lowlevel.h>
 
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -65,6 +85,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/fsuid.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -74,6 +95,106 @@
 
 #define PROG "fusept-passthrough"
 #define MAX_GROUPS 256
+
+/*
+ * The few pieces of the FUSE wire protocol and of fusept's ioctls that an
+ * entry reply with a binding needs (include/uapi/linux/fusept.h defines
+ * them too).  libfuse installs no fuse_kernel.h, and the project's header
+ * is not on the include path of a plain "make -C tools", so they are
+ * defined here under names of their own; the sizes are the wire's.
+ */
+struct ptw_attr {
+	uint64_t ino;
+	uint64_t size;
+	uint64_t blocks;
+	uint64_t atime;
+	uint64_t mtime;
+	uint64_t ctime;
+	uint32_t atimensec;
+	uint32_t mtimensec;
+	uint32_t ctimensec;
+	uint32_t mode;
+	uint32_t nlink;
+	uint32_t uid;
+	uint32_t gid;
+	uint32_t rdev;
+	uint32_t blksize;
+	uint32_t flags;
+};
+
+struct ptw_entry_out {
+	uint64_t nodeid;
+	uint64_t generation;
+	uint64_t entry_valid;		/* seconds */
+	uint64_t attr_valid;
+	uint32_t entry_valid_nsec;
+	uint32_t attr_valid_nsec;
+	struct ptw_attr attr;
+};
+
+struct ptw_open_out {
+	uint64_t fh;
+	uint32_t open_flags;
+	int32_t backing_id;
+};
+
+/* fusept's entry reply trailer (struct fusept_entry_bind) */
+struct ptw_entry_bind {
+	int32_t backing_id;		/* 0: no binding */
+	uint32_t flags;
+	uint64_t reserved;
+};
+
+/* FUSE_DEV_IOC_BACKING_OPEN's argument (struct fuse_backing_map) */
+struct ptw_backing_map {
+	int32_t fd;
+	uint32_t flags;
+	uint64_t ops_mask;		/* mainline's padding */
+};
+
+/* An entry reply, and a CREATE reply, with the trailer */
+struct ptw_entry_reply {
+	struct ptw_entry_out entry;
+	struct ptw_entry_bind bind;
+};
+
+struct ptw_create_reply {
+	struct ptw_entry_out entry;
+	struct ptw_open_out open;
+	struct ptw_entry_bind bind;
+};
+
+static_assert(sizeof(struct ptw_attr) == 88, "fuse_attr");
+static_assert(sizeof(struct ptw_entry_out) == 128, "fuse_entry_out");
+static_assert(sizeof(struct ptw_open_out) == 16, "fuse_open_out");
+static_assert(sizeof(struct ptw_entry_bind) == 16, "fusept_entry_bind");
+static_assert(sizeof(struct ptw_backing_map) == 16, "fuse_backing_map");
+static_assert(sizeof(struct ptw_entry_reply) == 144, "entry reply");
+static_assert(sizeof(struct ptw_create_reply) == 160, "create reply");
+
+#define PTW_IOC_MAGIC		229
+#define PTW_IOC_BACKING_OPEN	_IOW(PTW_IOC_MAGIC, 1, struct ptw_backing_map)
+#define PTW_IOC_BACKING_CLOSE	_IOW(PTW_IOC_MAGIC, 2, uint32_t)
+#define PTW_IOC_WANT_INIT	_IOW(PTW_IOC_MAGIC, 240, uint64_t)
+#define PTW_INODE_PASSTHROUGH	(1ULL << 62)	/* INIT flag, fusept's */
+
+/* fuse_open_out.open_flags */
+#define PTW_FOPEN_DIRECT_IO		(1U << 0)
+#define PTW_FOPEN_KEEP_CACHE		(1U << 1)
+#define PTW_FOPEN_NONSEEKABLE		(1U << 2)
+#define PTW_FOPEN_CACHE_DIR		(1U << 3)
+#define PTW_FOPEN_NOFLUSH		(1U << 5)
+#define PTW_FOPEN_PARALLEL_DIRECT_WRITES (1U << 6)
+#define PTW_FOPEN_PASSTHROUGH		(1U << 7)
+
+/* ops_mask bits: FUSE_PASSTHROUGH_OP(opcode) */
+#define PTW_OP(opcode)		(1ULL << ((opcode) - 1))
+#define PTW_OP_GETATTR		PTW_OP(3)
+#define PTW_OP_OPEN		PTW_OP(14)
+#define PTW_OP_READ		PTW_OP(15)
+#define PTW_OP_WRITE		PTW_OP(16)
+#define PTW_BIND_OPS		(PTW_OP_GETATTR | PTW_OP_OPEN | PTW_OP_READ | \
+				 PTW_OP_WRITE)
 
 /* One lower inode the kernel holds a reference to. */
 struct pt_inode {
@@ -85,6 +206,7 @@ struct pt_inode {
 	uint64_t nlookup;		/* kernel lookup count */
 	int backing_id;			/* passthrough backing ID, 0 = none */
 	unsigned int backing_refs;	/* open files using backing_id */
+	int bind_id;			/* inode passthrough ID, 0 = none */
 };
 
 /* An open file: fi->fh */
@@ -105,12 +227,15 @@ struct pt_fs {
 	char *source;
 	char *stats;
 	int no_passthrough;
+	int inode_passthrough;		/* --inode-passthrough */
 	int threads;
 	double timeout;
 	unsigned int stack_depth;
 
 	/* state */
 	int passthrough;		/* negotiated at INIT */
+	atomic_int inode_pt;		/* inode passthrough in use */
+	struct fuse_session *se;
 	int as_root;			/* switch fsuid/fsgid for creation */
 	gid_t groups[MAX_GROUPS];	/* the daemon's own supplementary groups */
 	int ngroups;
@@ -131,8 +256,8 @@ static struct pt_fs fs = {
 static atomic_ulong n_read, n_write, n_open, n_pt_open, n_getattr;
 static atomic_ulong n_lookup, n_release, n_forget, n_setattr, n_access;
 static atomic_ulong n_create, n_unlink, n_rename, n_mkdir, n_rmdir, n_link;
-static atomic_ulong n_symlink, n_opendir, n_readdir, n_flush;
-static atomic_int pt_fail_logged;
+static atomic_ulong n_symlink, n_opendir, n_readdir, n_flush, n_bound;
+static atomic_int pt_fail_logged, bind_fail_logged;
 
 /* The counters of --stats, in the order they are written */
 static const struct {
@@ -159,6 +284,7 @@ static const struct {
 	{ "opendir", &n_opendir },
 	{ "readdir", &n_readdir },
 	{ "flush", &n_flush },
+	{ "bound", &n_bound },
 };
 
 #define COUNT(c) atomic_fetch_add(&(c), 1)
@@ -371,6 +497,20 @@ static int do_lookup(struct pt_inode *parent, const char *name,
 	return enter_inode(fd, e);
 }
 
+static int dev_fd(void)
+{
+	return fuse_session_fd(fs.se);
+}
+
+static void backing_close(int id)
+{
+	uint32_t arg = (uint32_t)id;
+
+	if (ioctl(dev_fd(), PTW_IOC_BACKING_CLOSE, &arg) < 0)
+		logmsg("BACKING_CLOSE of inode passthrough ID %d: %s", id,
+		       strerror(errno));
+}
+
 static void forget_one(fuse_req_t req, struct pt_inode *n, uint64_t count)
 {
 	if (n == &fs.root)
@@ -389,8 +529,174 @@ static void forget_one(fuse_req_t req, struct pt_inode *n, uint64_t count)
 		n->backing_id = 0;
 	}
 	pthread_mutex_unlock(&fs.lock);
+	/* the node is out of the table: nobody else can reach bind_id now */
+	if (n->bind_id)
+		backing_close(n->bind_id);
 	close(n->fd);
 	free(n);
+}
+
+/* ---- inode passthrough ------------------------------------------- */
+
+/*
+ * Ask fusept for inode passthrough from the init callback, before libfuse
+ * writes the INIT reply.  Returns 0 or an errno (ENOTTY: not fusept).
+ */
+static int want_inode_passthrough(void)
+{
+	uint64_t flags = PTW_INODE_PASSTHROUGH;
+
+	if (ioctl(dev_fd(), PTW_IOC_WANT_INIT, &flags) < 0)
+		return errno;
+	return 0;
+}
+
+/*
+ * The inode passthrough registration of N, made on first use: its ID, or
+ * 0 when N is no regular file, inode passthrough is off, or the
+ * registration failed (N is then left to per-open passthrough).  The
+ * caller holds a lookup reference on N.
+ */
+static int node_bind(struct pt_inode *n)
+{
+	int id;
+
+	if (!S_ISREG(n->type) || !atomic_load(&fs.inode_pt))
+		return 0;
+	pthread_mutex_lock(&fs.lock);
+	if (!n->bind_id && atomic_load(&fs.inode_pt)) {
+		struct ptw_backing_map map = {
+			.fd = n->fd,
+			.ops_mask = PTW_BIND_OPS,
+		};
+
+		id = ioctl(dev_fd(), PTW_IOC_BACKING_OPEN, &map);
+		if (id > 0) {
+			n->bind_id = id;
+			COUNT(n_bound);
+		} else if (id == 0) {
+			logmsg("BACKING_OPEN returned ID 0");
+		} else if (errno == EINVAL) {
+			/* not agreed at INIT (e.g. the stack depth) */
+			atomic_store(&fs.inode_pt, 0);
+			logmsg("inode passthrough refused by the kernel (%s):"
+			       " per-open passthrough from now on",
+			       strerror(EINVAL));
+		} else if (!atomic_exchange(&bind_fail_logged, 1)) {
+			logmsg("inode passthrough registration failed (%s): such"
+			       " files use per-open passthrough (logged once)",
+			       strerror(errno));
+		}
+	}
+	id = n->bind_id;
+	pthread_mutex_unlock(&fs.lock);
+	return id;
+}
+
+/* libfuse's conversion of a timeout in seconds to seconds and nanoseconds */
+static uint64_t timeout_sec(double t)
+{
+	if (t <= 0.0)
+		return 0;
+	if (t >= 18446744073709551615.0)
+		return UINT64_MAX;
+	return (uint64_t)t;
+}
+
+static uint32_t timeout_nsec(double t)
+{
+	double frac = t - (double)timeout_sec(t);
+
+	if (frac <= 0.0)
+		return 0;
+	if (frac >= 0.999999999)
+		return 999999999;
+	return (uint32_t)(frac * 1e9);
+}
+
+/* struct fuse_entry_out from a fuse_entry_param, as fuse_reply_entry() */
+static void fill_entry_out(struct ptw_entry_out *o,
+			   const struct fuse_entry_param *e)
+{
+	const struct stat *st = &e->attr;
+
+	o->nodeid = e->ino;
+	o->generation = e->generation;
+	o->entry_valid = timeout_sec(e->entry_timeout);
+	o->entry_valid_nsec = timeout_nsec(e->entry_timeout);
+	o->attr_valid = timeout_sec(e->attr_timeout);
+	o->attr_valid_nsec = timeout_nsec(e->attr_timeout);
+	o->attr.ino = st->st_ino;
+	o->attr.size = (uint64_t)st->st_size;
+	o->attr.blocks = (uint64_t)st->st_blocks;
+	o->attr.atime = (uint64_t)st->st_atim.tv_sec;
+	o->attr.mtime = (uint64_t)st->st_mtim.tv_sec;
+	o->attr.ctime = (uint64_t)st->st_ctim.tv_sec;
+	o->attr.atimensec = (uint32_t)st->st_atim.tv_nsec;
+	o->attr.mtimensec = (uint32_t)st->st_mtim.tv_nsec;
+	o->attr.ctimensec = (uint32_t)st->st_ctim.tv_nsec;
+	o->attr.mode = st->st_mode;
+	o->attr.nlink = (uint32_t)st->st_nlink;
+	o->attr.uid = st->st_uid;
+	o->attr.gid = st->st_gid;
+	o->attr.rdev = (uint32_t)st->st_rdev;
+	o->attr.blksize = (uint32_t)st->st_blksize;
+}
+
+/* struct fuse_open_out from a fuse_file_info, as fuse_reply_open() */
+static void fill_open_out(struct ptw_open_out *o,
+			  const struct fuse_file_info *fi)
+{
+	o->fh = fi->fh;
+	if (fi->backing_id > 0) {
+		o->backing_id = fi->backing_id;
+		o->open_flags |= PTW_FOPEN_PASSTHROUGH;
+	}
+	if (fi->direct_io)
+		o->open_flags |= PTW_FOPEN_DIRECT_IO;
+	if (fi->keep_cache)
+		o->open_flags |= PTW_FOPEN_KEEP_CACHE;
+	if (fi->cache_readdir)
+		o->open_flags |= PTW_FOPEN_CACHE_DIR;
+	if (fi->nonseekable)
+		o->open_flags |= PTW_FOPEN_NONSEEKABLE;
+	if (fi->noflush)
+		o->open_flags |= PTW_FOPEN_NOFLUSH;
+	if (fi->parallel_direct_writes)
+		o->open_flags |= PTW_FOPEN_PARALLEL_DIRECT_WRITES;
+}
+
+/*
+ * Answer an entry request with e: bound to the node's inode passthrough
+ * registration when it has one (144 bytes), else as libfuse does.  On a
+ * failure the caller drops the lookup reference.
+ */
+static int reply_entry(fuse_req_t req, const struct fuse_entry_param *e)
+{
+	struct ptw_entry_reply r;
+	int id = node_bind(node_of(e->ino));
+
+	if (!id)
+		return fuse_reply_entry(req, e);
+	memset(&r, 0, sizeof(r));
+	fill_entry_out(&r.entry, e);
+	r.bind.backing_id = id;
+	return fuse_reply_buf(req, (const char *)&r, sizeof(r));
+}
+
+/* The same for CREATE (160 bytes with the trailer) */
+static int reply_create(fuse_req_t req, const struct fuse_entry_param *e,
+			const struct fuse_file_info *fi, int bind_id)
+{
+	struct ptw_create_reply r;
+
+	if (!bind_id)
+		return fuse_reply_create(req, e, fi);
+	memset(&r, 0, sizeof(r));
+	fill_entry_out(&r.entry, e);
+	fill_open_out(&r.open, fi);
+	r.bind.backing_id = bind_id;
+	return fuse_reply_buf(req, (const char *)&r, sizeof(r));
 }
 
 /* ---- caller's credentials -------------------------------------------- */
@@ -509,6 +815,23 @@ static void pt_init(void *userdata, struct fuse_conn_info *conn)
 	       fs.passthrough ? "on" : "off",
 	       fs.no_passthrough ? " (--no-passthrough)" :
 	       fs.passthrough ? "" : " (not offered by the kernel)");
+	atomic_store(&fs.inode_pt, 0);
+	if (!fs.inode_passthrough)
+		return;
+	if (!fs.passthrough) {
+		logmsg("inode passthrough off: passthrough is off");
+	} else {
+		int err = want_inode_passthrough();
+
+		if (err) {
+			logmsg("inode passthrough not available"
+			       " (FUSEPT_DEV_IOC_WANT_INIT: %s): per-open"
+			       " passthrough", strerror(err));
+		} else {
+			atomic_store(&fs.inode_pt, 1);
+			logmsg("inode passthrough asked for");
+		}
+	}
 }
 
 static void pt_destroy(void *userdata)
@@ -526,7 +849,7 @@ static void pt_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	err = do_lookup(node_of(parent), name, &e);
 	if (err)
 		fuse_reply_err(req, err);
-	else if (fuse_reply_entry(req, &e) != 0)
+	else if (reply_entry(req, &e) != 0)
 		forget_one(req, node_of(e.ino), 1);
 }
 
@@ -678,7 +1001,7 @@ static void make_node(fuse_req_t req, fuse_ino_t parent, const char *name,
 	err = do_lookup(p, name, &e);
 	if (err)
 		fuse_reply_err(req, err);
-	else if (fuse_reply_entry(req, &e) != 0)
+	else if (reply_entry(req, &e) != 0)
 		forget_one(req, node_of(e.ino), 1);
 }
 
@@ -720,7 +1043,7 @@ static void pt_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 	err = do_lookup(np, newname, &e);
 	if (err)
 		fuse_reply_err(req, err);
-	else if (fuse_reply_entry(req, &e) != 0)
+	else if (reply_entry(req, &e) != 0)
 		forget_one(req, node_of(e.ino), 1);
 }
 
@@ -784,7 +1107,7 @@ static void pt_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 {
 	struct pt_inode *p = node_of(parent), *n;
 	struct fuse_entry_param e;
-	int fd, err;
+	int fd, err, bind_id;
 
 	atomic_fetch_add(&n_open, 1);
 	COUNT(n_create);
@@ -811,7 +1134,16 @@ static void pt_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		fuse_reply_err(req, err);
 		return;
 	}
-	if (fuse_reply_create(req, &e, fi) != 0) {
+	/*
+	 * With inode passthrough the new inode is bound (the trailer) and
+	 * this open still has its own, per-open passthrough registration,
+	 * released with RELEASE.  A bound inode's opens must be passthrough
+	 * ones: without a per-open ID this open uses the bound one.
+	 */
+	bind_id = node_bind(n);
+	if (bind_id && fi->backing_id <= 0)
+		fi->backing_id = bind_id;
+	if (reply_create(req, &e, fi, bind_id) != 0) {
 		file_detach(req, n, fi);
 		forget_one(req, n, 1);
 	}
@@ -1017,6 +1349,28 @@ static int is_dot_or_dotdot(const char *name)
 	       (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'));
 }
 
+/*
+ * The attributes of a READDIRPLUS entry, with one more lookup counted for
+ * the kernel: 1, or 0 when the entry is listed without them.  With inode
+ * passthrough a regular file is listed without them, so that the kernel
+ * looks it up and the LOOKUP reply binds it.
+ */
+static int plus_attr(fuse_req_t req, struct pt_inode *parent,
+		     const struct dirent *de, struct fuse_entry_param *e)
+{
+	if (is_dot_or_dotdot(de->d_name))
+		return 0;
+	if (atomic_load(&fs.inode_pt) && de->d_type == DT_REG)
+		return 0;
+	if (do_lookup(parent, de->d_name, e) != 0)
+		return 0;
+	if (atomic_load(&fs.inode_pt) && S_ISREG(e->attr.st_mode)) {
+		forget_one(req, node_of(e->ino), 1);
+		return 0;
+	}
+	return 1;
+}
+
 static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 		       off_t off, struct fuse_file_info *fi, int plus)
 {
@@ -1053,8 +1407,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 		if (plus) {
 			struct fuse_entry_param e;
 
-			if (is_dot_or_dotdot(de->d_name) ||
-			    do_lookup(parent, de->d_name, &e) != 0) {
+			if (!plus_attr(req, parent, de, &e)) {
 				/* no attributes: the kernel only lists it */
 				memset(&e, 0, sizeof(e));
 				e.attr.st_ino = de->d_ino;
@@ -1270,6 +1623,8 @@ static const struct fuse_opt pt_opts[] = {
 	PT_OPT("--no-passthrough", no_passthrough, 1),
 	PT_OPT("no_passthrough", no_passthrough, 1),
 	PT_OPT("passthrough", no_passthrough, 0),
+	PT_OPT("--inode-passthrough", inode_passthrough, 1),
+	PT_OPT("inode_passthrough", inode_passthrough, 1),
 	PT_OPT("--stats=%s", stats, 0),
 	PT_OPT("--stats %s", stats, 0),
 	PT_OPT("stats=%s", stats, 0),
@@ -1298,6 +1653,10 @@ static void usage(const char *argv0)
 	       "Mirrors SRCDIR at MOUNTPOINT (or an fd given as /dev/fd/N).\n\n"
 	       "    --no-passthrough, -o no_passthrough\n"
 	       "                           no kernel passthrough: FUSE READ/WRITE\n"
+	       "    --inode-passthrough, -o inode_passthrough\n"
+	       "                           bind regular files to their lower\n"
+	       "                           inode at lookup (fusept; else per-open\n"
+	       "                           passthrough)\n"
 	       "    --stats FILE, -o stats=FILE\n"
 	       "                           write request counters to FILE on\n"
 	       "                           SIGUSR1 and at exit\n"
@@ -1408,6 +1767,7 @@ int main(int argc, char *argv[])
 	se = fuse_session_new(&args, &pt_ops, sizeof(pt_ops), &fs);
 	if (!se)
 		goto out_args;
+	fs.se = se;
 	if (fuse_set_signal_handlers(se) != 0)
 		goto out_session;
 	memset(&sa, 0, sizeof(sa));
