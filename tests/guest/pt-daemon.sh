@@ -6,6 +6,11 @@
 #           lower files, mmap, fio verify, the namespace and attribute
 #           operations, files created as the caller, errno pass-through,
 #           and no READ/WRITE request reaching the daemon;
+#   pass 1b: --inode-passthrough: on fusept, files bound at lookup are
+#           opened, read, written and stat'ed without a request to the
+#           daemon, namespace operations still reach it, permissions are
+#           the kernel's (with and without default_permissions); on the
+#           kernel's FUSE the daemon falls back to per-open passthrough;
 #   pass 2: --no-passthrough: the same data checks, READ/WRITE counted;
 #   pass 3: passthrough with the multi-threaded loop (-o threads);
 #   pass 4: a second daemon mirroring the first one's mount: passthrough
@@ -53,7 +58,9 @@ as_user() {
 	fi
 }
 
-# ptd_mount NAME ARGS...: mount $L on $M with the daemon and ARGS
+# ptd_mount NAME ARGS...: mount $L on $M with the daemon and ARGS, with
+# the mount options $PTD_MOPTS
+PTD_MOPTS=allow_other,default_permissions
 ptd_mount() {
 	local n=$1
 	shift
@@ -61,7 +68,7 @@ ptd_mount() {
 	mkdir -p "$M"
 	rm -f "$ST"
 	echo "### $PTD $*" >>"$DLOG"
-	fusept-mount -d "$DEV" -t "$FS" -o allow_other,default_permissions \
+	fusept-mount -d "$DEV" -t "$FS" -o "$PTD_MOPTS" \
 		"$M" "$PTD" -f --stats "$ST" "$@" "$L" >>"$DLOG" 2>&1 &
 	DPID=$!
 	# the first request waits for INIT: the daemon has logged its choice
@@ -418,6 +425,259 @@ check_errno() {
 	expect ptd-errno-einval-readlink "$(errno_of readlink "$M/e/file")" EINVAL
 }
 
+# -------------------------------------------------------------- pass 1b
+
+# Inode passthrough. The mounts use -o timeout=600: no entry or attribute
+# expires during a check, so every LOOKUP or GETATTR counted is one the
+# kernel could not do without. Files under $L/ipt: f001..f$IPT_N, made
+# on the lower file system, and "secret", root's, mode 0600.
+IPT_N=200
+
+# ipt_d NAME: counter NAME of $c1 minus that of $c0 ("none" when either
+# is missing: then no comparison holds)
+ipt_d() {
+	local x y
+	x=$(field "$c1" "$1")
+	y=$(field "$c0" "$1")
+	if [ -n "$x" ] && [ -n "$y" ]; then echo $((x - y)); else echo none; fi
+}
+
+ipt_lower() {
+	rm -rf "$L/ipt"
+	mkdir -p "$L/ipt"
+	awk -v d="$L/ipt" -v n=$IPT_N 'BEGIN {
+		srand(11)
+		for (i = 1; i <= n; i++) {
+			f = sprintf("%s/f%03d", d, i)
+			for (j = 0; j <= i % 23; j++)
+				printf "%d %d %.9f\n", i, j, rand() >f
+			close(f)
+		}
+	}'
+	echo secret >"$L/ipt/secret" && chmod 600 "$L/ipt/secret"
+	IPT_NAMES=$(cd "$L/ipt" && ls f*)
+}
+
+# Pass 1b in the order of its checks; the check_ipt_* functions use its
+# scratch variables c0 c1 a b n id.
+pass_inode_passthrough() {
+	local c0 c1 a b n id
+	ipt_lower
+	if ! is_fusept; then
+		check_ipt_fallback
+		return
+	fi
+	ptd_mount ipt-mount --inode-passthrough -o timeout=600 || return
+	id=$(conn_id "$M")
+	expect ipt-negotiated "$(cat "$CTLDIR/$id/passthrough" 2>&1)" \
+		"mainline inode"
+	check_ipt_read_stat
+	check_ipt_write
+	check_ipt_sysfs_bound
+	check_ipt_namespace
+	check_ipt_created_bound
+	check_ipt_chmod
+	check_ipt_perm ipt-perm-dp
+	check_ipt_forget
+	ptd_umount ipt-umount
+	c1=$(cat "$ST" 2>/dev/null)
+	expect ipt-counters-at-exit \
+		"read=$(field "$c1" read) write=$(field "$c1" write)" \
+		"read=0 write=0"
+
+	# the kernel judges permissions of a bound file even without
+	# default_permissions (the daemon, root, would open it)
+	PTD_MOPTS=allow_other
+	ptd_mount ipt-nodp-mount --inode-passthrough -o timeout=600 ||
+		{ PTD_MOPTS=allow_other,default_permissions; return; }
+	PTD_MOPTS=allow_other,default_permissions
+	check_ipt_perm ipt-perm-nodp
+	ptd_umount ipt-nodp-umount
+}
+
+# check_ipt_fallback: the kernel's FUSE has no inode passthrough: the
+# daemon says so once and passes files through per open
+check_ipt_fallback() {
+	ptd_mount ipt-kfuse-mount --inode-passthrough || return
+	if grep -q 'inode passthrough not available' "$DLOG"; then
+		pass ipt-kfuse-fallback
+	else
+		failc ipt-kfuse-fallback "$(grep 'passthrough' "$DLOG" | tail -2)"
+	fi
+	# shellcheck disable=SC2086 # one name a word
+	(cd "$M/ipt" && cat $IPT_NAMES) >"$WORK/ipt-cat" 2>&1
+	# shellcheck disable=SC2086 # one name a word
+	(cd "$L/ipt" && cat $IPT_NAMES) >"$WORK/ipt-ref"
+	if cmp -s "$WORK/ipt-cat" "$WORK/ipt-ref"; then
+		pass ipt-kfuse-data
+	else
+		failc ipt-kfuse-data "$(head -c 200 "$WORK/ipt-cat")"
+	fi
+	c1=$(counters)
+	n=$(field "$c1" passthrough_open)
+	if [ "$(field "$c1" read)" = 0 ] && [ "${n:-0}" -ge $IPT_N ] &&
+		[ "$(field "$c1" bound)" = 0 ]; then
+		pass ipt-kfuse-per-open
+	else
+		failc ipt-kfuse-per-open "want per-open passthrough: $c1"
+	fi
+	ptd_umount ipt-kfuse-umount
+}
+
+# check_ipt_read_stat: cat and stat of the files on a fresh mount: one
+# LOOKUP each binds it, then no OPEN, RELEASE, READ or GETATTR
+check_ipt_read_stat() {
+	c0=$(counters)
+	# shellcheck disable=SC2086 # one name a word
+	(cd "$M/ipt" && cat $IPT_NAMES) >"$WORK/ipt-cat" 2>&1
+	# shellcheck disable=SC2086 # one name a word
+	a=$(cd "$M/ipt" && stat -c '%n %s %a %u %g %Y %h %i' $IPT_NAMES 2>&1 | md5sum)
+	c1=$(counters)
+	# shellcheck disable=SC2086 # one name a word
+	(cd "$L/ipt" && cat $IPT_NAMES) >"$WORK/ipt-ref"
+	# shellcheck disable=SC2086 # one name a word
+	b=$(cd "$L/ipt" && stat -c '%n %s %a %u %g %Y %h %i' $IPT_NAMES | md5sum)
+	if cmp -s "$WORK/ipt-cat" "$WORK/ipt-ref"; then
+		pass ipt-read-data
+	else
+		failc ipt-read-data "$(cmp "$WORK/ipt-cat" "$WORK/ipt-ref" 2>&1) $(head -c 200 "$WORK/ipt-cat")"
+	fi
+	expect ipt-stat "$a" "$b"
+	expect ipt-read-no-requests \
+		"open=$(ipt_d open) release=$(ipt_d release) read=$(ipt_d read) getattr=$(ipt_d getattr)" \
+		"open=0 release=0 read=0 getattr=0"
+	if [ "$(ipt_d lookup)" -ge $IPT_N ] && [ "$(ipt_d bound)" -ge $IPT_N ]; then
+		pass ipt-lookup-bound
+	else
+		failc ipt-lookup-bound "want >= $IPT_N LOOKUPs and registrations: lookup=$(ipt_d lookup) bound=$(ipt_d bound)"
+	fi
+}
+
+# check_ipt_write: a write through the mount reaches the lower file, no
+# WRITE, OPEN or GETATTR does the daemon
+check_ipt_write() {
+	cp "$L/ipt/f100" "$R/ipt-ref"
+	dd if="$R/patch" of="$R/ipt-ref" bs=4k seek=1 conv=notrunc 2>/dev/null
+	c0=$(counters)
+	dd if="$R/patch" of="$M/ipt/f100" bs=4k seek=1 conv=notrunc 2>/dev/null
+	a=$(stat -c %s "$M/ipt/f100")
+	c1=$(counters)
+	expect ipt-write-lower "$(sum_of "$L/ipt/f100")" "$(sum_of "$R/ipt-ref")"
+	expect ipt-write-size "$a" "$(stat -c %s "$R/ipt-ref")"
+	expect ipt-write-no-requests \
+		"write=$(ipt_d write) open=$(ipt_d open) release=$(ipt_d release) getattr=$(ipt_d getattr)" \
+		"write=0 open=0 release=0 getattr=0"
+}
+
+# check_ipt_sysfs_bound: the connection counts the bound inodes
+check_ipt_sysfs_bound() {
+	n=$(cat "$CTLDIR/$id/bound" 2>&1)
+	if [ "$n" -ge $IPT_N ] 2>/dev/null; then
+		pass ipt-sysfs-bound
+	else
+		failc ipt-sysfs-bound "$CTLDIR/$id/bound: '$n', want >= $IPT_N"
+	fi
+}
+
+# check_ipt_namespace: namespace operations still reach the daemon
+check_ipt_namespace() {
+	local k bad=
+	c0=$(counters)
+	if ! { touch "$M/ipt/new" && ln "$M/ipt/new" "$M/ipt/new-link" &&
+		mv "$M/ipt/new-link" "$M/ipt/new-moved" &&
+		rm "$M/ipt/new-moved" && mkdir "$M/ipt/dir" &&
+		rmdir "$M/ipt/dir" && ln -s new "$M/ipt/sym"; } \
+		>"$WORK/ipt-ns.err" 2>&1; then
+		failc ipt-namespace-ops "$(cat "$WORK/ipt-ns.err")"
+	fi
+	c1=$(counters)
+	for k in create link rename unlink mkdir rmdir symlink; do
+		[ "$(ipt_d $k)" -ge 1 ] || bad="$bad $k=$(ipt_d $k)"
+	done
+	if [ -z "$bad" ]; then
+		pass ipt-namespace-counted
+	else
+		failc ipt-namespace-counted "not counted:$bad"
+	fi
+	expect ipt-namespace-lower \
+		"$(cd "$L/ipt" && for f in new* dir sym; do [ ! -e "$f" ] || printf '%s ' "$f"; done)$(stat -c %h "$L/ipt/new")" \
+		"new sym 1"
+}
+
+# check_ipt_created_bound: a CREATE reply binds the new file (its own
+# open is a per-open passthrough one, released as usual): the next open
+# sends nothing
+check_ipt_created_bound() {
+	c0=$(counters)
+	echo created >"$M/ipt/new2"
+	c1=$(counters)
+	expect ipt-create-open "open=$(ipt_d open) write=$(ipt_d write) passthrough_open=$(ipt_d passthrough_open)" \
+		"open=1 write=0 passthrough_open=1"
+	c0=$c1
+	a=$(cat "$M/ipt/new2" 2>&1)
+	c1=$(counters)
+	expect ipt-create-bound "$a open=$(ipt_d open) read=$(ipt_d read) getattr=$(ipt_d getattr)" \
+		"created open=0 read=0 getattr=0"
+}
+
+# check_ipt_chmod: chmod through the mount (SETATTR to the daemon) and on
+# the lower file system directly: stat of a bound inode reads the lower
+# inode, whatever the attribute timeout
+check_ipt_chmod() {
+	c0=$(counters)
+	chmod 640 "$M/ipt/f001"
+	a=$(stat -c %a "$M/ipt/f001")
+	c1=$(counters)
+	expect ipt-chmod "$a $(stat -c %a "$L/ipt/f001") setattr=$(ipt_d setattr)" \
+		"640 640 setattr=1"
+	chmod 604 "$L/ipt/f002"
+	touch -d "2003-04-05 06:07:08" "$L/ipt/f002"
+	expect ipt-stat-lower "$(stat -c '%a %Y' "$M/ipt/f002")" \
+		"$(stat -c '%a %Y' "$L/ipt/f002")"
+}
+
+# check_ipt_perm NAME: user 1000 cannot read root's 0600 file through a
+# bound inode (the daemon, root, could); root can; no OPEN, no ACCESS
+check_ipt_perm() {
+	c0=$(counters)
+	a=$(as_user "cat $M/ipt/secret 2>&1")
+	b=$(cat "$M/ipt/secret" 2>&1)
+	c1=$(counters)
+	case $a in
+	*"Permission denied"*) pass "$1" ;;
+	*) failc "$1" "user $UID1 read root's 0600 file: '$a'" ;;
+	esac
+	expect "$1-root" "$b open=$(ipt_d open) access=$(ipt_d access) bound=$(ipt_d bound)" \
+		"secret open=0 access=0 bound=1"
+}
+
+# check_ipt_forget: evicted inodes are forgotten, the daemon closes their
+# registrations, and a new lookup binds again
+check_ipt_forget() {
+	local tries=10
+	c0=$(counters)
+	sync
+	echo 2 >/proc/sys/vm/drop_caches
+	# FORGETs are queued: wait for them
+	while c1=$(counters) && [ "$(ipt_d forget)" -lt $IPT_N ] 2>/dev/null &&
+		[ $tries -gt 0 ]; do
+		tries=$((tries - 1))
+		sleep 1
+	done
+	n=$(cat "$CTLDIR/$id/bound" 2>&1)
+	if [ "$(ipt_d forget)" -ge $IPT_N ] && [ "$n" = 0 ]; then
+		pass ipt-forget
+	else
+		failc ipt-forget "after drop_caches: forget=$(ipt_d forget), $CTLDIR/$id/bound '$n'"
+	fi
+	c0=$(counters)
+	a=$(md5sum <"$M/ipt/f003")
+	c1=$(counters)
+	# LOOKUPs of ipt and f003: the directory was evicted too
+	expect ipt-rebind "$a bound=$(ipt_d bound) open=$(ipt_d open) read=$(ipt_d read)" \
+		"$(md5sum <"$L/ipt/f003") bound=1 open=0 read=0"
+}
+
 # --------------------------------------------------------------- pass 2
 
 pass_no_passthrough() {
@@ -554,6 +814,7 @@ lower_init || { echo "FAIL pt-daemon: no lower tmpfs"; exit 1; }
 make_lower
 
 pass_passthrough
+pass_inode_passthrough
 pass_no_passthrough
 pass_threads
 pass_stacking
