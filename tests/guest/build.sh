@@ -136,7 +136,7 @@ prog fusept-smallfiles "$here/smallfiles.c"
 prog posixtest "$here"/posix/*.c "$here/posix/posix.h"
 prog fsxcheck "$here/fsxcheck.c"
 prog fusept-stress "$here/stress.c"
-prog fusept-ptcheck "$here/ptcheck.c"
+prog fusept-ptcheck "$here/ptcheck.c" "$here/iptcheck.c" "$here/ptcheck.h"
 prog fusept-reliab "$here/reliab.c"
 prog fusept-fuzzd "$here/fuzzd.c" "$here/fuzz-daemon.c" "$here/fuzz-lie.c" \
 	"$here/fuzz-chaos.c" "$here/fuzz-worker.c" "$here/fuzz.h"

@@ -22,6 +22,9 @@
  *	the registered file itself serving opens with its access and I/O
  *	flags (no second open of the lower file, its position untouched).
  *	One line per check: "PASS name" or "FAIL name: detail".
+ *   fusept-ptcheck raw inode|inode-off MOUNTPOINT LOWERDIR
+ *	Inode passthrough at the wire (iptcheck.c): entry replies binding
+ *	inodes to registered lower files, FUSEPT_DEV_IOC_UNBIND.
  *   fusept-ptcheck hold FILE
  *	Opens FILE, maps it, then runs the commands read from stdin, one a
  *	line, printing one result line each: "map" (read every mapped byte:
@@ -59,10 +62,11 @@
 
 #include <linux/fusept.h>
 #include "result.h"
+#include "ptcheck.h"
 
-static const char *dev_path = "/dev/fusept";
+const char *dev_path = "/dev/fusept";
 
-static const char *ename(int err)
+const char *ename(int err)
 {
 	static char buf[32];
 
@@ -75,6 +79,8 @@ static const char *ename(int err)
 	case EINVAL: return "EINVAL";
 	case ENOTCONN: return "ENOTCONN";
 	case EBADF: return "EBADF";
+	case EBUSY: return "EBUSY";
+	case ENOSYS: return "ENOSYS";
 	}
 	snprintf(buf, sizeof(buf), "errno %d", err);
 	return buf;
@@ -1329,6 +1335,9 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (getenv("FUSEPT_DEV"))
 		dev_path = getenv("FUSEPT_DEV");
+	if (argc == 5 && !strcmp(argv[1], "raw") &&
+	    !strncmp(argv[2], "inode", 5))
+		return cmd_raw_inode(argv[2], argv[3], argv[4]);
 	if (argc == 5 && !strcmp(argv[1], "raw"))
 		return cmd_raw(argv[2], argv[3], argv[4]);
 	if (argc == 3 && !strcmp(argv[1], "hold"))
@@ -1339,6 +1348,7 @@ int main(int argc, char **argv)
 	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "aio"))
 		return cmd_aio(argv[2], argv[3], argc == 5);
 	fprintf(stderr, "usage: fusept-ptcheck raw mainline|android|android-ext MNT LOWERDIR\n"
+		"       fusept-ptcheck raw inode|inode-off MNT LOWERDIR\n"
 		"       fusept-ptcheck hold FILE\n"
 		"       fusept-ptcheck loop FILE N [SECS]\n"
 		"       fusept-ptcheck aio FILE PREFIX [direct]\n");

@@ -1,0 +1,1295 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fusept-ptcheck raw inode|inode-off MOUNTPOINT LOWERDIR: inode passthrough
+ * (docs/inode-passthrough.md sections 2-4) seen from a daemon written here
+ * against the wire protocol.
+ *
+ * "inode": the daemon agrees on FUSE_PASSTHROUGH (max_stack_depth 1) and
+ * FUSEPT_INODE_PASSTHROUGH in INIT and serves a flat directory of files
+ * of LOWERDIR (made here). This process registers lower files with
+ * FUSE_DEV_IOC_BACKING_OPEN on the daemon's device (an inherited
+ * descriptor) and tells the daemon, through shared memory, how to answer
+ * each name: the LOOKUP reply's length, its fusept_entry_bind trailer, an
+ * ID to BACKING_CLOSE right after the reply, the OPEN reply. The daemon
+ * counts the requests it gets per node and opcode, and the lookups each
+ * FORGET gives back. Checks: bound inodes answer stat and open without
+ * GETATTR, OPEN, READ, FLUSH or RELEASE; bad bindings fail with EIO and
+ * the node is forgotten; reply lengths; FUSEPT_DEV_IOC_UNBIND; permission
+ * checked in the kernel; a binding CREATE; the daemon killed with a bound
+ * file open and mapped. The mount has allow_other and no
+ * default_permissions.
+ * "inode-off": the same daemon agreeing on mainline passthrough only: an
+ * entry reply with a trailer is too long.
+ * One line per check: "PASS iptraw-NAME" or "FAIL iptraw-NAME: detail".
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/fusept.h>
+#include "result.h"
+#include "ptcheck.h"
+
+#define NNODES 40		/* node IDs 2..NNODES-1 name the files */
+#define GEN 7			/* every node's generation */
+#define USER 1000		/* the unprivileged caller */
+#define LSIZE 65536		/* the lower files' size */
+#define LMAX (4 * LSIZE)
+
+#define OP(op) FUSE_PASSTHROUGH_OP(FUSE_##op)
+/* a registration for a bound inode that opens in the kernel */
+#define OPS_FULL (OP(GETATTR) | OP(OPEN) | OP(READ) | OP(WRITE))
+
+/* one name in the mount's root: how the daemon answers, what it saw */
+struct node {
+	char name[24];		/* "" : a free slot */
+	char lower[24];		/* LOWERDIR/lower gives its attributes, data */
+	uint32_t type;		/* S_IFMT of the entry reply, 0: the lower's */
+	uint32_t exists;	/* 0: LOOKUP says ENOENT (until a CREATE) */
+	uint64_t ino;		/* attr.ino of the replies */
+	uint32_t entry_valid;	/* seconds; attr_valid is always 0 */
+	int32_t trailer;	/* bytes after fuse_entry_out (fuse_open_out) */
+	int32_t bind_id;	/* the trailer's fields */
+	uint32_t bind_flags;
+	uint64_t bind_reserved;
+	uint32_t close_after;	/* BACKING_CLOSE bind_id after the reply */
+	int32_t open_id;	/* OPEN reply: FOPEN_PASSTHROUGH, this ID */
+	uint64_t create_ops;	/* CREATE: register the new file so, bind */
+	/* what the daemon saw */
+	int32_t reply_err;	/* errno of the last entry reply's write(2) */
+	int32_t close_ret;	/* BACKING_CLOSE after the reply: 0, -errno */
+	uint32_t replied;	/* entry replies done (reply_err, close_ret) */
+	uint32_t forgets;	/* lookups given back by FORGET, BATCH_FORGET */
+	uint32_t ops[64];	/* requests for this node by opcode */
+};
+
+struct ctl {
+	int inode_pt;		/* the INIT reply agrees on inode passthrough */
+	struct node node[NNODES];
+};
+
+static struct ctl *ctl;
+static int devfd = -1;		/* the connection's /dev/fusept descriptor */
+static pid_t daemon_pid;
+static int ldir = -1;		/* LOWERDIR, O_PATH */
+static char mnt[512];
+static unsigned int conn_id;
+
+#define peek(x) __atomic_load_n(&(x), __ATOMIC_SEQ_CST)
+#define bump(x, n) __atomic_add_fetch(&(x), (n), __ATOMIC_SEQ_CST)
+
+/*
+ * The timeout scale, fusept.timeout_scale=N on the kernel command line
+ * (tests/guest/lib.sh exports it as FUSEPT_TIMEOUT_SCALE), 1 if not there
+ */
+static int timeout_scale(void)
+{
+	const char *s = getenv("FUSEPT_TIMEOUT_SCALE");
+
+	return s && atoi(s) > 0 ? atoi(s) : 1;
+}
+
+/* wait up to 10 s (times the scale) for *p to reach want: 1 if it did */
+static int wait_ge(uint32_t *p, uint32_t want)
+{
+	long n = 1000L * timeout_scale();
+
+	while (peek(*p) < want) {
+		if (n-- <= 0)
+			return 0;
+		usleep(10000);
+	}
+	return 1;
+}
+
+/* ------------------------------------------------------------ the daemon */
+
+/* write one reply: 0 or the errno of write(2) */
+static int reply(uint64_t unique, int error, const void *arg, size_t len)
+{
+	struct fuse_out_header h = {
+		.len = sizeof(h) + len,
+		.error = error,
+		.unique = unique,
+	};
+	struct iovec iov[2] = {
+		{ &h, sizeof(h) }, { (void *)arg, len },
+	};
+
+	return writev(devfd, iov, len ? 2 : 1) == (ssize_t)h.len ? 0 : errno;
+}
+
+static struct node *node_named(const char *name)
+{
+	for (int i = 2; i < NNODES; i++)
+		if (ctl->node[i].name[0] && !strcmp(ctl->node[i].name, name))
+			return &ctl->node[i];
+	return NULL;
+}
+
+static uint64_t nodeid_of(const struct node *n)
+{
+	return n - ctl->node;
+}
+
+static void fill_attr(uint64_t nodeid, struct fuse_attr *a)
+{
+	struct node *n = &ctl->node[nodeid];
+	struct stat st;
+
+	memset(a, 0, sizeof(*a));
+	a->nlink = 1;
+	a->blksize = 4096;
+	if (nodeid == FUSE_ROOT_ID) {
+		a->ino = FUSE_ROOT_ID;
+		a->mode = S_IFDIR | 0755;
+		a->nlink = 2;
+		return;
+	}
+	a->ino = n->ino;
+	if (fstatat(ldir, n->lower, &st, 0))
+		memset(&st, 0, sizeof(st));
+	a->mode = st.st_mode;
+	if (n->type && n->type != (st.st_mode & S_IFMT))
+		a->mode = n->type | 0755;
+	a->size = S_ISREG(a->mode) ? st.st_size : 0;
+	a->blocks = st.st_blocks;
+	a->uid = st.st_uid;
+	a->gid = st.st_gid;
+	a->atime = st.st_atim.tv_sec;
+	a->mtime = st.st_mtim.tv_sec;
+	a->ctime = st.st_ctim.tv_sec;
+	a->mtimensec = st.st_mtim.tv_nsec;
+}
+
+static void fill_entry(struct node *n, struct fuse_entry_out *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->nodeid = nodeid_of(n);
+	e->generation = GEN;
+	e->entry_valid = n->entry_valid;
+	fill_attr(e->nodeid, &e->attr);
+}
+
+/* the daemon's descriptor of a node's lower file, opened when first needed */
+static int lower_fd(uint64_t nodeid)
+{
+	static int fds[NNODES];
+
+	if (nodeid < 2 || nodeid >= NNODES)
+		return -1;
+	if (!fds[nodeid])
+		fds[nodeid] = openat(ldir, ctl->node[nodeid].lower, O_RDWR) + 1;
+	return fds[nodeid] - 1;
+}
+
+/* the trailer's fields as the node says, after the reply's first len bytes */
+static size_t put_trailer(struct node *n, char *p, size_t len)
+{
+	struct fusept_entry_bind b = {
+		.backing_id = n->bind_id,
+		.flags = n->bind_flags,
+		.reserved = n->bind_reserved,
+	};
+
+	memset(p + len, 0, 32);
+	memcpy(p + len, &b, sizeof(b));
+	return len + n->trailer;
+}
+
+/*
+ * An entry reply was written (err: its errno): BACKING_CLOSE at once if
+ * asked to, then tell the test (which may be running already)
+ */
+static void after_entry_reply(struct node *n, int err)
+{
+	uint32_t id = n->bind_id;
+
+	n->reply_err = err;
+	if (n->close_after && n->bind_id > 0)
+		n->close_ret = ioctl(devfd, FUSE_DEV_IOC_BACKING_CLOSE, &id) ?
+			-errno : 0;
+	bump(n->replied, 1);
+}
+
+static void do_lookup(struct fuse_in_header *in, const char *name)
+{
+	struct node *n = node_named(name);
+	char p[sizeof(struct fuse_entry_out) + 32] __attribute__((aligned(8)));
+
+	if (in->nodeid != FUSE_ROOT_ID || !n || !n->exists) {
+		reply(in->unique, -ENOENT, NULL, 0);
+		return;
+	}
+	bump(n->ops[FUSE_LOOKUP], 1);
+	fill_entry(n, (struct fuse_entry_out *)p);
+	after_entry_reply(n, reply(in->unique, 0, p,
+				   put_trailer(n, p, sizeof(struct fuse_entry_out))));
+}
+
+/* CREATE: make the lower file, register it, reply binding the new inode */
+static void do_create(struct fuse_in_header *in, struct fuse_create_in *ci)
+{
+	struct node *n = node_named((char *)(ci + 1));
+	char p[sizeof(struct fuse_entry_out) + sizeof(struct fuse_open_out) +
+	       32] __attribute__((aligned(8)));
+	struct fuse_open_out o = { .open_flags = FOPEN_PASSTHROUGH };
+	struct fuse_backing_map map = { 0 };
+	int fd, id;
+
+	if (in->nodeid != FUSE_ROOT_ID || !n) {
+		reply(in->unique, -EPERM, NULL, 0);
+		return;
+	}
+	bump(n->ops[FUSE_CREATE], 1);
+	fd = openat(ldir, n->lower, O_CREAT | O_RDWR, ci->mode & 07777 & ~ci->umask);
+	map.fd = fd;
+	map.ops_mask = n->create_ops;
+	id = fd < 0 ? -1 : ioctl(devfd, FUSE_DEV_IOC_BACKING_OPEN, &map);
+	if (id < 0) {
+		/* the errno of open or BACKING_OPEN, as if a write had it */
+		id = errno;
+		reply(in->unique, -EIO, NULL, 0);
+		after_entry_reply(n, id);
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	close(fd);
+	n->exists = 1;
+	n->bind_id = id;
+	o.backing_id = id;
+	fill_entry(n, (struct fuse_entry_out *)p);
+	memcpy(p + sizeof(struct fuse_entry_out), &o, sizeof(o));
+	after_entry_reply(n, reply(in->unique, 0, p,
+				   put_trailer(n, p, sizeof(struct fuse_entry_out) +
+					       sizeof(o))));
+}
+
+static void do_init(struct fuse_in_header *in)
+{
+	struct fuse_init_out o = {
+		.major = FUSE_KERNEL_VERSION,
+		.minor = FUSE_KERNEL_MINOR_VERSION,
+		.max_write = 131072,
+		.max_readahead = 131072,
+		.flags = FUSE_INIT_EXT,
+		.flags2 = FUSE_PASSTHROUGH >> 32,
+		.max_stack_depth = 1,
+	};
+
+	if (ctl->inode_pt)
+		o.flags2 |= FUSEPT_INODE_PASSTHROUGH >> 32;
+	reply(in->unique, 0, &o, sizeof(o));
+}
+
+static void do_forget(struct fuse_in_header *in, void *arg)
+{
+	struct fuse_batch_forget_in *b = arg;
+	struct fuse_forget_one *one = (void *)(b + 1);
+
+	if (in->opcode == FUSE_FORGET) {
+		if (in->nodeid < NNODES)
+			bump(ctl->node[in->nodeid].forgets,
+			     ((struct fuse_forget_in *)arg)->nlookup);
+		return;
+	}
+	for (uint32_t i = 0; i < b->count; i++)
+		if (one[i].nodeid < NNODES)
+			bump(ctl->node[one[i].nodeid].forgets, one[i].nlookup);
+}
+
+static void do_setattr(struct fuse_in_header *in, struct fuse_setattr_in *s)
+{
+	struct fuse_attr_out a = { 0 };
+	int fd = lower_fd(in->nodeid);
+
+	if (fd >= 0 && (s->valid & FATTR_SIZE) && ftruncate(fd, s->size)) {
+		reply(in->unique, -errno, NULL, 0);
+		return;
+	}
+	if (fd >= 0 && (s->valid & FATTR_MODE) && fchmod(fd, s->mode & 07777)) {
+		reply(in->unique, -errno, NULL, 0);
+		return;
+	}
+	fill_attr(in->nodeid, &a.attr);
+	reply(in->unique, 0, &a, sizeof(a));
+}
+
+static void serve(void)
+{
+	static char buf[FUSE_MIN_READ_BUFFER + 131072];
+
+	for (;;) {
+		ssize_t len = read(devfd, buf, sizeof(buf));
+		struct fuse_in_header *in = (void *)buf;
+		void *arg = in + 1;
+		int fd;
+
+		if (len < 0 && (errno == EINTR || errno == ENOENT))
+			continue;
+		if (len < (ssize_t)sizeof(*in))
+			return;		/* ENODEV after umount */
+		if (in->nodeid < NNODES && in->opcode < 64 &&
+		    in->opcode != FUSE_LOOKUP && in->opcode != FUSE_CREATE)
+			bump(ctl->node[in->nodeid].ops[in->opcode], 1);
+		fd = lower_fd(in->nodeid);
+		switch (in->opcode) {
+		case FUSE_INIT:
+			do_init(in);
+			break;
+		case FUSE_LOOKUP:
+			do_lookup(in, arg);
+			break;
+		case FUSE_CREATE:
+			do_create(in, arg);
+			break;
+		case FUSE_GETATTR: {
+			struct fuse_attr_out a = { 0 };
+
+			fill_attr(in->nodeid < NNODES ? in->nodeid : 0, &a.attr);
+			reply(in->unique, 0, &a, sizeof(a));
+			break;
+		}
+		case FUSE_SETATTR:
+			do_setattr(in, arg);
+			break;
+		case FUSE_OPEN: {
+			struct fuse_open_out o = { .fh = in->nodeid };
+			int32_t id = in->nodeid < NNODES ?
+				ctl->node[in->nodeid].open_id : 0;
+
+			if (id) {
+				o.open_flags = FOPEN_PASSTHROUGH;
+				o.backing_id = id;
+			}
+			reply(in->unique, 0, &o, sizeof(o));
+			break;
+		}
+		case FUSE_READ: {
+			struct fuse_read_in *r = arg;
+			static char data[131072];
+			ssize_t got = pread(fd, data, r->size > sizeof(data) ?
+					    sizeof(data) : r->size, r->offset);
+
+			reply(in->unique, got < 0 ? -errno : 0, data,
+			      got < 0 ? 0 : got);
+			break;
+		}
+		case FUSE_WRITE: {
+			struct fuse_write_in *w = arg;
+			struct fuse_write_out o = { 0 };
+			ssize_t got = pwrite(fd, w + 1, w->size, w->offset);
+
+			o.size = got < 0 ? 0 : got;
+			reply(in->unique, got < 0 ? -errno : 0, &o, sizeof(o));
+			break;
+		}
+		case FUSE_FORGET:
+		case FUSE_BATCH_FORGET:
+			do_forget(in, arg);
+			break;
+		case FUSE_INTERRUPT:
+			break;
+		case FUSE_ACCESS:	/* the daemon grants everything */
+		case FUSE_FLUSH:
+		case FUSE_RELEASE:
+		case FUSE_FSYNC:
+		case FUSE_OPENDIR:
+		case FUSE_RELEASEDIR:
+			reply(in->unique, 0, NULL, 0);
+			break;
+		case FUSE_DESTROY:
+			reply(in->unique, 0, NULL, 0);
+			return;
+		default:
+			reply(in->unique, -ENOSYS, NULL, 0);
+		}
+	}
+}
+
+/* ------------------------------------------------------------- helpers */
+
+/* LOWERDIR/name: LSIZE bytes of its own pattern, the mode given */
+static int make_lower(const char *name, mode_t mode)
+{
+	static char data[LSIZE];
+	uint32_t x = 2166136261u;
+	int fd, ok;
+
+	for (const char *s = name; *s; s++)
+		x = (x ^ (unsigned char)*s) * 16777619u;
+	for (size_t i = 0; i < sizeof(data); i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		data[i] = x;
+	}
+	fd = openat(ldir, name, O_CREAT | O_TRUNC | O_WRONLY, 0644);
+	if (fd < 0)
+		return -1;
+	ok = write(fd, data, sizeof(data)) == sizeof(data) &&
+	     !fchown(fd, 0, 0) && !fchmod(fd, mode);
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+/* the lower file's bytes from off: how many, or -1 */
+static ssize_t lower_pread(const char *name, char *buf, size_t n, off_t off)
+{
+	int fd = openat(ldir, name, O_RDONLY);
+	ssize_t got;
+
+	if (fd < 0)
+		return -1;
+	got = pread(fd, buf, n, off);
+	close(fd);
+	return got;
+}
+
+/* fd reads what the lower file holds, up to its end */
+static int same_as_lower(int fd, const char *name)
+{
+	static char a[LMAX + 1], b[LMAX + 1];
+	ssize_t n = lower_pread(name, b, sizeof(b), 0);
+
+	return n >= 0 && pread(fd, a, sizeof(a), 0) == n && !memcmp(a, b, n);
+}
+
+static sigjmp_buf bus_jmp;
+
+static void on_bus(int sig)
+{
+	(void)sig;
+	siglongjmp(bus_jmp, 1);
+}
+
+/* the first len bytes of a mapping are the lower file's (no SIGBUS) */
+static int map_same(const char *map, size_t len, const char *name)
+{
+	static char b[LMAX];
+	struct sigaction sa = { .sa_handler = on_bus }, old;
+	volatile int same = 0;
+
+	if (len > sizeof(b) || lower_pread(name, b, len, 0) != (ssize_t)len)
+		return 0;
+	sigaction(SIGBUS, &sa, &old);
+	if (!sigsetjmp(bus_jmp, 1))
+		same = !memcmp(map, b, len);
+	sigaction(SIGBUS, &old, NULL);
+	return same;
+}
+
+static void path_of(char *buf, size_t size, const char *name)
+{
+	snprintf(buf, size, "%s/%s", mnt, name);
+}
+
+/* stat of a name of the mount: 0 or the errno */
+static int stat_of(const char *name, struct stat *st)
+{
+	struct stat dummy;
+	char p[600];
+
+	path_of(p, sizeof(p), name);
+	return stat(p, st ? st : &dummy) ? errno : 0;
+}
+
+/* open a name of the mount: fd or -errno */
+static int open_of(const char *name, int flags)
+{
+	char p[600];
+	int fd;
+
+	path_of(p, sizeof(p), name);
+	fd = open(p, flags, 0644);
+	return fd < 0 ? -errno : fd;
+}
+
+static const char *oname(int fd)
+{
+	return fd < 0 ? ename(-fd) : "OK";
+}
+
+/* a free node for a name of the mount, served from LOWERDIR/lower */
+static struct node *node_new(const char *name, const char *lower)
+{
+	struct stat st;
+
+	for (int i = 2; i < NNODES; i++) {
+		struct node *n = &ctl->node[i];
+
+		if (n->name[0])
+			continue;
+		memset(n, 0, sizeof(*n));
+		snprintf(n->lower, sizeof(n->lower), "%s", lower);
+		n->exists = 1;
+		n->entry_valid = 3600;
+		/* never the lower inode's number: st_ino must be this one */
+		n->ino = fstatat(ldir, lower, &st, 0) ? 2000003ULL + i :
+			 st.st_ino + 1000003;
+		snprintf(n->name, sizeof(n->name), "%s", name);
+		return n;
+	}
+	fprintf(stderr, "iptcheck: more than %d nodes\n", NNODES - 2);
+	exit(2);
+}
+
+/* register LOWERDIR/lower opened with flags: the ID or -errno */
+static int reg(const char *lower, int flags, uint64_t ops)
+{
+	struct fuse_backing_map map = { .ops_mask = ops };
+	int fd = openat(ldir, lower, flags), id;
+
+	if (fd < 0)
+		return -errno;
+	map.fd = fd;
+	id = ioctl(devfd, FUSE_DEV_IOC_BACKING_OPEN, &map);
+	id = id < 0 ? -errno : id;
+	close(fd);
+	return id;
+}
+
+/* the next LOOKUP of n names registration id in a 144-byte reply */
+static int bind_next(struct node *n, int id)
+{
+	n->trailer = sizeof(struct fusept_entry_bind);
+	n->bind_id = id;
+	return id;
+}
+
+/*
+ * A new lower file and a node bound to it at its first lookup (done
+ * here) by an O_PATH registration with ops; *err: 0 or what failed
+ */
+static struct node *bound_node(const char *name, uint64_t ops, int *err)
+{
+	int made = make_lower(name, 0644);
+	struct node *n = node_new(name, name);
+	int id = made ? -EIO : reg(name, O_PATH, ops);
+
+	bind_next(n, id);
+	*err = id < 0 ? -id : stat_of(name, NULL);
+	return n;
+}
+
+static uint32_t attr_reqs(struct node *n)
+{
+	return peek(n->ops[FUSE_GETATTR]) + peek(n->ops[FUSE_STATX]);
+}
+
+static uint32_t opc(struct node *n, int op)
+{
+	return peek(n->ops[op]);
+}
+
+/* the errno of the daemon's last entry reply for n, once it is known */
+static int reply_err(struct node *n)
+{
+	if (!wait_ge(&n->replied, opc(n, FUSE_LOOKUP) + opc(n, FUSE_CREATE)))
+		return ETIMEDOUT;
+	return peek(n->reply_err);
+}
+
+/*
+ * Every RELEASE queued so far has reached the daemon: a cached file is
+ * opened and closed, and its RELEASE, queued after them, waited for
+ */
+static int drain(void)
+{
+	static struct node *s;
+	uint32_t r0;
+	int fd;
+
+	if (!s) {
+		s = node_new("sync", "sync");
+		if (make_lower("sync", 0644))
+			return 0;
+	}
+	r0 = opc(s, FUSE_RELEASE);
+	fd = open_of("sync", O_RDONLY);
+	if (fd < 0)
+		return 0;
+	close(fd);
+	return wait_ge(&s->ops[FUSE_RELEASE], r0 + 1);
+}
+
+/* NOTIFY_INVAL_ENTRY for a name of the root: 0 or the errno */
+static int inval_entry(const char *name)
+{
+	struct {
+		struct fuse_out_header h;
+		struct fuse_notify_inval_entry_out o;
+		char name[32];
+	} m = { 0 };
+	size_t len = sizeof(m.h) + sizeof(m.o) + strlen(name) + 1;
+
+	m.h.len = len;
+	m.h.error = FUSE_NOTIFY_INVAL_ENTRY;
+	m.o.parent = FUSE_ROOT_ID;
+	m.o.namelen = strlen(name);
+	snprintf(m.name, sizeof(m.name), "%s", name);
+	return write(devfd, &m, len) == (ssize_t)len ? 0 : errno;
+}
+
+static int unbind(uint64_t nodeid, uint64_t generation)
+{
+	struct fusept_unbind u = { .nodeid = nodeid, .generation = generation };
+
+	return ioctl(devfd, FUSEPT_DEV_IOC_UNBIND, &u) ? errno : 0;
+}
+
+/* a file of the connection's sysfs directory, one line without its \n */
+static int sysfs_read(const char *file, char *buf, size_t size)
+{
+	char p[128];
+	ssize_t n;
+	int fd;
+
+	snprintf(p, sizeof(p), "/sys/fs/fusept/connections/%u/%s", conn_id, file);
+	fd = open(p, O_RDONLY);
+	buf[0] = 0;
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	buf[n < 0 ? 0 : n] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+	return n < 0 ? -1 : 0;
+}
+
+static long bound_count(void)
+{
+	char b[32];
+
+	return sysfs_read("bound", b, sizeof(b)) || !b[0] ? -1 : atol(b);
+}
+
+/* run fn(arg) in a child as uid and gid USER: what it returned */
+static int as_user(int (*fn)(const void *), const void *arg)
+{
+	int fds[2], r = -EPIPE;
+	pid_t pid;
+
+	if (pipe(fds))
+		return -errno;
+	pid = fork();
+	if (pid == 0) {
+		close(fds[0]);
+		if (setgroups(0, NULL) || setresgid(USER, USER, USER) ||
+		    setresuid(USER, USER, USER))
+			_exit(1);
+		r = fn(arg);
+		_exit(write(fds[1], &r, sizeof(r)) == sizeof(r) ? 0 : 1);
+	}
+	close(fds[1]);
+	if (pid < 0 || read(fds[0], &r, sizeof(r)) != sizeof(r))
+		r = -EPIPE;
+	close(fds[0]);
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+	return r;
+}
+
+/* as_user's: open the name for reading (0 or -errno) */
+static int user_open(const void *name)
+{
+	int fd = open_of(name, O_RDONLY);
+
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 0;
+}
+
+/* as_user's: access(2) R_OK of the name (0 or -errno) */
+static int user_access(const void *name)
+{
+	char p[600];
+
+	path_of(p, sizeof(p), name);
+	return access(p, R_OK) ? -errno : 0;
+}
+
+/* as_user's: UNBIND (0 or -errno) */
+static int user_unbind(const void *node)
+{
+	return -unbind(nodeid_of(node), GEN);
+}
+
+/* -------------------------------------------------------------- checks */
+
+static void check_agreed(const char *want, const char *name)
+{
+	char b[64];
+
+	sysfs_read("passthrough", b, sizeof(b));
+	result(!strcmp(b, want), name, "passthrough says \"%s\", want \"%s\"",
+	       b, want);
+}
+
+/* stat of a bound inode reads the lower inode; st_ino is the reply's */
+static void check_bind_stat(struct node *a, int err)
+{
+	struct stat st, mst, l;
+	struct timespec t[2] = { { 1000000007, 0 }, { 1000000007, 0 } };
+	int e, fd;
+
+	e = err ? err : stat_of("a", &st);
+	fstatat(ldir, "a", &l, 0);
+	result(!e && attr_reqs(a) == 0 && opc(a, FUSE_LOOKUP) == 1 &&
+	       st.st_size == l.st_size && st.st_mode == l.st_mode &&
+	       st.st_mtime == l.st_mtime, "iptraw-bind-stat",
+	       "stat twice %s, %u GETATTR, %u LOOKUP, size %lld mode %o (lower %lld %o)",
+	       ename(e), attr_reqs(a), opc(a, FUSE_LOOKUP),
+	       (long long)(e ? 0 : st.st_size), e ? 0 : st.st_mode,
+	       (long long)l.st_size, l.st_mode);
+	if (e)
+		return;
+	stat(mnt, &mst);
+	result(st.st_ino == a->ino && st.st_dev == mst.st_dev,
+	       "iptraw-bind-stat-ino",
+	       "st_ino %llu (reply %llu, lower %llu), st_dev %#llx (mount %#llx)",
+	       (unsigned long long)st.st_ino, (unsigned long long)a->ino,
+	       (unsigned long long)l.st_ino, (unsigned long long)st.st_dev,
+	       (unsigned long long)mst.st_dev);
+	/* changed on the lower file system directly */
+	fd = openat(ldir, "a", O_RDWR);
+	e = fd < 0 || ftruncate(fd, LSIZE - 4096 + 123) || fchmod(fd, 0640) ||
+	    futimens(fd, t) ? errno : 0;
+	if (fd >= 0)
+		close(fd);
+	e = e ? e : stat_of("a", &st);
+	fstatat(ldir, "a", &l, 0);
+	result(!e && attr_reqs(a) == 0 && st.st_size == LSIZE - 4096 + 123 &&
+	       st.st_mode == (S_IFREG | 0640) && st.st_mtime == 1000000007 &&
+	       st.st_ino == a->ino, "iptraw-bind-stat-follows",
+	       "%s, %u GETATTR, size %lld mode %o mtime %lld ino %llu",
+	       ename(e), attr_reqs(a), (long long)(e ? 0 : st.st_size),
+	       e ? 0 : st.st_mode, (long long)(e ? 0 : st.st_mtime),
+	       (unsigned long long)(e ? 0 : st.st_ino));
+}
+
+/* open, read, write and mmap of an inode bound with OPEN: no request */
+static void check_bind_open(struct node *a)
+{
+	uint32_t o0 = opc(a, FUSE_OPEN), r0 = opc(a, FUSE_READ),
+		 w0 = opc(a, FUSE_WRITE), f0 = opc(a, FUSE_FLUSH),
+		 c0 = opc(a, FUSE_RELEASE);
+	int fd, ok, drained;
+	struct stat st;
+	char b[16];
+	void *map;
+
+	fd = open_of("a", O_RDONLY);
+	ok = fd >= 0 && same_as_lower(fd, "a");
+	if (fd >= 0)
+		close(fd);
+	drained = drain();
+	result(ok && drained && opc(a, FUSE_OPEN) == o0 &&
+	       opc(a, FUSE_READ) == r0 && opc(a, FUSE_FLUSH) == f0 &&
+	       opc(a, FUSE_RELEASE) == c0, "iptraw-bind-open",
+	       "open %s, data %s, %u OPEN %u READ %u FLUSH %u RELEASE%s",
+	       oname(fd), ok ? "right" : "wrong", opc(a, FUSE_OPEN) - o0,
+	       opc(a, FUSE_READ) - r0, opc(a, FUSE_FLUSH) - f0,
+	       opc(a, FUSE_RELEASE) - c0, drained ? "" : " (RELEASEs not drained)");
+
+	fd = open_of("a", O_RDWR);
+	ok = fd >= 0 && pwrite(fd, "through", 7, 100) == 7 &&
+	     lower_pread("a", b, 7, 100) == 7 && !memcmp(b, "through", 7);
+	if (fd >= 0)
+		close(fd);
+	result(ok && opc(a, FUSE_WRITE) == w0 && opc(a, FUSE_OPEN) == o0,
+	       "iptraw-bind-open-write",
+	       "open %s, lower file %s, %u WRITE %u OPEN", oname(fd),
+	       ok ? "written" : "unchanged", opc(a, FUSE_WRITE) - w0,
+	       opc(a, FUSE_OPEN) - o0);
+
+	fd = open_of("a", O_RDONLY);
+	map = MAP_FAILED;
+	if (fd >= 0 && !fstat(fd, &st))
+		map = mmap(NULL, st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	ok = map != MAP_FAILED && map_same(map, st.st_size, "a");
+	result(ok && opc(a, FUSE_READ) == r0, "iptraw-bind-open-mmap",
+	       "open %s, mmap %s, %u READ", oname(fd),
+	       map == MAP_FAILED ? ename(errno) : ok ? "right" : "wrong data",
+	       opc(a, FUSE_READ) - r0);
+	if (map != MAP_FAILED)
+		munmap(map, st.st_size);
+	if (fd >= 0)
+		close(fd);
+}
+
+/* the ID closed by the daemon right after the LOOKUP reply */
+static void check_closed_id(void)
+{
+	struct node *c = node_new("c", "c");
+	uint32_t id;
+	int e, fd, ok, closed, closed_ret;
+
+	c->close_after = 1;
+	e = make_lower("c", 0644) ? EIO : 0;
+	bind_next(c, e ? 0 : reg("c", O_PATH, OPS_FULL));
+	e = e ? e : c->bind_id < 0 ? -c->bind_id : stat_of("c", NULL);
+	closed = !e && wait_ge(&c->replied, 1);
+	closed_ret = peek(c->close_ret);
+	id = c->bind_id;
+	/* gone from the table: closing it again finds nothing */
+	ok = closed && closed_ret == 0 &&
+	     ioctl(devfd, FUSE_DEV_IOC_BACKING_CLOSE, &id) && errno == ENOENT;
+	e = e ? e : stat_of("c", NULL);
+	fd = e ? -e : open_of("c", O_RDONLY);
+	result(!e && ok && fd >= 0 && same_as_lower(fd, "c") &&
+	       attr_reqs(c) == 0 && opc(c, FUSE_OPEN) == 0 &&
+	       opc(c, FUSE_READ) == 0, "iptraw-bind-closed-id",
+	       "ID %d, stat %s, BACKING_CLOSE after the reply %s, open %s, %u GETATTR %u OPEN %u READ",
+	       c->bind_id, ename(e), !closed ? "not done" :
+	       ename(-closed_ret), oname(fd), attr_reqs(c),
+	       opc(c, FUSE_OPEN), opc(c, FUSE_READ));
+	if (fd >= 0)
+		close(fd);
+}
+
+/* bound without the OPEN op: OPEN is sent, its reply names an ID */
+static void check_noopen(void)
+{
+	struct node *d = node_new("d", "d");
+	int e, fd, ok;
+
+	e = make_lower("d", 0644) ? EIO : 0;
+	bind_next(d, e ? 0 : reg("d", O_PATH,
+				 OP(GETATTR) | OP(READ) | OP(WRITE)));
+	d->open_id = e ? 0 : reg("d", O_RDWR, 0);
+	e = e ? e : d->bind_id < 0 ? -d->bind_id :
+	    d->open_id < 0 ? -d->open_id : stat_of("d", NULL);
+	fd = e ? -e : open_of("d", O_RDONLY);
+	ok = fd >= 0 && same_as_lower(fd, "d");
+	if (fd >= 0)
+		close(fd);
+	e = e ? e : stat_of("d", NULL);
+	result(!e && ok && opc(d, FUSE_OPEN) == 1 && opc(d, FUSE_READ) == 0 &&
+	       attr_reqs(d) == 0, "iptraw-bind-noopen",
+	       "IDs %d (bound), %d (OPEN reply), open %s, data %s, %u OPEN %u READ %u GETATTR",
+	       d->bind_id, d->open_id, oname(fd), ok ? "right" : "wrong",
+	       opc(d, FUSE_OPEN), opc(d, FUSE_READ), attr_reqs(d));
+}
+
+/*
+ * A LOOKUP reply whose trailer names id (registered as what says) with
+ * these flags and reserved, for an entry of type type: EIO, the node
+ * forgotten
+ */
+static void eio_case(const char *check, const char *name, const char *lower,
+		     uint32_t type, int id, uint32_t flags, uint64_t reserved,
+		     const char *what)
+{
+	struct node *n = node_new(name, lower);
+	int e, forgot;
+
+	n->type = type;
+	bind_next(n, id);
+	n->bind_flags = flags;
+	n->bind_reserved = reserved;
+	e = id < 0 ? -id : stat_of(name, NULL);
+	forgot = id > 0 && wait_ge(&n->forgets, 1);
+	result(id > 0 && e == EIO && forgot, check,
+	       "%s: ID %d, lookup %s, %u LOOKUP, %u forgotten", what, id,
+	       ename(e), opc(n, FUSE_LOOKUP), peek(n->forgets));
+}
+
+static void checks_eio(void)
+{
+	const uint64_t ga = OP(GETATTR);
+
+	if (make_lower("e", 0644) ||
+	    (mkdirat(ldir, "dir", 0755) && errno != EEXIST)) {
+		result(0, "iptraw-eio-setup", "lower files: %s", strerror(errno));
+		return;
+	}
+	eio_case("iptraw-eio-noid", "noid", "e", 0, 999999, 0, 0,
+		 "an ID never registered");
+	eio_case("iptraw-eio-flags", "flags", "e", 0, reg("e", O_PATH, ga),
+		 1u << 31, 0, "flags bit 31");
+	eio_case("iptraw-eio-reserved", "reserved", "e", 0,
+		 reg("e", O_PATH, ga), 0, 1, "reserved 1");
+	eio_case("iptraw-eio-type-dir-id", "dirid", "dir", S_IFREG,
+		 reg("dir", O_PATH | O_DIRECTORY, ga), 0, 0,
+		 "a directory's registration for a regular file");
+	eio_case("iptraw-eio-type-file-id", "fileid", "e", S_IFDIR,
+		 reg("e", O_PATH, ga), 0, 0,
+		 "a regular file's registration for a directory");
+	eio_case("iptraw-eio-plain", "plain", "e", 0, reg("e", O_RDWR, 0), 0, 0,
+		 "a registration with ops_mask 0");
+}
+
+/*
+ * The inode bound (and kept: an O_PATH descriptor holds it), then looked
+ * up again naming the same lower file under a new ID (fine), then another
+ * lower file (EIO, forgotten, the binding stays). The dentry is dropped by
+ * NOTIFY_INVAL_ENTRY, or (reval) has entry timeout 0 and is revalidated.
+ */
+static void check_rebind(int reval)
+{
+	const char *name = reval ? "v" : "r", *l1 = reval ? "v1" : "r1",
+		   *l2 = reval ? "v2" : "r2";
+	char check[64], same[80];
+	struct node *n = node_new(name, l1);
+	struct stat st;
+	int e, iv, fd, pin, id2, id3, forgot, held;
+	uint32_t g0, l0;
+
+	snprintf(check, sizeof(check), "iptraw-eio-rebind%s",
+		 reval ? "-reval" : "");
+	if (reval)
+		n->entry_valid = 0;
+	e = make_lower(l1, 0644) || make_lower(l2, 0644) ? EIO : 0;
+	bind_next(n, e ? 0 : reg(l1, O_PATH, OPS_FULL));
+	e = e ? e : n->bind_id < 0 ? -n->bind_id : stat_of(name, NULL);
+	pin = e ? -e : open_of(name, O_PATH);
+	if (pin < 0) {
+		result(0, check, "first lookup %s, O_PATH open %s", ename(e),
+		       oname(pin));
+		return;
+	}
+	/* l1 gets a size of its own: stat tells which file is bound */
+	fd = openat(ldir, l1, O_WRONLY);
+	e = fd < 0 || ftruncate(fd, 12345) ? errno : 0;
+	if (fd >= 0)
+		close(fd);
+	g0 = attr_reqs(n);
+	/* while the dentry is there (dropped by NOTIFY_INVAL_ENTRY) */
+	id3 = reg(l1, O_PATH, OPS_FULL);
+	iv = reval ? 0 : inval_entry(name);
+	bind_next(n, id3);
+	l0 = opc(n, FUSE_LOOKUP);
+	e = e ? e : iv ? iv : id3 < 0 ? -id3 : stat_of(name, &st);
+	snprintf(same, sizeof(same), "%s-same", check);
+	result(!e && st.st_size == 12345 && attr_reqs(n) == g0 &&
+	       opc(n, FUSE_LOOKUP) > l0, same,
+	       "the same lower file's ID %d: NOTIFY_INVAL_ENTRY %s, stat %s, size %lld, %u LOOKUP %u GETATTR",
+	       id3, ename(iv), ename(e), (long long)(e ? 0 : st.st_size),
+	       opc(n, FUSE_LOOKUP) - l0, attr_reqs(n) - g0);
+	id2 = reg(l2, O_PATH, OP(GETATTR));
+	iv = reval ? 0 : inval_entry(name);
+	bind_next(n, id2);
+	e = iv ? iv : id2 < 0 ? -id2 : stat_of(name, NULL);
+	forgot = wait_ge(&n->forgets, 1);
+	held = !fstat(pin, &st) && st.st_size == 12345 && attr_reqs(n) == g0;
+	result(e == EIO && forgot && held, check,
+	       "another lower file's ID %d: NOTIFY_INVAL_ENTRY %s, stat %s, %u forgotten, the binding %s",
+	       id2, ename(iv), ename(e), peek(n->forgets),
+	       held ? "kept" : "lost or changed");
+	close(pin);
+}
+
+/* entry reply lengths: 130 bytes is too long (inode passthrough agreed) */
+static void check_len(void)
+{
+	struct node *n = node_new("len130", "e"), *z = node_new("zeroid", "e");
+	int e, w;
+
+	n->trailer = 2;
+	e = stat_of("len130", NULL);
+	w = reply_err(n);
+	result(e == EIO && w == EINVAL, "iptraw-len",
+	       "a 130-byte LOOKUP reply: lookup %s, the daemon's write %s",
+	       ename(e), ename(w));
+	/* 144 bytes naming ID 0: no binding, GETATTR as for any inode */
+	bind_next(z, 0);
+	e = stat_of("zeroid", NULL);
+	e = e ? e : stat_of("zeroid", NULL);
+	w = reply_err(z);
+	result(!e && w == 0 && attr_reqs(z) > 0, "iptraw-len-zero-id",
+	       "a 144-byte reply naming ID 0: lookup %s, write %s, %u GETATTR",
+	       ename(e), ename(w), attr_reqs(z));
+}
+
+/*
+ * A root-only lower file bound with OPEN, on a mount without
+ * default_permissions where the daemon would grant anything: the kernel
+ * checks, and the daemon hears nothing
+ */
+static void check_perm(void)
+{
+	struct node *s;
+	int e, u, a, fd;
+
+	s = bound_node("secret", OPS_FULL, &e);
+	if (!e && fchmodat(ldir, "secret", 0600, 0))
+		e = errno;
+	u = e ? -e : as_user(user_open, "secret");
+	result(!e && u == -EACCES && opc(s, FUSE_OPEN) == 0 &&
+	       opc(s, FUSE_ACCESS) == 0, "iptraw-perm",
+	       "bind %s, uid %d's open of a root 0600 file %s, %u OPEN %u ACCESS",
+	       ename(e), USER, oname(u), opc(s, FUSE_OPEN),
+	       opc(s, FUSE_ACCESS));
+	a = e ? -e : as_user(user_access, "secret");
+	result(!e && a == -EACCES && opc(s, FUSE_ACCESS) == 0,
+	       "iptraw-perm-access", "uid %d's access(R_OK) %s, %u ACCESS",
+	       USER, oname(a), opc(s, FUSE_ACCESS));
+	fd = e ? -e : open_of("secret", O_RDONLY);
+	result(fd >= 0 && same_as_lower(fd, "secret") && opc(s, FUSE_OPEN) == 0,
+	       "iptraw-perm-root", "root's open %s, %u OPEN", oname(fd),
+	       opc(s, FUSE_OPEN));
+	if (fd >= 0)
+		close(fd);
+}
+
+/* a CREATE reply of 160 bytes: opened in passthrough and bound */
+static void check_create(void)
+{
+	struct node *n = node_new("new", "new");
+	static char data[8192];
+	struct stat st;
+	int fd, e, ok, w;
+
+	unlinkat(ldir, "new", 0);
+	n->exists = 0;
+	n->create_ops = OPS_FULL;
+	n->trailer = sizeof(struct fusept_entry_bind);
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = i * 7 + i / 251;
+	fd = open_of("new", O_CREAT | O_EXCL | O_RDWR);
+	w = reply_err(n);
+	result(fd >= 0 && opc(n, FUSE_CREATE) == 1 && w == 0 &&
+	       n->bind_id > 0 && !faccessat(ldir, "new", F_OK, 0),
+	       "iptraw-create",
+	       "open(O_CREAT) %s, %u CREATE, ID %d, the daemon's write %s",
+	       oname(fd), opc(n, FUSE_CREATE), n->bind_id, ename(w));
+	if (fd < 0)
+		return;
+	ok = pwrite(fd, data, sizeof(data), 0) == sizeof(data) &&
+	     same_as_lower(fd, "new");
+	close(fd);
+	fd = open_of("new", O_RDONLY);
+	ok = ok && fd >= 0 && same_as_lower(fd, "new");
+	if (fd >= 0)
+		close(fd);
+	result(ok && opc(n, FUSE_WRITE) == 0 && opc(n, FUSE_READ) == 0 &&
+	       opc(n, FUSE_OPEN) == 0, "iptraw-create-data",
+	       "write and read back %s, %u WRITE %u READ, reopen %s, %u OPEN",
+	       ok ? "right" : "wrong", opc(n, FUSE_WRITE), opc(n, FUSE_READ),
+	       oname(fd), opc(n, FUSE_OPEN));
+	e = stat_of("new", &st);
+	e = e ? e : stat_of("new", &st);
+	result(!e && attr_reqs(n) == 0 && st.st_size == sizeof(data),
+	       "iptraw-create-stat", "stat %s, size %lld, %u GETATTR",
+	       ename(e), (long long)(e ? 0 : st.st_size), attr_reqs(n));
+}
+
+/* FUSEPT_DEV_IOC_UNBIND, and the bound count in sysfs */
+static void check_unbind(struct node *a)
+{
+	struct node *h;
+	long b0, b1;
+	uint32_t g0;
+	int e, u, fd, keep, ok;
+
+	h = bound_node("h", OPS_FULL, &e);
+	keep = e ? -e : open_of("h", O_RDONLY);
+	b0 = bound_count();
+	u = e ? e : unbind(nodeid_of(h), GEN);
+	b1 = bound_count();
+	result(b0 > 0 && !u && b1 == b0 - 1, "iptraw-sysfs-bound",
+	       "bound %ld, UNBIND %s, then bound %ld", b0, ename(u), b1);
+	g0 = attr_reqs(h);
+	e = u ? u : stat_of("h", NULL);
+	result(!u && !e && attr_reqs(h) > g0, "iptraw-unbind",
+	       "UNBIND %s, stat %s, %u GETATTR", ename(u), ename(e),
+	       attr_reqs(h) - g0);
+	ok = keep >= 0 && same_as_lower(keep, "h");
+	result(ok && opc(h, FUSE_READ) == 0, "iptraw-unbind-open-file",
+	       "a file open across the UNBIND: open %s, data %s, %u READ",
+	       oname(keep), ok ? "right" : "wrong", opc(h, FUSE_READ));
+	if (keep >= 0)
+		close(keep);
+	drain();
+	fd = open_of("h", O_RDONLY);
+	ok = fd >= 0 && same_as_lower(fd, "h");
+	if (fd >= 0)
+		close(fd);
+	result(!u && ok && opc(h, FUSE_OPEN) == 1 && opc(h, FUSE_READ) > 0,
+	       "iptraw-unbind-open", "open %s, data %s, %u OPEN %u READ",
+	       oname(fd), ok ? "right" : "wrong", opc(h, FUSE_OPEN),
+	       opc(h, FUSE_READ));
+	e = unbind(nodeid_of(h), GEN);
+	result(e == ENOENT, "iptraw-unbind-again", "UNBIND again: %s", ename(e));
+	e = unbind(0, GEN);
+	result(e == EINVAL, "iptraw-unbind-nodeid0", "UNBIND of node 0: %s",
+	       ename(e));
+	g0 = attr_reqs(a);
+	e = unbind(nodeid_of(a), GEN + 1);
+	u = stat_of("a", NULL);
+	result(e == ENOENT && !u && attr_reqs(a) == g0,
+	       "iptraw-unbind-wrong-gen",
+	       "UNBIND of a bound node with another generation: %s, then stat %s, %u GETATTR",
+	       ename(e), ename(u), attr_reqs(a) - g0);
+	e = as_user(user_unbind, a);
+	u = stat_of("a", NULL);
+	result(e == -EPERM && !u && attr_reqs(a) == g0, "iptraw-unbind-eperm",
+	       "UNBIND by uid %d: %s, then %u GETATTR", USER, oname(e),
+	       attr_reqs(a) - g0);
+}
+
+/*
+ * The daemon killed and its device closed while a bound file is open and
+ * mapped: both read the lower file, stat says ENOTCONN
+ */
+static void check_kill(void)
+{
+	struct node *k;
+	char *map = MAP_FAILED;
+	int e, fd, lfd, ok, status, dc;
+
+	k = bound_node("k", OPS_FULL, &e);
+	fd = e ? -e : open_of("k", O_RDONLY);
+	if (fd >= 0)
+		map = mmap(NULL, LSIZE, PROT_READ, MAP_SHARED, fd, 0);
+	ok = map != MAP_FAILED && map_same(map, LSIZE, "k");
+	result(ok && opc(k, FUSE_OPEN) == 0, "iptraw-kill-before",
+	       "open %s, mmap %s, %u OPEN", oname(fd),
+	       map == MAP_FAILED ? "failed" : ok ? "right" : "wrong data",
+	       opc(k, FUSE_OPEN));
+	kill(daemon_pid, SIGKILL);
+	waitpid(daemon_pid, &status, 0);
+	daemon_pid = 0;
+	close(devfd);
+	devfd = -1;
+	e = stat_of("k", NULL);
+	result(e == ENOTCONN, "iptraw-kill-stat-enotconn", "stat: %s", ename(e));
+	if (fd < 0)
+		return;
+	/* the lower file changed after the kill: both see it */
+	lfd = openat(ldir, "k", O_WRONLY);
+	ok = lfd >= 0 && pwrite(lfd, "after the kill", 14, 4096) == 14;
+	if (lfd >= 0)
+		close(lfd);
+	dc = open("/proc/sys/vm/drop_caches", O_WRONLY);
+	if (dc < 0 || write(dc, "3", 1) != 1)
+		perror("drop_caches");
+	if (dc >= 0)
+		close(dc);
+	result(ok && same_as_lower(fd, "k"), "iptraw-kill-read",
+	       "pread after the kill differs from the lower file");
+	result(map != MAP_FAILED && map_same(map, LSIZE, "k"), "iptraw-kill-map",
+	       "the mapping after the kill differs from the lower file");
+	if (map != MAP_FAILED)
+		munmap(map, LSIZE);
+	close(fd);
+}
+
+/* mount with the daemon in a child: 0, or 2 (nothing to test) */
+static int start(const char *m, const char *lower, int inode)
+{
+	char opts[256];
+	struct stat st;
+
+	snprintf(mnt, sizeof(mnt), "%s", m);
+	ctl = mmap(NULL, sizeof(*ctl), PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ldir = open(lower, O_PATH | O_DIRECTORY);
+	devfd = open(dev_path, O_RDWR);
+	if (ctl == MAP_FAILED || ldir < 0 || devfd < 0) {
+		perror(ldir < 0 ? lower : dev_path);
+		return 2;
+	}
+	ctl->inode_pt = inode;
+	snprintf(opts, sizeof(opts),
+		 "fd=%d,rootmode=40000,user_id=0,group_id=0,allow_other", devfd);
+	if (mount("iptraw", m, "fusept", 0, opts)) {
+		perror("mount");
+		return 2;
+	}
+	daemon_pid = fork();
+	if (daemon_pid == 0) {
+		serve();
+		_exit(0);
+	}
+	/* the first request waits for the INIT reply */
+	if (daemon_pid < 0 || stat(m, &st)) {
+		perror("stat");
+		umount2(m, MNT_DETACH);
+		return 2;
+	}
+	conn_id = major(st.st_dev) << 20 | minor(st.st_dev);
+	return 0;
+}
+
+static void stop(const char *check)
+{
+	int status;
+
+	result(umount(mnt) == 0, check, "umount: %s", strerror(errno));
+	if (daemon_pid > 0)
+		waitpid(daemon_pid, &status, 0);
+}
+
+/* without inode passthrough agreed the trailer makes a reply too long */
+static int raw_inode_off(const char *m, const char *lower)
+{
+	struct node *n;
+	int e, e2, w;
+
+	if (start(m, lower, 0))
+		return 2;
+	check_agreed("mainline", "iptraw-off-agreed");
+	e = make_lower("e", 0644) ? errno : 0;
+	n = node_new("a", "e");
+	node_new("b", "e");
+	bind_next(n, 0);
+	e = e ? e : stat_of("a", NULL);
+	w = reply_err(n);
+	e2 = stat_of("b", NULL);
+	result(e == EIO && w == EINVAL && !e2, "iptraw-off-len",
+	       "a 144-byte LOOKUP reply: lookup %s, the daemon's write %s (a 128-byte one: %s)",
+	       ename(e), ename(w), ename(e2));
+	stop("iptraw-off-umount");
+	return failures ? 1 : 0;
+}
+
+int cmd_raw_inode(const char *mode, const char *m, const char *lower)
+{
+	struct node *a;
+	int e;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (!strcmp(mode, "inode-off"))
+		return raw_inode_off(m, lower);
+	if (strcmp(mode, "inode")) {
+		fprintf(stderr, "fusept-ptcheck raw: no mode %s\n", mode);
+		return 2;
+	}
+	if (start(m, lower, 1))
+		return 2;
+	check_agreed("mainline inode", "iptraw-agreed");
+	a = bound_node("a", OPS_FULL, &e);
+	check_bind_stat(a, e);
+	check_bind_open(a);
+	check_closed_id();
+	check_noopen();
+	checks_eio();
+	check_rebind(0);
+	check_rebind(1);
+	check_len();
+	check_perm();
+	check_create();
+	check_unbind(a);
+	check_kill();
+	stop("iptraw-umount");
+	return failures ? 1 : 0;
+}
