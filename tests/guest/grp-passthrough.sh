@@ -12,6 +12,7 @@
 register_group pt-daemon 600
 register_group ptioctl 120
 register_group pt-raw 60
+register_group ipt-raw 120
 register_group pt-cycles 150
 register_group pt-kill-mapped 60
 register_group pt-lazy-mapped 60
@@ -132,6 +133,28 @@ test_pt_raw() {
 		grep -q '^PASS ptraw-android-ext-umount$' "$RES/ptraw.log" ||
 		failc ptraw-ran "$(grep -v '^PASS' "$RES/ptraw.log" | tail -3)"
 	echo 0 >/sys/module/fusept/parameters/passthrough_unprivileged
+	umount "$l"
+}
+
+# Inode passthrough at the wire: fusept-ptcheck's own daemon binds inodes
+# in its entry replies (stat, open, read, write and mmap without requests;
+# bad bindings fail with EIO and the node is forgotten; reply lengths;
+# UNBIND; the kernel's permission check; a binding CREATE; the daemon
+# killed with a bound file open and mapped), then a mount agreeing on
+# mainline passthrough only, where the trailer makes a reply too long
+test_ipt_raw() {
+	local m m2 l
+	[ "$FS" = fusept ] || skip "fusept's own device only"
+	m=$(mnt iptraw)
+	m2=$(mnt iptraw-off)
+	l=$(mnt iptraw-lower)
+	mount -t tmpfs -o size=16m tmpfs "$l" || fatal "tmpfs for $l"
+	fusept-ptcheck raw inode "$m" "$l" >"$RES/iptraw.log" 2>&1
+	fusept-ptcheck raw inode-off "$m2" "$l" >>"$RES/iptraw.log" 2>&1
+	grep -E '^(PASS|FAIL|SKIP) ' "$RES/iptraw.log" >>"$SUB"
+	grep -q '^PASS iptraw-umount$' "$RES/iptraw.log" &&
+		grep -q '^PASS iptraw-off-umount$' "$RES/iptraw.log" ||
+		failc iptraw-ran "$(grep -v '^PASS' "$RES/iptraw.log" | tail -3)"
 	umount "$l"
 }
 

@@ -64,6 +64,7 @@ group rw-posix
 group rw-fsx
 group rw-stress
 group pt-raw
+group ipt-raw
 group pt-cycles
 group pt-kill-mapped
 group pt-lazy-mapped
