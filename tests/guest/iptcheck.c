@@ -13,11 +13,12 @@
  * ID to BACKING_CLOSE right after the reply, the OPEN reply. The daemon
  * counts the requests it gets per node and opcode, and the lookups each
  * FORGET gives back. Checks: bound inodes answer stat and open without
- * GETATTR, OPEN, READ, FLUSH or RELEASE; bad bindings fail with EIO and
- * the node is forgotten; reply lengths; FUSEPT_DEV_IOC_UNBIND; permission
- * checked in the kernel; a binding CREATE; the daemon killed with a bound
- * file open and mapped. The mount has allow_other and no
- * default_permissions.
+ * GETATTR, OPEN, READ, FLUSH or RELEASE; SETATTR still reaches the daemon;
+ * a binding is ignored while the inode has a cached open; bad bindings
+ * fail with EIO and the node is forgotten; reply lengths;
+ * FUSEPT_DEV_IOC_UNBIND; permission checked in the kernel; a binding
+ * CREATE; the daemon killed with a bound file open and mapped. The mount
+ * has allow_other and no default_permissions.
  * "inode-off": the same daemon agreeing on mainline passthrough only: an
  * entry reply with a trailer is too long.
  * One line per check: "PASS iptraw-NAME" or "FAIL iptraw-NAME: detail".
@@ -75,6 +76,7 @@ struct node {
 	int32_t close_ret;	/* BACKING_CLOSE after the reply: 0, -errno */
 	uint32_t replied;	/* entry replies done (reply_err, close_ret) */
 	uint32_t forgets;	/* lookups given back by FORGET, BATCH_FORGET */
+	uint32_t setattr_valid;	/* the last SETATTR's valid */
 	uint32_t ops[64];	/* requests for this node by opcode */
 };
 
@@ -319,6 +321,8 @@ static void do_setattr(struct fuse_in_header *in, struct fuse_setattr_in *s)
 	struct fuse_attr_out a = { 0 };
 	int fd = lower_fd(in->nodeid);
 
+	if (in->nodeid < NNODES)
+		ctl->node[in->nodeid].setattr_valid = s->valid;
 	if (fd >= 0 && (s->valid & FATTR_SIZE) && ftruncate(fd, s->size)) {
 		reply(in->unique, -errno, NULL, 0);
 		return;
@@ -836,7 +840,7 @@ static void check_bind_open(struct node *a)
 }
 
 /* the ID closed by the daemon right after the LOOKUP reply */
-static void check_closed_id(void)
+static struct node *check_closed_id(void)
 {
 	struct node *c = node_new("c", "c");
 	uint32_t id;
@@ -863,6 +867,81 @@ static void check_closed_id(void)
 	       opc(c, FUSE_OPEN), opc(c, FUSE_READ));
 	if (fd >= 0)
 		close(fd);
+	return c;
+}
+
+/*
+ * ftruncate, O_TRUNC and chmod of an inode bound with OPEN still go to
+ * the daemon, as SETATTR without a file handle; stat then reads the
+ * lower inode the daemon changed
+ */
+static void check_bind_setattr(struct node *c)
+{
+	uint32_t s0 = opc(c, FUSE_SETATTR), v1, v2, v3;
+	struct stat st1, st2, st3;
+	char p[600];
+	int fd, e1, e2, e3;
+
+	fd = open_of("c", O_RDWR);
+	e1 = fd < 0 ? -fd : ftruncate(fd, 5000) ? errno : 0;
+	v1 = c->setattr_valid;
+	if (fd >= 0)
+		close(fd);
+	e1 = e1 ? e1 : stat_of("c", &st1);
+	result(!e1 && opc(c, FUSE_SETATTR) == s0 + 1 && (v1 & FATTR_SIZE) &&
+	       !(v1 & FATTR_FH) && st1.st_size == 5000 && attr_reqs(c) == 0,
+	       "iptraw-bind-setattr-ftruncate",
+	       "ftruncate %s, %u SETATTR (valid %#x), size %lld, %u GETATTR",
+	       ename(e1), opc(c, FUSE_SETATTR) - s0, v1,
+	       (long long)(e1 ? 0 : st1.st_size), attr_reqs(c));
+	fd = open_of("c", O_WRONLY | O_TRUNC);
+	e2 = fd < 0 ? -fd : 0;
+	v2 = c->setattr_valid;
+	if (fd >= 0)
+		close(fd);
+	e2 = e2 ? e2 : stat_of("c", &st2);
+	result(!e2 && opc(c, FUSE_SETATTR) == s0 + 2 && (v2 & FATTR_SIZE) &&
+	       !(v2 & FATTR_FH) && st2.st_size == 0 && opc(c, FUSE_OPEN) == 0,
+	       "iptraw-bind-setattr-otrunc",
+	       "open(O_TRUNC) %s, %u SETATTR (valid %#x), size %lld, %u OPEN",
+	       ename(e2), opc(c, FUSE_SETATTR) - s0 - 1, v2,
+	       (long long)(e2 ? 0 : st2.st_size), opc(c, FUSE_OPEN));
+	path_of(p, sizeof(p), "c");
+	e3 = chmod(p, 0604) ? errno : 0;
+	v3 = c->setattr_valid;
+	e3 = e3 ? e3 : stat_of("c", &st3);
+	result(!e3 && opc(c, FUSE_SETATTR) == s0 + 3 && (v3 & FATTR_MODE) &&
+	       st3.st_mode == (S_IFREG | 0604) && attr_reqs(c) == 0,
+	       "iptraw-bind-setattr-chmod",
+	       "chmod %s, %u SETATTR (valid %#x), mode %o, %u GETATTR",
+	       ename(e3), opc(c, FUSE_SETATTR) - s0 - 2, v3,
+	       e3 ? 0 : st3.st_mode, attr_reqs(c));
+}
+
+/* copy_file_range between bound files: the kernel's generic copy */
+static void check_copy_range(struct node *a, struct node *c)
+{
+	static char want[4096], got[4096];
+	int fa = open_of("a", O_RDONLY), fc = open_of("c", O_RDWR);
+	loff_t in = 0, out = 0;
+	ssize_t n = fa < 0 || fc < 0 ? -1 :
+		copy_file_range(fa, &in, fc, &out, sizeof(want), 0);
+	int e = n < 0 ? errno : 0;
+
+	result(n == sizeof(want) &&
+	       lower_pread("a", want, sizeof(want), 0) == sizeof(want) &&
+	       lower_pread("c", got, sizeof(got), 0) == sizeof(got) &&
+	       !memcmp(want, got, sizeof(want)) &&
+	       opc(a, FUSE_COPY_FILE_RANGE) == 0 && opc(a, FUSE_READ) == 0 &&
+	       opc(c, FUSE_WRITE) == 0, "iptraw-bind-copy-range",
+	       "open %s and %s, copy_file_range %zd (%s), %u COPY_FILE_RANGE %u READ %u WRITE",
+	       oname(fa), oname(fc), n, ename(e),
+	       opc(a, FUSE_COPY_FILE_RANGE), opc(a, FUSE_READ),
+	       opc(c, FUSE_WRITE));
+	if (fa >= 0)
+		close(fa);
+	if (fc >= 0)
+		close(fc);
 }
 
 /* bound without the OPEN op: OPEN is sent, its reply names an ID */
@@ -887,6 +966,40 @@ static void check_noopen(void)
 	       "IDs %d (bound), %d (OPEN reply), open %s, data %s, %u OPEN %u READ %u GETATTR",
 	       d->bind_id, d->open_id, oname(fd), ok ? "right" : "wrong",
 	       opc(d, FUSE_OPEN), opc(d, FUSE_READ), attr_reqs(d));
+}
+
+/*
+ * A binding named for an inode with a cached open (the daemon's OPEN
+ * reply without passthrough) is ignored: the lookup works, the daemon
+ * keeps answering GETATTR
+ */
+static void check_bind_ignored(void)
+{
+	int e = make_lower("cached", 0644) ? EIO : 0, iv = 0, fd, id;
+	struct node *n = node_new("cached", "cached");
+	static char b[4096];
+	uint32_t g0;
+	long b0;
+
+	e = e ? e : stat_of("cached", NULL);
+	fd = e ? -e : open_of("cached", O_RDONLY);
+	e = fd < 0 ? -fd : pread(fd, b, sizeof(b), 0) == sizeof(b) ? 0 : EIO;
+	id = reg("cached", O_PATH, OPS_FULL);
+	b0 = bound_count();
+	if (!e) {
+		iv = inval_entry("cached");
+		bind_next(n, id);
+		e = iv ? iv : id < 0 ? -id : stat_of("cached", NULL);
+	}
+	g0 = attr_reqs(n);
+	e = e ? e : stat_of("cached", NULL);
+	result(!e && opc(n, FUSE_LOOKUP) == 2 && attr_reqs(n) > g0 &&
+	       bound_count() == b0, "iptraw-bind-ignored-cached",
+	       "open %s, NOTIFY_INVAL_ENTRY %s, lookup naming ID %d %s, %u LOOKUP, %u GETATTR, bound %ld -> %ld",
+	       oname(fd), ename(iv), id, ename(e), opc(n, FUSE_LOOKUP),
+	       attr_reqs(n) - g0, b0, bound_count());
+	if (fd >= 0)
+		close(fd);
 }
 
 /*
@@ -1264,7 +1377,7 @@ static int raw_inode_off(const char *m, const char *lower)
 
 int cmd_raw_inode(const char *mode, const char *m, const char *lower)
 {
-	struct node *a;
+	struct node *a, *c;
 	int e;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -1280,8 +1393,11 @@ int cmd_raw_inode(const char *mode, const char *m, const char *lower)
 	a = bound_node("a", OPS_FULL, &e);
 	check_bind_stat(a, e);
 	check_bind_open(a);
-	check_closed_id();
+	c = check_closed_id();
+	check_bind_setattr(c);
+	check_copy_range(a, c);
 	check_noopen();
+	check_bind_ignored();
 	checks_eio();
 	check_rebind(0);
 	check_rebind(1);
