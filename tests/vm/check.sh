@@ -57,7 +57,7 @@ KERNELS=${KERNELS:-5.10 6.1 6.12 7 debug pkg gki arm64}
 # check-debug runs the whole suite. The read-write knobs below shorten
 # the rw-* groups; kmemleak scans once, at the end, not after every group
 # (about 15-25 s a scan, 350 s in all).
-DEBUG_ONLY=${FUSEPT_DEBUG_ONLY:-'^(selftest|hello|helper|pt-setup|rw-smoke|rw-stress|pt-daemon|ptioctl|pt-raw|kill|abort|umount-hung|mountopt|raw-|reliab|locks|poll|store|fault-inject|fuzz|rmmod|dmesg-clean)'}
+DEBUG_ONLY=${FUSEPT_DEBUG_ONLY:-'^(selftest|hello|helper|pt-setup|rw-smoke|rw-stress|pt-daemon|ptioctl|pt-raw|ipt-raw|kill|abort|umount-hung|mountopt|raw-|reliab|locks|poll|store|fault-inject|fuzz|rmmod|dmesg-clean)'}
 DEBUG_CHECK_APPEND="fusept.fsx_ops=5000 fusept.rw_runs=passthrough_ll:dp fusept.stress_secs=5 fusept.reliab_rounds=5 fusept.fuzz_rounds=6 fusept.kmemleak=end"
 # The debug kernel's command line: group timeouts four times longer. It
 # does not zero allocations (init_on_alloc), as Debian's kernels do: that
