@@ -25,11 +25,9 @@ static bool fusept_entry_expired(struct dentry *entry)
 
 /*
  * Check an entry reply and the binding its trailer names (*bind: pinned,
- * NULL or an error); a reply that fails gives its node back. A negative
- * entry binds nothing.
+ * NULL or an error; dropped unless the reply is good and positive)
  */
-static int fusept_entry_reply(struct fusept_conn *fc,
-			      const struct fuse_entry_out *out,
+static int fusept_entry_reply(const struct fuse_entry_out *out,
 			      struct fusept_backing **bind)
 {
 	int err = fusept_check_entry(out);
@@ -40,15 +38,32 @@ static int fusept_entry_reply(struct fusept_conn *fc,
 		fusept_pt_backing_put(*bind);
 		*bind = NULL;
 	}
-	if (err && out->nodeid)
-		fusept_forget_one(fc, out->nodeid);
 	return err;
 }
 
 /*
+ * Give back what an entry reply the kernel does not use made: the file a
+ * CREATE reply opened first (the daemon may drop the node at FORGET, and
+ * RELEASE names it), then one lookup of the node.
+ */
+static void fusept_entry_giveback(struct fusept_conn *fc,
+				  const struct fusept_args *args)
+{
+	const struct fuse_entry_out *out = args->out;
+	const struct fuse_open_out *open = (const void *)(out + 1);
+	const struct fuse_create_in *in = args->in[0].value;
+
+	if (args->opcode == FUSE_CREATE)
+		fusept_release_orphan(fc, false, out->nodeid, open->fh,
+				      in->flags);
+	if (out->nodeid)
+		fusept_forget_one(fc, out->nodeid);
+}
+
+/*
  * Bind the inode an entry reply just counted, as its trailer asked (the
- * reference on bind is used up). An inode that refuses the binding gives
- * that lookup back and is put: -EIO.
+ * reference on bind is used up). An inode that refuses the binding takes
+ * that lookup back and is put: -EIO, and the caller gives the node back.
  */
 static int fusept_entry_bind(struct inode *inode, struct fusept_backing *bind)
 {
@@ -61,7 +76,6 @@ static int fusept_entry_bind(struct inode *inode, struct fusept_backing *bind)
 	spin_lock(&fi->lock);
 	fi->nlookup--;
 	spin_unlock(&fi->lock);
-	fusept_forget_one(fusept_i_conn(inode), fi->nodeid);
 	iput(inode);
 	return err;
 }
@@ -89,7 +103,10 @@ static int fusept_send_lookup(struct inode *dir, const struct qstr *name,
 	if (err)
 		return err;
 	*bind = args.bind;
-	return fusept_entry_reply(fusept_i_conn(dir), out, bind);
+	err = fusept_entry_reply(out, bind);
+	if (err && out->nodeid)
+		fusept_forget_one(fusept_i_conn(dir), out->nodeid);
+	return err;
 }
 
 /*
@@ -124,7 +141,11 @@ static struct inode *fusept_lookup_name(struct inode *dir,
 		return ERR_PTR(-ENOMEM);
 	}
 	err = fusept_entry_bind(inode, bind);
-	return err ? ERR_PTR(err) : inode;
+	if (err) {
+		fusept_forget_one(fc, out->nodeid);
+		return ERR_PTR(err);
+	}
+	return inode;
 }
 
 static struct dentry *fusept_lookup(struct inode *dir, struct dentry *entry,
@@ -277,26 +298,21 @@ static struct dentry *fusept_new_entry(struct inode *dir, struct dentry *entry,
 	if (err)
 		return ERR_PTR(err);
 	bind = args->bind;
-	if (!out->nodeid || (out->attr.mode & S_IFMT) != type) {
-		fusept_pt_backing_put(bind);
-		if (out->nodeid)
-			fusept_forget_one(fc, out->nodeid);
-		return ERR_PTR(-EIO);
-	}
-	err = fusept_entry_reply(fc, out, &bind);
+	err = fusept_entry_reply(out, &bind);
+	if (!err && (!out->nodeid || (out->attr.mode & S_IFMT) != type))
+		err = -EIO;
 	if (err)
-		return ERR_PTR(err);
+		goto out_giveback;
 	inode = fusept_iget(dir->i_sb, out->nodeid, out->generation, &out->attr,
 			    fusept_expire(out->attr_valid, out->attr_valid_nsec),
 			    attr_version);
-	if (!inode) {
-		fusept_pt_backing_put(bind);
-		fusept_forget_one(fc, out->nodeid);
-		return ERR_PTR(-ENOMEM);
-	}
+	err = -ENOMEM;
+	if (!inode)
+		goto out_giveback;
 	err = fusept_entry_bind(inode, bind);
+	bind = NULL;	/* used up */
 	if (err)
-		return ERR_PTR(err);
+		goto out_giveback;
 	fusept_dir_changed(dir);
 	d_drop(entry);
 	alias = d_splice_alias(inode, entry);
@@ -304,6 +320,11 @@ static struct dentry *fusept_new_entry(struct inode *dir, struct dentry *entry,
 		return alias;
 	fusept_set_entry_time(alias ? alias : entry, out);
 	return alias;
+
+out_giveback:
+	fusept_pt_backing_put(bind);
+	fusept_entry_giveback(fc, args);
+	return ERR_PTR(err);
 }
 
 /* The same, for operations that give the VFS an int */
