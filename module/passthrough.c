@@ -1021,6 +1021,8 @@ static struct file *fusept_pt_aux_file(struct fusept_file *ff)
 	revert_creds(old);
 	if (IS_ERR(aux))
 		return aux;
+	/* its fsync reports the writeback errors since the fusept open */
+	aux->f_wb_err = ff->backing_wb_err;
 	if (cmpxchg(&ff->aux_file, NULL, aux)) {
 		fput(aux);
 		aux = READ_ONCE(ff->aux_file);
@@ -1029,17 +1031,16 @@ static struct file *fusept_pt_aux_file(struct fusept_file *ff)
 }
 
 /*
- * fsync of a shared backing file: the lower file system's fsync through
- * the auxiliary file, and the writeback errors since this fusept file was
- * opened from its own cursor, so that each open and the daemon see an
- * error once, as with files of their own.
+ * fsync of a shared backing file goes through the auxiliary file, whose
+ * writeback error cursor starts where this fusept file's open sampled it:
+ * each open and the daemon see an error once, as with files of their own.
  */
 int fusept_pt_fsync(struct file *file, loff_t start, loff_t end, int datasync)
 {
 	struct fusept_file *ff = file->private_data;
 	const struct cred *old;
 	struct file *bf;
-	int ret, err;
+	int ret;
 
 	bf = fusept_pt_aux_file(ff);
 	if (IS_ERR(bf))
@@ -1047,11 +1048,6 @@ int fusept_pt_fsync(struct file *file, loff_t start, loff_t end, int datasync)
 	old = override_creds(ff->backing_cred);
 	ret = vfs_fsync_range(bf, start, end, datasync);
 	revert_creds(old);
-	if (ff->backing_shared) {
-		err = errseq_check_and_advance(&bf->f_mapping->wb_err,
-					       &ff->backing_wb_err);
-		ret = ret ?: err;
-	}
 	/* what a passthrough mapping stored reaches cached readers */
 	fusept_pt_drop(file_inode(file), start, end);
 	return ret;
