@@ -229,7 +229,7 @@ def method(w, info):
     w("(every request goes to the daemon); **pt**, fusept with the same daemon")
     w("and its per-open passthrough (a backing file registered at each OPEN);")
     w("**ipt**, fusept with the same daemon's inode passthrough (issue #11,")
-    w("`--inode-passthrough`; *n/a* until it exists); **kpt**, the kernel's")
+    w("`--inode-passthrough`); **kpt**, the kernel's")
     w("own FUSE (`/dev/fuse`) with the same daemon and passthrough (kernels")
     w("6.9+). The daemon runs single-threaded, mounted with")
     w("`allow_other,default_permissions`. Each repetition runs every")
