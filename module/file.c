@@ -1052,7 +1052,10 @@ static ssize_t fusept_copy_file_range(struct file *in_file, loff_t pos_in,
 	};
 	ssize_t err;
 
-	/* a kernel-opened file has no fh to name: the generic copy */
+	/*
+	 * A kernel-opened file has no fh to name: EOPNOTSUPP, as when the
+	 * daemon has no COPY_FILE_RANGE (callers copy by read and write)
+	 */
 	if (flags || READ_ONCE(fc->no_copy_file_range) ||
 	    in_file->f_op != out_file->f_op || ffi->kopen || ffo->kopen ||
 	    file_inode(in_file)->i_sb != inode_out->i_sb)

@@ -40,6 +40,12 @@ void fusept_pt_backing_put(struct fusept_backing *fb)
 	kfree_rcu(fb, rcu);
 }
 
+/* May the caller register, close or (un)bind lower files? */
+static bool fusept_pt_capable(void)
+{
+	return fusept_pt_unprivileged || capable(CAP_SYS_ADMIN);
+}
+
 struct fusept_backing *fusept_pt_backing_get(struct fusept_backing *fb)
 {
 	refcount_inc(&fb->count);
@@ -96,7 +102,7 @@ fusept_pt_backing_new(struct fusept_conn *fc, int fd, u64 ops)
 	struct file *file;
 	int err;
 
-	if (!fusept_pt_unprivileged && !capable(CAP_SYS_ADMIN))
+	if (!fusept_pt_capable())
 		return ERR_PTR(-EPERM);
 	/*
 	 * As mainline since 6.12, an O_PATH descriptor will do in mainline
@@ -185,7 +191,7 @@ static long fusept_pt_ioc_backing_close(struct fusept_conn *fc, u32 __user *argp
 
 	if (fc->pt_mode != FUSEPT_PT_MAINLINE)
 		return -EPERM;
-	if (!fusept_pt_unprivileged && !capable(CAP_SYS_ADMIN))
+	if (!fusept_pt_capable())
 		return -EPERM;
 	if (get_user(id, argp))
 		return -EFAULT;
@@ -241,7 +247,7 @@ static long fusept_pt_ioc_bind(struct fusept_conn *fc,
 
 	if (fc->pt_mode != FUSEPT_PT_MAINLINE || !fc->inode_pt)
 		return -EPERM;
-	if (!fusept_pt_unprivileged && !capable(CAP_SYS_ADMIN))
+	if (!fusept_pt_capable())
 		return -EPERM;
 	if (copy_from_user(&b, argp, sizeof(b)))
 		return -EFAULT;
@@ -263,7 +269,7 @@ static long fusept_pt_ioc_unbind(struct fusept_conn *fc,
 
 	if (fc->pt_mode != FUSEPT_PT_MAINLINE)
 		return -EPERM;
-	if (!fusept_pt_unprivileged && !capable(CAP_SYS_ADMIN))
+	if (!fusept_pt_capable())
 		return -EPERM;
 	if (copy_from_user(&ub, argp, sizeof(ub)))
 		return -EFAULT;
@@ -613,22 +619,29 @@ static bool fusept_pt_can_share(struct fusept_backing *fb, int flags)
 	       !((bf->f_flags ^ flags) & FUSEPT_PT_IO_FLAGS);
 }
 
-/* The backing file of an open: the registered one, or an open of its path */
-static struct file *fusept_pt_backing_file(struct fusept_backing *fb,
-					   int flags, struct fusept_file *ff)
+/* A file of its own on a registered lower file, as the daemon would open it */
+static struct file *fusept_pt_open_path(const struct path *path, int flags,
+					const struct cred *cred)
 {
 	const struct cred *old;
 	struct file *bf;
 
+	old = override_creds(cred);
+	bf = dentry_open(path, flags, cred);
+	revert_creds(old);
+	return bf;
+}
+
+/* The backing file of an open: the registered one, or an open of its path */
+static struct file *fusept_pt_backing_file(struct fusept_backing *fb,
+					   int flags, struct fusept_file *ff)
+{
 	ff->backing_shared = fusept_pt_can_share(fb, flags);
 	if (ff->backing_shared) {
 		ff->backing_wb_err = filemap_sample_wb_err(fb->file->f_mapping);
 		return get_file(fb->file);
 	}
-	old = override_creds(fb->cred);
-	bf = dentry_open(&fb->file->f_path, flags, fb->cred);
-	revert_creds(old);
-	return bf;
+	return fusept_pt_open_path(&fb->file->f_path, flags, fb->cred);
 }
 
 /* Give an open FUSE file a backing file */
@@ -1008,17 +1021,14 @@ int fusept_pt_mmap(struct file *file, struct vm_area_struct *vma)
 static struct file *fusept_pt_aux_file(struct fusept_file *ff)
 {
 	struct file *bf = ff->backing_file, *aux;
-	const struct cred *old;
 
 	if (!ff->backing_shared)
 		return bf;
 	aux = READ_ONCE(ff->aux_file);
 	if (aux)
 		return aux;
-	old = override_creds(ff->backing_cred);
-	aux = dentry_open(&bf->f_path, O_RDONLY | O_LARGEFILE,
-			  ff->backing_cred);
-	revert_creds(old);
+	aux = fusept_pt_open_path(&bf->f_path, O_RDONLY | O_LARGEFILE,
+				  ff->backing_cred);
 	if (IS_ERR(aux))
 		return aux;
 	/* its fsync reports the writeback errors since the fusept open */
