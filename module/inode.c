@@ -488,7 +488,7 @@ int fusept_permission(FUSEPT_IDMAP_ARG struct inode *inode, int mask)
 {
 	struct fusept_conn *fc = fusept_i_conn(inode);
 	bool rcu = mask & MAY_NOT_BLOCK;
-	u64 ops = fusept_pt_bound_ops(inode);
+	u64 ops = fc->inode_pt ? fusept_pt_bound_ops(inode) : 0;
 	bool judge = fc->default_permissions ||
 		     (ops & FUSE_PASSTHROUGH_OP(FUSE_OPEN));
 	int err;

@@ -158,13 +158,24 @@ static int fusept_pt_backing_register(struct fusept_conn *fc, int fd, u64 ops)
 	return id;
 }
 
+/*
+ * The mode INIT agreed; none before INIT's reply (EPERM then, as in
+ * mainline). pt_mode and inode_pt do not change after it.
+ */
+static enum fusept_pt_mode fusept_pt_agreed(struct fusept_conn *fc)
+{
+	/* pairs with smp_store_release() in fusept_init_end() */
+	return smp_load_acquire(&fc->initialized) ? fc->pt_mode :
+						     FUSEPT_PT_NONE;
+}
+
 /* ops_mask only with inode passthrough; before it, mainline's padding */
 static long fusept_pt_ioc_backing_open(struct fusept_conn *fc,
 				       struct fuse_backing_map __user *argp)
 {
 	struct fuse_backing_map map;
 
-	if (fc->pt_mode != FUSEPT_PT_MAINLINE)
+	if (fusept_pt_agreed(fc) != FUSEPT_PT_MAINLINE)
 		return -EPERM;
 	if (copy_from_user(&map, argp, sizeof(map)))
 		return -EFAULT;
@@ -189,7 +200,7 @@ static long fusept_pt_ioc_backing_close(struct fusept_conn *fc, u32 __user *argp
 	struct fusept_backing *fb;
 	u32 id;
 
-	if (fc->pt_mode != FUSEPT_PT_MAINLINE)
+	if (fusept_pt_agreed(fc) != FUSEPT_PT_MAINLINE)
 		return -EPERM;
 	if (!fusept_pt_capable())
 		return -EPERM;
@@ -208,7 +219,7 @@ static long fusept_pt_ioc_android_open(struct fusept_conn *fc, u32 __user *argp)
 {
 	u32 fd;
 
-	if (fc->pt_mode != FUSEPT_PT_ANDROID)
+	if (fusept_pt_agreed(fc) != FUSEPT_PT_ANDROID)
 		return -EPERM;
 	if (get_user(fd, argp))
 		return -EFAULT;
@@ -245,7 +256,7 @@ static long fusept_pt_ioc_bind(struct fusept_conn *fc,
 	struct fusept_bind b;
 	long err;
 
-	if (fc->pt_mode != FUSEPT_PT_MAINLINE || !fc->inode_pt)
+	if (fusept_pt_agreed(fc) != FUSEPT_PT_MAINLINE || !fc->inode_pt)
 		return -EPERM;
 	if (!fusept_pt_capable())
 		return -EPERM;
@@ -267,7 +278,7 @@ static long fusept_pt_ioc_unbind(struct fusept_conn *fc,
 {
 	struct fusept_unbind ub;
 
-	if (fc->pt_mode != FUSEPT_PT_MAINLINE)
+	if (fusept_pt_agreed(fc) != FUSEPT_PT_MAINLINE)
 		return -EPERM;
 	if (!fusept_pt_capable())
 		return -EPERM;
