@@ -215,6 +215,21 @@ static inline ssize_t copy_splice_read(struct file *in, loff_t *ppos,
 #endif
 
 /*
+ * copy_file_range's copy by splice, for a daemon that cannot copy: 6.8
+ * named it splice_copy_file_range(); before, generic_copy_file_range()
+ * (flags 0). Both expect the caller to hold the destination's freeze
+ * protection, as vfs_copy_file_range() does around ->copy_file_range.
+ */
+#ifndef FUSEPT_HAVE_SPLICE_COPY_FILE_RANGE
+static inline long splice_copy_file_range(struct file *in, loff_t pos_in,
+					  struct file *out, loff_t pos_out,
+					  size_t len)
+{
+	return generic_copy_file_range(in, pos_in, out, pos_out, len, 0);
+}
+#endif
+
+/*
  * splice from a passthrough file: vfs_splice_read() of the backing file
  * (its checks: rw_verify_area, LSM), or, where that is not exported,
  * through the file's own ->read_iter, whose vfs_iter_read() of the

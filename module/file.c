@@ -1024,7 +1024,8 @@ static loff_t fusept_file_llseek(struct file *file, loff_t offset, int whence)
 	return generic_file_llseek(file, offset, whence);
 }
 
-static ssize_t fusept_copy_file_range(struct file *in_file, loff_t pos_in,
+/* COPY_FILE_RANGE to the daemon; EOPNOTSUPP when it cannot be asked */
+static ssize_t fusept_copy_range_send(struct file *in_file, loff_t pos_in,
 				      struct file *out_file, loff_t pos_out,
 				      size_t len, unsigned int flags)
 {
@@ -1052,10 +1053,7 @@ static ssize_t fusept_copy_file_range(struct file *in_file, loff_t pos_in,
 	};
 	ssize_t err;
 
-	/*
-	 * A kernel-opened file has no fh to name: EOPNOTSUPP, as when the
-	 * daemon has no COPY_FILE_RANGE (callers copy by read and write)
-	 */
+	/* a kernel-opened file has no fh to name */
 	if (flags || READ_ONCE(fc->no_copy_file_range) ||
 	    in_file->f_op != out_file->f_op || ffi->kopen || ffo->kopen ||
 	    file_inode(in_file)->i_sb != inode_out->i_sb)
@@ -1089,6 +1087,24 @@ static ssize_t fusept_copy_file_range(struct file *in_file, loff_t pos_in,
 		err = -EOPNOTSUPP;
 	}
 	return err;
+}
+
+/*
+ * What the daemon cannot copy (no COPY_FILE_RANGE, a kernel-opened file,
+ * another mount) the kernel copies by splice, as mainline does: read and
+ * write of the two files, passthrough or cached.
+ */
+static ssize_t fusept_copy_file_range(struct file *in_file, loff_t pos_in,
+				      struct file *out_file, loff_t pos_out,
+				      size_t len, unsigned int flags)
+{
+	ssize_t ret = fusept_copy_range_send(in_file, pos_in, out_file,
+					     pos_out, len, flags);
+
+	if (ret == -EOPNOTSUPP || ret == -EXDEV)
+		ret = splice_copy_file_range(in_file, pos_in, out_file,
+					     pos_out, len);
+	return ret;
 }
 
 static ssize_t fusept_file_splice_read(struct file *in, loff_t *ppos,
