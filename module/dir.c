@@ -42,6 +42,20 @@ static int fusept_entry_reply(const struct fuse_entry_out *out,
 }
 
 /*
+ * A CREATE reply that leaves the open to the kernel (inode passthrough):
+ * FOPEN_PASSTHROUGH with backing ID 0 and fh 0. The binding of the new
+ * inode, which must serve OPEN, names the lower file to open; the daemon
+ * keeps no handle, so no FLUSH or RELEASE will name one.
+ */
+static bool fusept_create_kopen(struct fusept_conn *fc,
+				const struct fuse_open_out *open)
+{
+	return fc->inode_pt && fc->pt_mode == FUSEPT_PT_MAINLINE &&
+	       (open->open_flags & FOPEN_PASSTHROUGH) && !open->backing_id &&
+	       !open->fh;
+}
+
+/*
  * Give back what an entry reply the kernel does not use made: the file a
  * CREATE reply opened first (the daemon may drop the node at FORGET, and
  * RELEASE names it), then one lookup of the node.
@@ -53,7 +67,7 @@ static void fusept_entry_giveback(struct fusept_conn *fc,
 	const struct fuse_open_out *open = (const void *)(out + 1);
 	const struct fuse_create_in *in = args->in[0].value;
 
-	if (args->opcode == FUSE_CREATE)
+	if (args->opcode == FUSE_CREATE && !fusept_create_kopen(fc, open))
 		fusept_release_orphan(fc, false, out->nodeid, open->fh,
 				      in->flags);
 	if (out->nodeid)
@@ -550,6 +564,7 @@ static int fusept_create_open(struct inode *dir, struct dentry *entry,
 		.out = &out,
 		.out_size = sizeof(out),
 	};
+	struct fusept_backing *fb;
 	struct fusept_file *ff;
 	struct dentry *alias;
 	struct inode *inode;
@@ -566,19 +581,26 @@ static int fusept_create_open(struct inode *dir, struct dentry *entry,
 	}
 	dput(alias);
 	inode = d_inode(entry);
-	ff->opened = true;
 	ff->nodeid = out.entry.nodeid;
-	ff->fh = out.open.fh;
-	ff->open_flags = out.open.open_flags;
 	file->f_mode |= FMODE_CREATED;
+	if (fusept_create_kopen(fusept_i_conn(dir), &out.open)) {
+		ff->kopen = true;
+		fb = fusept_pt_bound(inode, FUSE_OPEN) ?: ERR_PTR(-EIO);
+	} else {
+		ff->opened = true;
+		ff->fh = out.open.fh;
+		ff->open_flags = out.open.open_flags;
+		fb = args.backing;
+	}
 	/*
 	 * The data path is set up before finish_open(): once the file is
 	 * open the VFS calls ->release, which expects it set up, on any
 	 * error. A failure here leaves the file created, not open, and the
 	 * daemon's handle released.
 	 */
-	err = fusept_file_mode(inode, file, ff, args.backing);
-	fusept_pt_backing_put(args.backing);
+	err = fusept_file_mode(inode, file, ff, fb);
+	if (!IS_ERR(fb))
+		fusept_pt_backing_put(fb);
 	if (!err) {
 		err = finish_open(file, entry, generic_file_open);
 		if (err)

@@ -353,7 +353,10 @@ void fusept_pt_reply(struct fusept_req *req)
 		want = out->open_flags & FOPEN_PASSTHROUGH;
 	else
 		want = out->backing_id != 0;
-	if (!want)
+	/* ID 0 and fh 0 in a CREATE reply that binds: the kernel opens */
+	if (!want || (req->opcode == FUSE_CREATE && req->bind_ok &&
+		      fc->pt_mode == FUSEPT_PT_MAINLINE && !out->backing_id &&
+		      !out->fh))
 		return;
 	req->backing = fusept_pt_backing_lookup(fc, out->backing_id);
 	if (!req->backing)

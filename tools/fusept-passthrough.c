@@ -29,9 +29,11 @@
  * GETATTR, OPEN, READ and WRITE, and the reply carries a struct
  * fusept_entry_bind naming that ID (sent with fuse_reply_buf()).  The
  * kernel then opens, reads, writes and stats the file without the daemon.
- * The ID is kept until the kernel forgets the node.  These registrations
- * are apart from the per-open ones above, which OPEN and CREATE still make
- * (an OPEN still comes for a file the kernel has not bound).  READDIRPLUS
+ * The ID is kept until the kernel forgets the node.  A CREATE reply leaves
+ * the open to the kernel too (FOPEN_PASSTHROUGH, backing ID 0, fh 0): the
+ * daemon closes the file it created, and no FLUSH or RELEASE follows.
+ * These registrations are apart from the per-open ones above, which OPEN
+ * still makes (an OPEN still comes for a file the kernel has not bound).  READDIRPLUS
  * lists regular files without attributes, so that the kernel looks them
  * up (and binds them) before using them.  On the kernel's FUSE (ENOTTY),
  * or when fusept refuses the registration (EINVAL: not agreed at INIT),
@@ -179,12 +181,6 @@ static_assert(sizeof(struct ptw_create_reply) == 160, "create reply");
 #define PTW_INODE_PASSTHROUGH	(1ULL << 62)	/* INIT flag, fusept's */
 
 /* fuse_open_out.open_flags */
-#define PTW_FOPEN_DIRECT_IO		(1U << 0)
-#define PTW_FOPEN_KEEP_CACHE		(1U << 1)
-#define PTW_FOPEN_NONSEEKABLE		(1U << 2)
-#define PTW_FOPEN_CACHE_DIR		(1U << 3)
-#define PTW_FOPEN_NOFLUSH		(1U << 5)
-#define PTW_FOPEN_PARALLEL_DIRECT_WRITES (1U << 6)
 #define PTW_FOPEN_PASSTHROUGH		(1U << 7)
 
 /* ops_mask bits: FUSE_PASSTHROUGH_OP(opcode) */
@@ -643,29 +639,6 @@ static void fill_entry_out(struct ptw_entry_out *o,
 	o->attr.blksize = (uint32_t)st->st_blksize;
 }
 
-/* struct fuse_open_out from a fuse_file_info, as fuse_reply_open() */
-static void fill_open_out(struct ptw_open_out *o,
-			  const struct fuse_file_info *fi)
-{
-	o->fh = fi->fh;
-	if (fi->backing_id > 0) {
-		o->backing_id = fi->backing_id;
-		o->open_flags |= PTW_FOPEN_PASSTHROUGH;
-	}
-	if (fi->direct_io)
-		o->open_flags |= PTW_FOPEN_DIRECT_IO;
-	if (fi->keep_cache)
-		o->open_flags |= PTW_FOPEN_KEEP_CACHE;
-	if (fi->cache_readdir)
-		o->open_flags |= PTW_FOPEN_CACHE_DIR;
-	if (fi->nonseekable)
-		o->open_flags |= PTW_FOPEN_NONSEEKABLE;
-	if (fi->noflush)
-		o->open_flags |= PTW_FOPEN_NOFLUSH;
-	if (fi->parallel_direct_writes)
-		o->open_flags |= PTW_FOPEN_PARALLEL_DIRECT_WRITES;
-}
-
 /*
  * Answer an entry request with e: bound to the node's inode passthrough
  * registration when it has one (144 bytes), else as libfuse does.  On a
@@ -684,17 +657,20 @@ static int reply_entry(fuse_req_t req, const struct fuse_entry_param *e)
 	return fuse_reply_buf(req, (const char *)&r, sizeof(r));
 }
 
-/* The same for CREATE (160 bytes with the trailer) */
-static int reply_create(fuse_req_t req, const struct fuse_entry_param *e,
-			const struct fuse_file_info *fi, int bind_id)
+/*
+ * The same for CREATE with inode passthrough (160 bytes with the trailer):
+ * the new inode is bound to bind_id, and the open is left to the kernel
+ * (FOPEN_PASSTHROUGH with backing ID 0 and fh 0), which opens the lower
+ * file from that registration: no handle, no FLUSH and no RELEASE.
+ */
+static int reply_create_kopen(fuse_req_t req, const struct fuse_entry_param *e,
+			      int bind_id)
 {
 	struct ptw_create_reply r;
 
-	if (!bind_id)
-		return fuse_reply_create(req, e, fi);
 	memset(&r, 0, sizeof(r));
 	fill_entry_out(&r.entry, e);
-	fill_open_out(&r.open, fi);
+	r.open.open_flags = PTW_FOPEN_PASSTHROUGH;
 	r.bind.backing_id = bind_id;
 	return fuse_reply_buf(req, (const char *)&r, sizeof(r));
 }
@@ -1127,6 +1103,14 @@ static void pt_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		return;
 	}
 	n = node_of(e.ino);
+	/* inode passthrough: bound, and the kernel opens it itself */
+	bind_id = node_bind(n);
+	if (bind_id) {
+		close(fd);
+		if (reply_create_kopen(req, &e, bind_id) != 0)
+			forget_one(req, n, 1);
+		return;
+	}
 	err = file_attach(req, n, fd, fi);
 	if (err) {
 		close(fd);
@@ -1134,16 +1118,7 @@ static void pt_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		fuse_reply_err(req, err);
 		return;
 	}
-	/*
-	 * With inode passthrough the new inode is bound (the trailer) and
-	 * this open still has its own, per-open passthrough registration,
-	 * released with RELEASE.  A bound inode's opens must be passthrough
-	 * ones: without a per-open ID this open uses the bound one.
-	 */
-	bind_id = node_bind(n);
-	if (bind_id && fi->backing_id <= 0)
-		fi->backing_id = bind_id;
-	if (reply_create(req, &e, fi, bind_id) != 0) {
+	if (fuse_reply_create(req, &e, fi) != 0) {
 		file_detach(req, n, fi);
 		forget_one(req, n, 1);
 	}

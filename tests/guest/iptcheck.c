@@ -71,6 +71,8 @@ struct node {
 	uint32_t close_after;	/* BACKING_CLOSE bind_id after the reply */
 	int32_t open_id;	/* OPEN reply: FOPEN_PASSTHROUGH, this ID */
 	uint64_t create_ops;	/* CREATE: register the new file so, bind */
+	uint32_t create_kopen;	/* CREATE: backing ID 0 (kernel-opened) */
+	uint64_t create_fh;	/* CREATE: fuse_open_out.fh */
 	/* what the daemon saw */
 	int32_t reply_err;	/* errno of the last entry reply's write(2) */
 	int32_t close_ret;	/* BACKING_CLOSE after the reply: 0, -errno */
@@ -275,7 +277,8 @@ static void do_create(struct fuse_in_header *in, struct fuse_create_in *ci)
 	close(fd);
 	n->exists = 1;
 	n->bind_id = id;
-	o.backing_id = id;
+	o.backing_id = n->create_kopen ? 0 : id;
+	o.fh = n->create_fh;
 	fill_entry(n, (struct fuse_entry_out *)p);
 	memcpy(p + sizeof(struct fuse_entry_out), &o, sizeof(o));
 	after_entry_reply(n, reply(in->unique, 0, p,
@@ -473,6 +476,15 @@ static int same_as_lower(int fd, const char *name)
 	ssize_t n = lower_pread(name, b, sizeof(b), 0);
 
 	return n >= 0 && pread(fd, a, sizeof(a), 0) == n && !memcmp(a, b, n);
+}
+
+/* LOWERDIR/name holds exactly these len bytes */
+static int lower_is(const char *name, const void *data, size_t len)
+{
+	static char b[LMAX + 1];
+
+	return lower_pread(name, b, sizeof(b), 0) == (ssize_t)len &&
+	       !memcmp(b, data, len);
 }
 
 static sigjmp_buf bus_jmp;
@@ -1237,6 +1249,75 @@ static void check_create_giveback(void)
 		close(fd);
 }
 
+/*
+ * The requests of a node, with every request sent before now answered: a
+ * GETATTR of the root goes after whatever was queued (RELEASE, FORGET)
+ */
+static uint32_t opc_settled(struct node *n, int op)
+{
+	stat(mnt, &(struct stat){ 0 });
+	return opc(n, op);
+}
+
+/*
+ * A CREATE reply with FOPEN_PASSTHROUGH, backing ID 0 and fh 0 leaves the
+ * open to the kernel: it opens the lower file of the binding, and no
+ * FLUSH or RELEASE follows. Without OPEN in the binding's ops that open
+ * fails with EIO, the file made; a handle other than 0 with ID 0 is the
+ * bad ID it was before, and the handle is released.
+ */
+static void check_create_kopen(void)
+{
+	struct node *n = node_new("ck", "ck"), *m, *h;
+	static const char data[] = "kernel-opened create";
+	int fd, ok;
+
+	unlinkat(ldir, "ck", 0);
+	n->exists = 0;
+	n->create_ops = OPS_FULL;
+	n->create_kopen = 1;
+	n->trailer = sizeof(struct fusept_entry_bind);
+	fd = open_of("ck", O_CREAT | O_EXCL | O_WRONLY);
+	ok = fd >= 0 && write(fd, data, sizeof(data)) == sizeof(data) &&
+	     !close(fd);
+	result(ok && lower_is("ck", data, sizeof(data)) &&
+	       opc(n, FUSE_CREATE) == 1 && opc(n, FUSE_WRITE) == 0 &&
+	       opc_settled(n, FUSE_RELEASE) == 0 && opc(n, FUSE_FLUSH) == 0,
+	       "iptraw-create-kopen",
+	       "open(O_CREAT) %s, write and close %s, %u CREATE %u WRITE %u FLUSH %u RELEASE",
+	       oname(fd), ok ? "OK" : "failed", opc(n, FUSE_CREATE),
+	       opc(n, FUSE_WRITE), opc(n, FUSE_FLUSH), opc(n, FUSE_RELEASE));
+
+	m = node_new("ck2", "ck2");
+	unlinkat(ldir, "ck2", 0);
+	m->exists = 0;
+	m->create_ops = OPS_FULL & ~OP(OPEN);
+	m->create_kopen = 1;
+	m->trailer = sizeof(struct fusept_entry_bind);
+	fd = open_of("ck2", O_CREAT | O_EXCL | O_RDWR);
+	result(fd == -EIO && !faccessat(ldir, "ck2", F_OK, 0) &&
+	       opc_settled(m, FUSE_RELEASE) == 0, "iptraw-create-kopen-noopen",
+	       "open(O_CREAT) %s, want EIO; lower file %s, %u RELEASE",
+	       oname(fd), faccessat(ldir, "ck2", F_OK, 0) ? "missing" : "made",
+	       opc(m, FUSE_RELEASE));
+	if (fd >= 0)
+		close(fd);
+
+	h = node_new("ck3", "ck3");
+	unlinkat(ldir, "ck3", 0);
+	h->exists = 0;
+	h->create_ops = OPS_FULL;
+	h->create_kopen = 1;
+	h->create_fh = 7;
+	h->trailer = sizeof(struct fusept_entry_bind);
+	fd = open_of("ck3", O_CREAT | O_EXCL | O_RDWR);
+	result(fd == -EIO && wait_ge(&h->ops[FUSE_RELEASE], 1),
+	       "iptraw-create-kopen-fh", "fh 7 with ID 0: open(O_CREAT) %s, want EIO; %u RELEASE",
+	       oname(fd), opc(h, FUSE_RELEASE));
+	if (fd >= 0)
+		close(fd);
+}
+
 /* FUSEPT_DEV_IOC_UNBIND, and the bound count in sysfs */
 static void check_unbind(struct node *a)
 {
@@ -1437,6 +1518,7 @@ int cmd_raw_inode(const char *mode, const char *m, const char *lower)
 	check_perm();
 	check_create();
 	check_create_giveback();
+	check_create_kopen();
 	check_unbind(a);
 	check_kill();
 	stop("iptraw-umount");

@@ -604,20 +604,24 @@ check_ipt_namespace() {
 		"new sym 1"
 }
 
-# check_ipt_created_bound: a CREATE reply binds the new file (its own
-# open is a per-open passthrough one, released as usual): the next open
-# sends nothing
+# check_ipt_created_bound: a CREATE reply binds the new file and leaves
+# its open to the kernel: no per-open registration, no FLUSH or RELEASE at
+# close; the next open sends nothing
 check_ipt_created_bound() {
+	local c00
 	c0=$(counters)
+	c00=$c0
 	echo created >"$M/ipt/new2"
 	c1=$(counters)
-	expect ipt-create-open "open=$(ipt_d open) write=$(ipt_d write) passthrough_open=$(ipt_d passthrough_open)" \
-		"open=1 write=0 passthrough_open=1"
+	expect ipt-create-open "open=$(ipt_d open) write=$(ipt_d write) passthrough_open=$(ipt_d passthrough_open) flush=$(ipt_d flush)" \
+		"open=1 write=0 passthrough_open=0 flush=0"
 	c0=$c1
 	a=$(cat "$M/ipt/new2" 2>&1)
 	c1=$(counters)
 	expect ipt-create-bound "$a open=$(ipt_d open) read=$(ipt_d read) getattr=$(ipt_d getattr)" \
 		"created open=0 read=0 getattr=0"
+	c0=$c00
+	expect ipt-create-no-release "release=$(ipt_d release)" "release=0"
 }
 
 # check_ipt_chmod: chmod through the mount (SETATTR to the daemon) and on
