@@ -3,7 +3,7 @@
  * fsxcheck - random-operation data-integrity checker for one file
  *
  * usage: fsxcheck [-N ops] [-S seed] [-l maxlen] [-o maxop] [-n name]
- *                 [-m] [-M] [-Z] [-F] [-C] [-D] [-P every] [-d] FILE
+ *                 [-m] [-M] [-Z] [-F] [-C] [-D] [-P every] [-d] [-U uid] FILE
  *
  * Keeps an in-memory model of FILE and runs a seeded, reproducible
  * sequence of random operations on it: read, write, truncate (grow and
@@ -39,10 +39,14 @@
  *   -D          no dropping of caches
  *   -P every    progress line on stderr every that many operations
  *   -d          log every operation on stderr
+ *   -U uid      run as uid (gid the same number, no supplementary groups);
+ *               root stays the saved user ID, taken back as the effective
+ *               one only to write drop_caches
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <inttypes.h>
 #include <libgen.h>
 #include <setjmp.h>
@@ -115,6 +119,7 @@ static const char *path, *name;
 static unsigned long nops = 10000, seed = 1, progress;
 static int64_t maxlen = 256 * 1024, maxop = 64 * 1024;
 static int debug;
+static long run_as = -1;		/* -U */
 static int off_flag[OP_NR];		/* switched off: by option or on the fly */
 static const char *off_why[OP_NR];
 static unsigned long done_count[OP_NR];
@@ -632,17 +637,32 @@ static long do_dio(unsigned long n, int64_t off, int64_t len, int write)
 	return r;
 }
 
+/*
+ * With -U, root for the write only: the sysctl checks the writer's
+ * credentials at open and at write.
+ */
 static void drop_caches(void)
 {
-	int d = open("/proc/sys/vm/drop_caches", O_WRONLY);
+	int d;
 
-	if (d < 0) {
-		switch_off(OP_DROP, "cannot open /proc/sys/vm/drop_caches");
+	if (run_as >= 0 && seteuid(0) < 0) {
+		switch_off(OP_DROP, "cannot take back root for drop_caches");
 		return;
 	}
-	if (write(d, "3\n", 2) != 2)
-		switch_off(OP_DROP, "cannot write /proc/sys/vm/drop_caches");
-	close(d);
+	d = open("/proc/sys/vm/drop_caches", O_WRONLY);
+	if (d < 0) {
+		switch_off(OP_DROP, "cannot open /proc/sys/vm/drop_caches");
+	} else {
+		if (write(d, "3\n", 2) != 2)
+			switch_off(OP_DROP,
+				   "cannot write /proc/sys/vm/drop_caches");
+		close(d);
+	}
+	if (run_as >= 0 && seteuid((uid_t)run_as) < 0) {
+		printf("FAIL fsx-%s: cannot become uid %ld again: %s\n", name,
+		       run_as, strerror(errno));
+		exit(1);
+	}
 }
 
 static enum op pick_op(uint64_t r)
@@ -812,7 +832,8 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: fsxcheck [-N ops] [-S seed] [-l maxlen] [-o maxop] [-n name]\n"
-		"                [-m] [-M] [-Z] [-F] [-C] [-D] [-P every] [-d] FILE\n");
+		"                [-m] [-M] [-Z] [-F] [-C] [-D] [-P every] [-d] [-U uid]\n"
+		"                FILE\n");
 	exit(2);
 }
 
@@ -844,7 +865,7 @@ int main(int argc, char **argv)
 	char *pcopy;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((c = getopt(argc, argv, "N:S:l:o:n:mMZFCDP:d")) != -1) {
+	while ((c = getopt(argc, argv, "N:S:l:o:n:mMZFCDP:dU:")) != -1) {
 		switch (c) {
 		case 'N': nops = num_arg(optarg); break;
 		case 'S': seed = num_arg(optarg); break;
@@ -870,6 +891,7 @@ int main(int argc, char **argv)
 		case 'D': off_flag[OP_DROP] = 1; off_why[OP_DROP] = "-D"; break;
 		case 'P': progress = num_arg(optarg); break;
 		case 'd': debug = 1; break;
+		case 'U': run_as = (long)num_arg(optarg); break;
 		default: usage();
 		}
 	}
@@ -882,6 +904,15 @@ int main(int argc, char **argv)
 	}
 	if (maxop > maxlen)
 		maxop = maxlen;
+	/* the saved user ID stays 0: drop_caches() becomes root again */
+	if (run_as >= 0 &&
+	    (setgroups(0, NULL) < 0 ||
+	     setresgid((gid_t)run_as, (gid_t)run_as, (gid_t)run_as) < 0 ||
+	     setresuid((uid_t)run_as, (uid_t)run_as, 0) < 0)) {
+		printf("FAIL fsx-%s: cannot become uid %ld: %s\n", name, run_as,
+		       strerror(errno));
+		return 1;
+	}
 	pagesz = sysconf(_SC_PAGESIZE);
 	rng_state = seed;
 	if (maxlen < DIO_ALIGN) {
