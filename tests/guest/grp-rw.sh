@@ -69,7 +69,8 @@ rw_stress() {
 
 # fsxcheck against a model of the file (fusept.fsx_ops=N operations in
 # all, default 50000): passthrough_ll in three cache modes,
-# passthrough_fh, fusept-passthrough with passthrough on.
+# passthrough_fh, fusept-passthrough with passthrough on, and with inode
+# passthrough (root and user 1000, with and without default_permissions).
 test_rw_fsx() { rw_stress rw-fsx '^fsx-'; }
 
 # Processes doing mixed I/O and renames; the daemon killed in the middle;
