@@ -5,7 +5,8 @@
 #
 # For each daemon (the unmodified libfuse examples passthrough_ll,
 # passthrough_fh, passthrough, the newer libfuse's passthrough_ll as
-# ll-new, and tools/fusept-passthrough with --no-passthrough) and mount
+# ll-new, tools/fusept-passthrough with --no-passthrough, and
+# tools/fusept-passthrough with --inode-passthrough as ptd-ipt) and mount
 # mode (dp: allow_other +
 # default_permissions, nodp: allow_other only, posixtest as root; udp and
 # unodp: the same, posixtest as the unprivileged user 1000) selected,
@@ -14,12 +15,20 @@
 # Printed:
 #   PASS|FAIL|SKIP TAG/posix-NAME[: detail]   fusept's results (TAG is
 #                                              ll-dp, fh-nodp, hl-dp, ...)
+#   PASS|FAIL ipt-MODE/bound[: counters]      ptd-ipt on fusept: files were
+#                                              bound; no READ, WRITE, nor
+#                                              OPEN but those of CREATE
 #   # ref TAG: FAIL|SKIP posix-NAME...        the reference's non-PASS lines
 #   PASS diff-DAEMON | FAIL diff-DAEMON: tests that differ: ...
 # and FAIL TAG/setup: ... when a run could not happen at all, FAIL
 # TAG/posixtest: ... when posixtest stopped early, FAIL TAG/daemon: ...
 # when the daemon died while mounted (with the end of its log).
 # Each posixtest run takes 5-40 s on TCG (all 24: about 10 min on 6.12).
+# ptd-ipt: fusept binds each regular file to its lower file at LOOKUP
+# and CREATE (open, stat, read and write never reach the daemon); the
+# kernel's FUSE has no inode passthrough, the daemon falls back to
+# per-open passthrough there (6.9 and later) or to plain FUSE I/O
+# (before 6.9, where the kernel offers no passthrough at all).
 # Differences listed in EXPECTED_DIFFS (explained in DIFFERENCES.md) do
 # not fail the diff; they are printed as "# expected difference".
 #
@@ -55,7 +64,7 @@ knob() {
 NEWLL=$(newfuse_dir)/bin/passthrough_ll
 [ -x "$NEWLL" ] || NEWLL=
 ALL_DAEMONS="passthrough_ll passthrough_fh passthrough fusept-passthrough
-	ll-new"
+	ll-new ptd-ipt"
 ALL_MODES="dp nodp udp unodp"
 # What make check runs (about 4 min on a loaded host): one run for each
 # of root / the user with / without default_permissions: passthrough_ll
@@ -63,10 +72,12 @@ ALL_MODES="dp nodp udp unodp"
 # user without it, and fusept-passthrough as the user with it (it creates
 # files as the caller; the libfuse examples make them root's, so that as
 # the user with default_permissions almost nothing could be done); and
-# the newer libfuse's passthrough_ll as root without it.
+# the newer libfuse's passthrough_ll as root without it; and inode
+# passthrough in all four modes (its four runs add about 1 min).
 # FUSEPT_RW_RUNS=full (fusept.rw_runs=full) runs all of them.
 CI_RUNS="passthrough_ll:dp passthrough:nodp passthrough_fh:unodp
-	fusept-passthrough:udp ll-new:nodp"
+	fusept-passthrough:udp ll-new:nodp
+	ptd-ipt:dp ptd-ipt:nodp ptd-ipt:udp ptd-ipt:unodp"
 RUNS=$(knob FUSEPT_RW_RUNS fusept.rw_runs "$CI_RUNS")
 if [ "$RUNS" = full ]; then
 	RUNS=$(for d in $ALL_DAEMONS; do for m in $ALL_MODES; do
@@ -104,6 +115,7 @@ short() {
 	passthrough_fh) echo fh ;;
 	passthrough) echo hl ;;
 	fusept-passthrough) echo ptd ;;
+	ptd-ipt) echo ipt ;;
 	*) echo "$1" ;;
 	esac
 }
@@ -112,6 +124,7 @@ short() {
 daemon_cmd() {
 	case $1 in
 	ll-new) echo "$NEWLL" ;;
+	ptd-ipt) echo fusept-passthrough ;;
 	*) echo "$1" ;;
 	esac
 }
@@ -132,9 +145,10 @@ as_user() {
 	esac
 }
 
-# daemon_args DAEMON LOWER: the daemon's arguments (before /dev/fd/N).
-# passthrough_ll serves -o source=DIR (plus -o xattr where it has that
-# option); the high-level examples serve / and are given no directory.
+# daemon_args DAEMON LOWER STATS: the daemon's arguments (before
+# /dev/fd/N). passthrough_ll serves -o source=DIR (plus -o xattr where it
+# has that option); the high-level examples serve / and are given no
+# directory; ptd-ipt writes its counters to STATS at exit.
 daemon_args() {
 	case $1 in
 	passthrough_ll | ll-new)
@@ -147,6 +161,7 @@ daemon_args() {
 		;;
 	# plain FUSE I/O: the kernel's FUSE before 6.9 has no passthrough
 	fusept-passthrough) echo "-f --no-passthrough $2" ;;
+	ptd-ipt) echo "-f --inode-passthrough --stats $3 $2" ;;
 	*) echo "-f" ;;
 	esac
 }
@@ -194,6 +209,7 @@ run_one() {
 	low=$RWLOWER/$impl-$tag
 	out=$RWRES/$impl-$tag.out
 	: >"$out"
+	rm -f "$RWRES/$impl-$tag.stats"
 	mkdir -p "$m" "$low"
 	case $mode in
 	u*) chmod 1777 "$low" ;;
@@ -202,7 +218,7 @@ run_one() {
 	# shellcheck disable=SC2046 # the arguments are split on purpose
 	timeout -k 5 $((PT_TIMEOUT + 60)) fusept-mount -d "$dev" -t "$impl" \
 		-o "$(mode_opts "$mode")" "$m" "$(daemon_cmd "$d")" \
-		$(daemon_args "$d" "$low") \
+		$(daemon_args "$d" "$low" "$RWRES/$impl-$tag.stats") \
 		>"$RWRES/$impl-$tag.daemon" 2>&1 &
 	pid=$!
 	if ! wait_mounted "$m" 10 "$pid"; then
@@ -212,7 +228,7 @@ run_one() {
 		return 1
 	fi
 	case $d in
-	passthrough_ll | ll-new | fusept-passthrough) target=$m ;;
+	passthrough_ll | ll-new | fusept-passthrough | ptd-ipt) target=$m ;;
 	*) target=$m$low ;;
 	esac
 	t0=$(date +%s)
@@ -243,6 +259,40 @@ results() {
 }
 
 # ------------------------------------------------------------ reporting
+
+# counter NAME FILE: the value of NAME in a --stats file (empty if none)
+counter() {
+	tr ' ' '\n' <"$2" 2>/dev/null | sed -n "s/^$1=\([0-9]*\)\$/\1/p"
+}
+
+# print_bound TAG: ptd-ipt's counters (written at the daemon's exit); on
+# fusept it must have bound files, and no READ or WRITE may have come:
+# every file posixtest reads or writes is made or looked up through the
+# mount, so bound before it is opened. The daemon's open counter is OPEN
+# plus CREATE, its create counter CREATE plus MKNOD: no more opens than
+# creates means that no open of a bound file reached the daemon.
+print_bound() {
+	local impl c b r w o n
+	for impl in fuse fusept; do
+		c=$(cat "$RWRES/$impl-$1.stats" 2>/dev/null)
+		echo "# rw: $impl $1: daemon counters: ${c:-none}"
+	done
+	c=$RWRES/fusept-$1.stats
+	b=$(counter bound "$c")
+	r=$(counter read "$c")
+	w=$(counter write "$c")
+	o=$(counter open "$c")
+	n=$(counter create "$c")
+	if [ -z "$b" ] || [ -z "$r" ] || [ -z "$w" ] || [ -z "$o" ] ||
+		[ -z "$n" ]; then
+		echo "FAIL $1/bound: no counters from the daemon on fusept"
+	elif [ "$b" -gt 0 ] && [ "$r" = 0 ] && [ "$w" = 0 ] &&
+		[ "$o" -le "$n" ]; then
+		echo "PASS $1/bound: $b bound"
+	else
+		echo "FAIL $1/bound: bound=$b read=$r write=$w open=$o create=$n"
+	fi
+}
 
 # print_fusept FILE TAG: fusept's lines, the tag put into each name
 print_fusept() {
@@ -342,6 +392,7 @@ main() {
 			done
 			print_ref "$RWRES/fuse-$tag.out" "$tag"
 			print_fusept "$RWRES/fusept-$tag.out" "$tag"
+			[ "$d" != ptd-ipt ] || print_bound "$tag"
 		done
 		diff_daemon "$d"
 	done
