@@ -23,6 +23,8 @@
 #                        make bench KERNELS="6.12 7"   (default: 7)
 #                        under QEMU -icount (BENCH_CLOCK=icount, default)
 #                        or plain wall-clock TCG: make bench BENCH_CLOCK=wall
+#                        BENCH_PROFILE=1 make bench: a function_graph profile
+#                        of random I/O and small files instead (docs/profile.md)
 #   make fuzz            the hostile-daemon fuzzer (tests/guest/fuzz.sh) on
 #                        one kernel (default: 7), as long as asked:
 #                        make fuzz KERNELS=6.12 FUZZ_ROUNDS=100 FUZZ_SECS=20

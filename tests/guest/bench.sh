@@ -50,6 +50,17 @@
 # mmapread,small-open,small-stat,create,tree), clock (only reported:
 # bench.sh on the host sets it to icount or wall).
 #
+# With fusept.bench_profile=1 no BENCH line is printed. For each
+# configuration and each of randread, randwrite and small-open in wls, a
+# short job runs under the function_graph tracer: PROFILE_IOS
+# (fusept.bench_profile_ios, 400) fio I/Os on a warm page cache, traced
+# from vfs_read or vfs_write down, or small-open of PROFILE_IOS files on
+# a cold cache, traced from openat, read and close (__fput) down. The
+# functions called are printed, most expensive first:
+#   PROFILE cfg=CFG wl=WL fn=FUNCTION calls=C/io incl=NS/io
+# (per I/O or file; incl: time inside the function on the guest's clock,
+# under icount instructions; tracing adds a fixed cost to each call).
+#
 # bench.sh --demo: a quick sequential read of the lower file system and of a
 # passthrough mount, three times each, ending in "passthrough/lower = R".
 
@@ -83,6 +94,8 @@ else
 	WLS=$(setting wls seqread,seqwrite,randread,randwrite,mmapread,small-open,small-stat,create,tree)
 fi
 CLOCK=$(setting clock unknown)
+PROFILE=$(setting profile 0)
+PROFILE_IOS=$(setting profile_ios 400)
 CFGS=$(echo "$CFGS" | tr , ' ')
 WLS=$(echo "$WLS" | tr , ' ')
 
@@ -284,6 +297,142 @@ run_wl() {
 	rm -rf "$B/create" "$B/tree"
 }
 
+# ------------------------------------------------------------- profile
+
+T=/sys/kernel/tracing
+
+# trace_on FN: function_graph from FN down, for the processes started by
+# the process that writes its pid to set_ftrace_pid and its children
+trace_on() {
+	[ -e $T/trace ] || mount -t tracefs nodev $T 2>/dev/null ||
+		die "no tracefs"
+	echo 0 >$T/tracing_on
+	echo nop >$T/current_tracer
+	echo 32768 >$T/buffer_size_kb
+	echo "$1" | tr ' ' '\n' >$T/set_graph_function || die "cannot trace $1"
+	echo function_graph >$T/current_tracer || die "no function_graph tracer"
+	for o in funcgraph-tail function-fork; do
+		echo 1 >$T/options/$o 2>/dev/null
+	done
+	for o in funcgraph-irqs funcgraph-proc funcgraph-overhead; do
+		echo 0 >$T/options/$o 2>/dev/null
+	done
+	: >$T/trace
+}
+
+trace_off() {
+	echo 0 >$T/tracing_on
+	echo nop >$T/current_tracer
+	: >$T/set_graph_function
+	: >$T/set_ftrace_pid
+}
+
+# trace_sum CFG WL ROOTS LEAF PER: the PROFILE lines of the trace, per I/O.
+# A tree is one call of a function of ROOTS (a space-separated list); with
+# LEAF, only the trees that reached LEAF count (fio's other reads and
+# writes, of /proc say, are left out). PER: the number of I/Os, or 0: one
+# per tree counted.
+trace_sum() {
+	awk -v cfg="$1" -v wl="$2" -v roots=" $3 " -v leaf="$4" -v per="$5" -F'|' '
+		function flush(   i) {
+			if (seen || leaf == "") {
+				for (i = 1; i <= nb; i++) {
+					calls[bn[i]]++; ns[bn[i]] += bd[i]
+				}
+				trees++
+			}
+			nb = 0; seen = 0
+		}
+		NF < 2 { next }
+		{
+			f = $2
+			sub(/^ +/, "", f)
+			d = ""
+			if (match($1, /[0-9]+\.[0-9]+ us/))
+				d = substr($1, RSTART, RLENGTH - 3)
+			name = ""
+			if (f ~ /^[A-Za-z_][A-Za-z_0-9.]*\(\);/) {
+				name = f; sub(/\(.*/, "", name)
+			} else if (f ~ /^} \/\* /) {
+				name = f; sub(/^} \/\* /, "", name); sub(/ .*/, "", name)
+			}
+			if (name == "" || d == "")
+				next
+			bn[++nb] = name; bd[nb] = d * 1000
+			if (name == leaf)
+				seen = 1
+			if (index(roots, " " name " ") && $2 !~ /^    /)
+				flush()
+		}
+		END {
+			n = per > 0 ? per : trees
+			if (!n) { print "FAIL bench: nothing traced from" roots; exit }
+			for (f in calls)
+				printf "%d PROFILE cfg=%s wl=%s fn=%s calls=%.2f/io incl=%.0f/io\n",
+					ns[f] / n, cfg, wl, f, calls[f] / n, ns[f] / n
+		}' $T/trace | sort -k1,1nr | cut -d' ' -f2-
+}
+
+# traced CMD...: run CMD with the tracer on, for it and its children only
+traced() {
+	# shellcheck disable=SC2016 # $$ is the child shell's
+	sh -c 'echo $$ >'$T'/set_ftrace_pid && echo 1 >'$T'/tracing_on &&
+		exec "$@"' traced "$@"
+	local rc=$?
+	echo 0 >$T/tracing_on
+	return $rc
+}
+
+# profile_wl CFG WL: one traced job on CFG's mount: PROFILE_IOS fio I/Os
+# of randread or randwrite on a warm page cache, or small-open of
+# PROFILE_IOS files on a cold cache
+profile_wl() {
+	local rw roots leaf file per=0
+	case $2 in
+	randread) rw=randread roots=vfs_read leaf=ext4_file_read_iter file=rfile ;;
+	randwrite) rw=randwrite roots=vfs_write leaf=ext4_file_write_iter file=wfile ;;
+	small-open)
+		roots="do_sys_openat2 vfs_read __fput" leaf='' per=$PROFILE_IOS
+		drop_caches
+		trace_on "$roots"
+		traced fusept-smallfiles read "$DIR/small" "$PROFILE_IOS" 4096 \
+			>/dev/null || die "$1 $2: traced small-open failed"
+		;;
+	*) return 0 ;;
+	esac
+	if [ "$2" != small-open ]; then
+		# every page in the lower file system's cache: no block I/O
+		cat "$B/$file" >/dev/null
+		trace_on "$roots"
+		traced fio --name=prof --minimal --ioengine=psync \
+			--invalidate=0 --fadvise_hint=0 --size="${MIB}m" \
+			--filename="$DIR/$file" --rw=$rw --bs=4k \
+			--number_ios="$PROFILE_IOS" >/dev/null 2>&1 ||
+			die "$1 $2: traced fio failed"
+	fi
+	trace_sum "$1" "$2" "$roots" "$leaf" $per | head -80
+	trace_off
+}
+
+# profile: PROFILE lines for every configuration
+profile() {
+	local cfg wl
+	for cfg in $1; do
+		mount_cfg "$cfg"
+		for wl in $WLS; do
+			# untraced first: TCG translates the paths, slabs fill
+			case $wl in
+			randread | randwrite) RUNTIME=1 job "$wl" "$DIR" >/dev/null ||
+				die "$cfg $wl failed" ;;
+			small-open) ;;
+			*) continue ;;
+			esac
+			profile_wl "$cfg" "$wl"
+		done
+		umount_cfg
+	done
+}
+
 # rotate N WORDS...: the words rotated left by N
 rotate() {
 	local n=$1 i
@@ -322,6 +471,11 @@ main() {
 	note "fio=$(fio --version) lower=ext4-on-brd"
 	setup_lower
 	note "setup_seconds=$(($(date +%s) - t0)) ram0_read_ahead_kb=$(cat /sys/block/ram0/queue/read_ahead_kb 2>/dev/null)"
+	if [ "$PROFILE" = 1 ]; then
+		profile "$cfgs"
+		echo BENCH-DONE
+		return
+	fi
 	# warm-up round, discarded: TCG translates the code paths once (in
 	# wall-clock mode that time would be measured; under icount it is not,
 	# but the first run still fills the kernel's slab caches)

@@ -306,6 +306,15 @@ def method(w, info):
     w("hierarchical mode, not built yet); a bound inode's `stat` reads the")
     w("lower inode instead of the attributes the LOOKUP reply brought.")
     w("")
+    w("Where the time of the misses goes (random 4 KiB I/O with")
+    w("passthrough, small-open with inode passthrough): docs/profile.md, a")
+    w("function_graph profile of the same guest (`BENCH_PROFILE=1 make")
+    w("bench`). In short: each passthrough read or write runs the VFS")
+    w("checks twice, on the fusept file and on the lower file (the second")
+    w("`rw_verify_area()` with its LSM hook is about 2.5 of the 4-5 points,")
+    w("measured; mainline's passthrough has it too), and each small file")
+    w("still costs a LOOKUP round trip.")
+    w("")
 
 
 def kernel_section(w, run):

@@ -21,11 +21,19 @@
 #      BENCH_ARGS      extra kernel command line, e.g.
 #                      "fusept.bench_reps=5 fusept.bench_runtime=6"
 #      BENCH_OUT       output directory (default docs/ of the repository)
+#      BENCH_PROFILE   1: no benchmark; randread, randwrite and small-open
+#                      run under the guest's function_graph tracer (see
+#                      tests/guest/bench.sh) and the PROFILE lines go to
+#                      $FUSEPT_RESULTS/bench-KVER/profile.txt, then through
+#                      tests/vm/profile-report.py to profile.md there
 # Usage: bench.sh
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 KERNELS=${KERNELS:-7}
+PROFILE_ARGS=
+[ "${BENCH_PROFILE:-0}" != 1 ] ||
+	PROFILE_ARGS="fusept.bench_profile=1 fusept.bench_wls=randread,randwrite,small-open fusept.bench_small=1000 fusept.bench_tree=0"
 BENCH_CLOCK=${BENCH_CLOCK:-icount}
 case $BENCH_CLOCK in
 icount) export FUSEPT_ICOUNT=1 ;;
@@ -54,7 +62,7 @@ bench_kernel() {
 	log "benchmark on $kver, $FUSEPT_SMP CPU(s), clock $BENCH_CLOCK (console: $res/console.log)"
 	# fusept.bench_clock: the guest only reports it (BENCH-INFO clock=),
 	# so that the log says how it was measured
-	FUSEPT_APPEND="${FUSEPT_APPEND:-} fusept.bench_clock=$BENCH_CLOCK ${BENCH_ARGS:-}" \
+	FUSEPT_APPEND="${FUSEPT_APPEND:-} fusept.bench_clock=$BENCH_CLOCK $PROFILE_ARGS ${BENCH_ARGS:-}" \
 		timed "boot+bench $kver" "$VM_DIR/boot.sh" "$kver" \
 		"$res/initrd.img" "$res/console.log" bench
 	grep -E '^(BENCH|FAIL)' "$res/console.log" | grep -v '^BENCH cfg' >&2 || true
@@ -64,6 +72,10 @@ bench_kernel() {
 		die "$kver: a failure or kernel splat in $res/console.log"
 	fi
 	LOGS+=("$res/console.log")
+	[ -z "$PROFILE_ARGS" ] && return
+	grep -E '^(PROFILE|BENCH-INFO)' "$res/console.log" | tr -d '\r' >"$res/profile.txt"
+	python3 "$VM_DIR/profile-report.py" "$res/profile.txt" >"$res/profile.md"
+	log "profile: $res/profile.md"
 }
 
 main() {
@@ -81,6 +93,7 @@ main() {
 	for ent in $entries; do
 		bench_kernel "${ent%%:*}" "${ent#*:}" "$guest"
 	done
+	[ -z "$PROFILE_ARGS" ] || return 0
 	mkdir -p "$BENCH_OUT"
 	timed "report" "$VM_DIR/bench-report.sh" "$BENCH_OUT" "${LOGS[@]}"
 	printf '[time] %-34s %4ss\n' "total" "$(($(date +%s) - start))" >&2
