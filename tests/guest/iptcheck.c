@@ -742,6 +742,41 @@ static int user_access(const void *name)
 	return access(p, R_OK) ? -errno : 0;
 }
 
+static int bind_ioc(uint64_t nodeid, uint64_t generation, int id,
+		    uint32_t flags)
+{
+	struct fusept_bind b = {
+		.nodeid = nodeid,
+		.generation = generation,
+		.backing_id = id,
+		.flags = flags,
+	};
+
+	return ioctl(devfd, FUSEPT_DEV_IOC_BIND, &b) ? errno : 0;
+}
+
+/* BACKING_OPEN of a descriptor with ops: the ID or -errno */
+static int reg_fd(int fd, uint64_t ops)
+{
+	struct fuse_backing_map map = { .fd = fd, .ops_mask = ops };
+	int id = ioctl(devfd, FUSE_DEV_IOC_BACKING_OPEN, &map);
+
+	return id < 0 ? -errno : id;
+}
+
+struct user_bind {
+	uint64_t nodeid;
+	int id;
+};
+
+/* as_user's: BIND (0 or -errno) */
+static int user_bind(const void *arg)
+{
+	const struct user_bind *u = arg;
+
+	return -bind_ioc(u->nodeid, GEN, u->id, 0);
+}
+
 /* as_user's: UNBIND (0 or -errno) */
 static int user_unbind(const void *node)
 {
@@ -1373,6 +1408,76 @@ static void check_unbind(struct node *a)
 }
 
 /*
+ * FUSEPT_DEV_IOC_BIND of inodes the kernel has but no entry reply bound:
+ * what each bad argument gets (EINVAL, EBADF, ENOENT, EPERM, EBUSY), then
+ * a bind that takes (no GETATTR, no OPEN after it); and ELOOP for a
+ * registration of a file on the mount itself (max_stack_depth 1)
+ */
+static void check_bind_ioctl(void)
+{
+	struct node *k = node_new("k", "k"), *m = node_new("m", "m");
+	struct node *never = node_new("never", "never");
+	struct user_bind ub;
+	int e, id, plain, other, r[8], fd, mfd, loop;
+	uint32_t g0, o0;
+
+	e = make_lower("k", 0644) || make_lower("k2", 0644) ||
+	    make_lower("m", 0644) ? EIO : 0;
+	e = e ? e : stat_of("k", NULL);		/* looked up, not bound */
+	id = e ? -EIO : reg("k", O_PATH, OPS_FULL);
+	plain = e ? -EIO : reg("k", O_RDONLY, 0);
+	other = e ? -EIO : reg("k2", O_PATH, OPS_FULL);
+	r[0] = bind_ioc(0, GEN, id, 0);
+	r[1] = bind_ioc(nodeid_of(k), GEN, id, 1);
+	r[2] = bind_ioc(nodeid_of(k), GEN, 0, 0);
+	r[3] = bind_ioc(nodeid_of(k), GEN, plain, 0);
+	result(!e && id > 0 && plain > 0 && r[0] == EINVAL && r[1] == EINVAL &&
+	       r[2] == EINVAL && r[3] == EINVAL, "iptraw-bindioc-einval",
+	       "setup %s; node 0: %s, flags 1: %s, ID 0: %s, a registration without GETATTR: %s",
+	       ename(e), ename(r[0]), ename(r[1]), ename(r[2]), ename(r[3]));
+	r[4] = bind_ioc(nodeid_of(k), GEN, 99999, 0);
+	r[5] = bind_ioc(nodeid_of(k), GEN + 1, id, 0);
+	r[6] = bind_ioc(nodeid_of(never), GEN, id, 0);
+	result(r[4] == EBADF && r[5] == ENOENT && r[6] == ENOENT,
+	       "iptraw-bindioc-ebadf-enoent",
+	       "an ID of nothing: %s, another generation: %s, a node never looked up: %s",
+	       ename(r[4]), ename(r[5]), ename(r[6]));
+	ub.nodeid = nodeid_of(k);
+	ub.id = id;
+	r[7] = as_user(user_bind, &ub);
+	result(r[7] == -EPERM, "iptraw-bindioc-eperm", "BIND by uid %d: %s",
+	       USER, oname(r[7]));
+
+	g0 = attr_reqs(k);
+	o0 = opc(k, FUSE_OPEN);
+	e = bind_ioc(nodeid_of(k), GEN, id, 0);
+	fd = e ? -e : open_of("k", O_RDONLY);
+	result(!e && fd >= 0 && same_as_lower(fd, "k") && !stat_of("k", NULL) &&
+	       attr_reqs(k) == g0 && opc(k, FUSE_OPEN) == o0, "iptraw-bindioc",
+	       "BIND %s, open %s, then %u GETATTR %u OPEN", ename(e), oname(fd),
+	       attr_reqs(k) - g0, opc(k, FUSE_OPEN) - o0);
+	e = bind_ioc(nodeid_of(k), GEN, other, 0);
+	result(e == EBUSY, "iptraw-bindioc-ebusy-other",
+	       "BIND of a bound inode to another lower inode: %s", ename(e));
+
+	/* m opened with a cached open (its OPEN reply names no ID) */
+	mfd = stat_of("m", NULL) ? -EIO : open_of("m", O_RDONLY);
+	e = mfd < 0 ? EIO : bind_ioc(nodeid_of(m), GEN, reg("m", O_PATH, OPS_FULL), 0);
+	result(e == EBUSY, "iptraw-bindioc-ebusy-cached",
+	       "BIND of an inode open cached: %s", ename(e));
+	if (mfd >= 0)
+		close(mfd);
+
+	/* a file of this mount is one level deep: too deep for depth 1 */
+	loop = fd < 0 ? -EIO : reg_fd(fd, OPS_FULL);
+	result(loop == -ELOOP, "iptraw-bindioc-eloop",
+	       "a registration of a file on the mount, with GETATTR: %s",
+	       oname(loop));
+	if (fd >= 0)
+		close(fd);
+}
+
+/*
  * The daemon killed and its device closed while a bound file is open and
  * mapped: both read the lower file, stat says ENOTCONN
  */
@@ -1520,6 +1625,7 @@ int cmd_raw_inode(const char *mode, const char *m, const char *lower)
 	check_create_giveback();
 	check_create_kopen();
 	check_unbind(a);
+	check_bind_ioctl();
 	check_kill();
 	stop("iptraw-umount");
 	return failures ? 1 : 0;
