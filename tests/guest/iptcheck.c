@@ -73,6 +73,7 @@ struct node {
 	uint64_t create_ops;	/* CREATE: register the new file so, bind */
 	uint32_t create_kopen;	/* CREATE: backing ID 0 (kernel-opened) */
 	uint64_t create_fh;	/* CREATE: fuse_open_out.fh */
+	uint32_t create_delay;	/* CREATE: ms before the reply */
 	/* what the daemon saw */
 	int32_t reply_err;	/* errno of the last entry reply's write(2) */
 	int32_t close_ret;	/* BACKING_CLOSE after the reply: 0, -errno */
@@ -261,6 +262,8 @@ static void do_create(struct fuse_in_header *in, struct fuse_create_in *ci)
 		return;
 	}
 	bump(n->ops[FUSE_CREATE], 1);
+	if (n->create_delay)
+		usleep(n->create_delay * 1000);
 	fd = openat(ldir, n->lower, O_CREAT | O_RDWR, ci->mode & 07777 & ~ci->umask);
 	map.fd = fd;
 	map.ops_mask = n->create_ops;
@@ -1306,6 +1309,7 @@ static void check_create_kopen(void)
 	struct node *n = node_new("ck", "ck"), *m, *h;
 	static const char data[] = "kernel-opened create";
 	int fd, ok;
+	pid_t pid;
 
 	unlinkat(ldir, "ck", 0);
 	n->exists = 0;
@@ -1337,6 +1341,31 @@ static void check_create_kopen(void)
 	       opc(m, FUSE_RELEASE));
 	if (fd >= 0)
 		close(fd);
+
+	/*
+	 * the caller killed while the daemon holds the CREATE: its late
+	 * reply is given back with FORGET only, no RELEASE of fh 0
+	 */
+	m = node_new("ck4", "ck4");
+	unlinkat(ldir, "ck4", 0);
+	m->exists = 0;
+	m->create_ops = OPS_FULL;
+	m->create_kopen = 1;
+	m->create_delay = 300;
+	m->trailer = sizeof(struct fusept_entry_bind);
+	pid = fork();
+	if (pid == 0)
+		_exit(open_of("ck4", O_CREAT | O_EXCL | O_RDWR) < 0);
+	ok = pid > 0 && wait_ge(&m->ops[FUSE_CREATE], 1);
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	ok = ok && wait_ge(&m->forgets, 1);
+	result(ok && opc_settled(m, FUSE_RELEASE) == 0,
+	       "iptraw-create-kopen-killed",
+	       "caller killed during CREATE: %u forgotten, %u RELEASE",
+	       peek(m->forgets), opc(m, FUSE_RELEASE));
 
 	h = node_new("ck3", "ck3");
 	unlinkat(ldir, "ck3", 0);
