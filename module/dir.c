@@ -42,20 +42,6 @@ static int fusept_entry_reply(const struct fuse_entry_out *out,
 }
 
 /*
- * A CREATE reply that leaves the open to the kernel (inode passthrough):
- * FOPEN_PASSTHROUGH with backing ID 0 and fh 0. The binding of the new
- * inode, which must serve OPEN, names the lower file to open; the daemon
- * keeps no handle, so no FLUSH or RELEASE will name one.
- */
-static bool fusept_create_kopen(struct fusept_conn *fc,
-				const struct fuse_open_out *open)
-{
-	return fc->inode_pt && fc->pt_mode == FUSEPT_PT_MAINLINE &&
-	       (open->open_flags & FOPEN_PASSTHROUGH) && !open->backing_id &&
-	       !open->fh;
-}
-
-/*
  * Give back what an entry reply the kernel does not use made: the file a
  * CREATE reply opened first (the daemon may drop the node at FORGET, and
  * RELEASE names it), then one lookup of the node.
@@ -67,7 +53,7 @@ static void fusept_entry_giveback(struct fusept_conn *fc,
 	const struct fuse_open_out *open = (const void *)(out + 1);
 	const struct fuse_create_in *in = args->in[0].value;
 
-	if (args->opcode == FUSE_CREATE && !fusept_create_kopen(fc, open))
+	if (args->opcode == FUSE_CREATE && !fusept_pt_create_kopen(fc, open))
 		fusept_release_orphan(fc, false, out->nodeid, open->fh,
 				      in->flags);
 	if (out->nodeid)
@@ -583,9 +569,14 @@ static int fusept_create_open(struct inode *dir, struct dentry *entry,
 	inode = d_inode(entry);
 	ff->nodeid = out.entry.nodeid;
 	file->f_mode |= FMODE_CREATED;
-	if (fusept_create_kopen(fusept_i_conn(dir), &out.open)) {
+	if (fusept_pt_create_kopen(fusept_i_conn(dir), &out.open)) {
+		/* no other FOPEN_* flag: the kernel's open has none */
 		ff->kopen = true;
-		fb = fusept_pt_bound(inode, FUSE_OPEN) ?: ERR_PTR(-EIO);
+		fusept_pt_backing_put(args.backing);
+		fb = out.open.open_flags != FOPEN_PASSTHROUGH ? NULL :
+		     fusept_pt_bound(inode, FUSE_OPEN);
+		if (!fb)
+			fb = ERR_PTR(-EIO);
 	} else {
 		ff->opened = true;
 		ff->fh = out.open.fh;

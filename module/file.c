@@ -1039,7 +1039,8 @@ static ssize_t fusept_copy_range_send(struct file *in_file, loff_t pos_in,
 		.nodeid_out = ffo->nodeid,
 		.fh_out = ffo->fh,
 		.off_out = pos_out,
-		.len = len,
+		/* the reply's size is 32 bits: ask no more (mainline's clamp) */
+		.len = min_t(size_t, len, UINT_MAX & PAGE_MASK),
 		.flags = flags,
 	};
 	struct fuse_write_out out;
@@ -1069,7 +1070,7 @@ static ssize_t fusept_copy_range_send(struct file *in_file, loff_t pos_in,
 						   pos_out, pos_out + len - 1);
 	if (!err)
 		err = fusept_send(fc, &args);
-	if (!err && out.size > len)
+	if (!err && out.size > in.len)
 		err = -EIO;
 	if (!err && out.size) {
 		/* whole pages: a partial one would be zeroed, and stay valid */

@@ -471,6 +471,8 @@ int fusept_pt_ops_check(umode_t mode, u64 ops);
 long fusept_pt_ioctl(struct fusept_conn *fc, unsigned int cmd,
 		     unsigned long arg);
 void fusept_pt_reply(struct fusept_req *req);
+bool fusept_pt_create_kopen(struct fusept_conn *fc,
+			    const struct fuse_open_out *open);
 void fusept_pt_conn_end(struct fusept_conn *fc);
 ssize_t fusept_pt_show(struct fusept_conn *fc, char *buf, size_t size);
 int fusept_pt_cached_open_get(struct inode *inode);

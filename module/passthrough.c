@@ -330,6 +330,21 @@ static void fusept_pt_reply_bind(struct fusept_req *req)
 }
 
 /*
+ * A CREATE reply that leaves the open to the kernel (inode passthrough):
+ * FOPEN_PASSTHROUGH with backing ID 0 (never a registration) and fh 0.
+ * The binding of the new inode, which must serve OPEN, names the lower
+ * file to open; the daemon keeps no handle, so no FLUSH or RELEASE may
+ * name one, not even for a reply that is refused or comes too late.
+ */
+bool fusept_pt_create_kopen(struct fusept_conn *fc,
+			    const struct fuse_open_out *open)
+{
+	return fc->inode_pt && fc->pt_mode == FUSEPT_PT_MAINLINE &&
+	       (open->open_flags & FOPEN_PASSTHROUGH) && !open->backing_id &&
+	       !open->fh;
+}
+
+/*
  * An OPEN or CREATE reply just came in: if it asks for passthrough, pin
  * the backing object now, while the daemon's write(2) is still running.
  * An ID that names nothing makes the open fail (ERR_PTR), once the reply
@@ -353,10 +368,8 @@ void fusept_pt_reply(struct fusept_req *req)
 		want = out->open_flags & FOPEN_PASSTHROUGH;
 	else
 		want = out->backing_id != 0;
-	/* ID 0 and fh 0 in a CREATE reply that binds: the kernel opens */
-	if (!want || (req->opcode == FUSE_CREATE && req->bind_ok &&
-		      fc->pt_mode == FUSEPT_PT_MAINLINE && !out->backing_id &&
-		      !out->fh))
+	if (!want ||
+	    (req->opcode == FUSE_CREATE && fusept_pt_create_kopen(fc, out)))
 		return;
 	req->backing = fusept_pt_backing_lookup(fc, out->backing_id);
 	if (!req->backing)

@@ -187,8 +187,9 @@ static void fusept_req_abandoned(struct fusept_req *req)
 			return;
 		open = req->reply + sizeof(*entry);
 		flags = ((const struct fuse_create_in *)in)->flags;
-		fusept_release_orphan(req->fc, false, entry->nodeid, open->fh,
-				      flags);
+		if (!fusept_pt_create_kopen(req->fc, open))
+			fusept_release_orphan(req->fc, false, entry->nodeid,
+					      open->fh, flags);
 		fallthrough;
 	case FUSE_LOOKUP:
 	case FUSE_MKNOD:

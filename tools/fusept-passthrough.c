@@ -1223,7 +1223,9 @@ static void pt_release(fuse_req_t req, fuse_ino_t ino,
 		       struct fuse_file_info *fi)
 {
 	COUNT(n_release);
-	file_detach(req, node_of(ino), fi);
+	/* fh 0: a kernel-opened CREATE, no file here (an older fusept) */
+	if (fi->fh)
+		file_detach(req, node_of(ino), fi);
 	fuse_reply_err(req, 0);
 }
 
