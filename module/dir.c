@@ -590,8 +590,7 @@ static int fusept_create_open(struct inode *dir, struct dentry *entry,
 	 * daemon's handle released.
 	 */
 	err = fusept_file_mode(inode, file, ff, fb);
-	if (!IS_ERR(fb))
-		fusept_pt_backing_put(fb);
+	fusept_pt_backing_put(fb);
 	if (!err) {
 		err = finish_open(file, entry, generic_file_open);
 		if (err)
