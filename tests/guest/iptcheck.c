@@ -607,6 +607,23 @@ static struct node *bound_node(const char *name, uint64_t ops, int *err)
 	return n;
 }
 
+/*
+ * A node for a name that does not exist yet: its CREATE makes the lower
+ * file, registers it with ops and binds the new inode (a 160-byte reply);
+ * kopen: the reply leaves the open to the kernel (backing ID 0, fh 0)
+ */
+static struct node *create_node(const char *name, uint64_t ops, int kopen)
+{
+	struct node *n = node_new(name, name);
+
+	unlinkat(ldir, name, 0);
+	n->exists = 0;
+	n->create_ops = ops;
+	n->create_kopen = kopen;
+	n->trailer = sizeof(struct fusept_entry_bind);
+	return n;
+}
+
 static uint32_t attr_reqs(struct node *n)
 {
 	return peek(n->ops[FUSE_GETATTR]) + peek(n->ops[FUSE_STATX]);
@@ -1221,15 +1238,11 @@ static void check_perm(void)
 /* a CREATE reply of 160 bytes: opened in passthrough and bound */
 static void check_create(void)
 {
-	struct node *n = node_new("new", "new");
+	struct node *n = create_node("new", OPS_FULL, 0);
 	static char data[8192];
 	struct stat st;
 	int fd, e, ok, w;
 
-	unlinkat(ldir, "new", 0);
-	n->exists = 0;
-	n->create_ops = OPS_FULL;
-	n->trailer = sizeof(struct fusept_entry_bind);
 	for (size_t i = 0; i < sizeof(data); i++)
 		data[i] = i * 7 + i / 251;
 	fd = open_of("new", O_CREAT | O_EXCL | O_RDWR);
@@ -1267,13 +1280,9 @@ static void check_create(void)
  */
 static void check_create_giveback(void)
 {
-	struct node *n = node_new("cbad", "cbad");
+	struct node *n = create_node("cbad", OPS_FULL, 0);
 	int fd, released, forgot;
 
-	unlinkat(ldir, "cbad", 0);
-	n->exists = 0;
-	n->create_ops = OPS_FULL;
-	n->trailer = sizeof(struct fusept_entry_bind);
 	n->bind_flags = 1u << 31;
 	fd = open_of("cbad", O_CREAT | O_EXCL | O_RDWR);
 	released = wait_ge(&n->ops[FUSE_RELEASE], 1);
@@ -1306,16 +1315,11 @@ static uint32_t opc_settled(struct node *n, int op)
  */
 static void check_create_kopen(void)
 {
-	struct node *n = node_new("ck", "ck"), *m, *h;
+	struct node *n = create_node("ck", OPS_FULL, 1), *m, *h;
 	static const char data[] = "kernel-opened create";
 	int fd, ok;
 	pid_t pid;
 
-	unlinkat(ldir, "ck", 0);
-	n->exists = 0;
-	n->create_ops = OPS_FULL;
-	n->create_kopen = 1;
-	n->trailer = sizeof(struct fusept_entry_bind);
 	fd = open_of("ck", O_CREAT | O_EXCL | O_WRONLY);
 	ok = fd >= 0 && write(fd, data, sizeof(data)) == sizeof(data) &&
 	     !close(fd);
@@ -1327,12 +1331,7 @@ static void check_create_kopen(void)
 	       oname(fd), ok ? "OK" : "failed", opc(n, FUSE_CREATE),
 	       opc(n, FUSE_WRITE), opc(n, FUSE_FLUSH), opc(n, FUSE_RELEASE));
 
-	m = node_new("ck2", "ck2");
-	unlinkat(ldir, "ck2", 0);
-	m->exists = 0;
-	m->create_ops = OPS_FULL & ~OP(OPEN);
-	m->create_kopen = 1;
-	m->trailer = sizeof(struct fusept_entry_bind);
+	m = create_node("ck2", OPS_FULL & ~OP(OPEN), 1);
 	fd = open_of("ck2", O_CREAT | O_EXCL | O_RDWR);
 	result(fd == -EIO && !faccessat(ldir, "ck2", F_OK, 0) &&
 	       opc_settled(m, FUSE_RELEASE) == 0, "iptraw-create-kopen-noopen",
@@ -1346,13 +1345,8 @@ static void check_create_kopen(void)
 	 * the caller killed while the daemon holds the CREATE: its late
 	 * reply is given back with FORGET only, no RELEASE of fh 0
 	 */
-	m = node_new("ck4", "ck4");
-	unlinkat(ldir, "ck4", 0);
-	m->exists = 0;
-	m->create_ops = OPS_FULL;
-	m->create_kopen = 1;
+	m = create_node("ck4", OPS_FULL, 1);
 	m->create_delay = 300;
-	m->trailer = sizeof(struct fusept_entry_bind);
 	pid = fork();
 	if (pid == 0)
 		_exit(open_of("ck4", O_CREAT | O_EXCL | O_RDWR) < 0);
@@ -1367,13 +1361,8 @@ static void check_create_kopen(void)
 	       "caller killed during CREATE: %u forgotten, %u RELEASE",
 	       peek(m->forgets), opc(m, FUSE_RELEASE));
 
-	h = node_new("ck3", "ck3");
-	unlinkat(ldir, "ck3", 0);
-	h->exists = 0;
-	h->create_ops = OPS_FULL;
-	h->create_kopen = 1;
+	h = create_node("ck3", OPS_FULL, 1);
 	h->create_fh = 7;
-	h->trailer = sizeof(struct fusept_entry_bind);
 	fd = open_of("ck3", O_CREAT | O_EXCL | O_RDWR);
 	result(fd == -EIO && wait_ge(&h->ops[FUSE_RELEASE], 1),
 	       "iptraw-create-kopen-fh", "fh 7 with ID 0: open(O_CREAT) %s, want EIO; %u RELEASE",
