@@ -18,6 +18,7 @@
  */
 #include <linux/cred.h>
 #include <linux/fs.h>
+#include <linux/jiffies.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
 
@@ -103,6 +104,16 @@ int fusept_pt_open_bind(struct inode *inode, struct fusept_backing *fb)
 }
 
 /*
+ * May the daemon name this inode? Only one it has counted: an inode the
+ * kernel made in a hierarchical directory is unknown to it until a LOOKUP.
+ */
+static bool fusept_pt_node_known(struct inode *inode, u64 generation)
+{
+	return inode && inode->i_generation == generation &&
+	       (!fusept_i(inode)->kmade || READ_ONCE(fusept_i(inode)->nlookup));
+}
+
+/*
  * FUSEPT_DEV_IOC_BIND: bind an inode the kernel has cached (the root, one
  * looked up before). Unlike a reply, the ioctl can say what went wrong.
  */
@@ -114,7 +125,7 @@ int fusept_pt_bind_node(struct fusept_conn *fc, u64 nodeid, u64 generation,
 
 	down_read(&fc->killsb);
 	inode = fusept_ilookup(fc, nodeid);
-	if (inode && inode->i_generation == generation) {
+	if (fusept_pt_node_known(inode, generation)) {
 		err = fusept_pt_bind_check(fb, inode->i_mode) ? -EINVAL :
 		      fusept_pt_bind_inode(inode, fb);
 		if (err == -EIO)	/* bound to another lower inode */
@@ -179,7 +190,7 @@ int fusept_pt_unbind(struct fusept_conn *fc, u64 nodeid, u64 generation)
 
 	down_read(&fc->killsb);
 	inode = fusept_ilookup(fc, nodeid);
-	if (inode && inode->i_generation == generation &&
+	if (fusept_pt_node_known(inode, generation) &&
 	    fusept_pt_unbind_inode(inode))
 		err = 0;
 	iput(inode);
@@ -213,11 +224,10 @@ static void fusept_kstat_to_attr(struct fusept_conn *fc,
  * time; permission checks take them as the entry reply gave them until its
  * attribute timeout, which a refresh does not extend.
  */
-int fusept_pt_getattr(struct inode *inode, struct fusept_backing *fb)
+/* The lower file's attributes, its st_ino too, read with fb's credentials */
+int fusept_pt_lower_attr(struct fusept_conn *fc, struct fusept_backing *fb,
+			 struct fuse_attr *attr)
 {
-	struct fusept_conn *fc = fusept_i_conn(inode);
-	struct fusept_inode *fi = fusept_i(inode);
-	struct fuse_attr attr = { .ino = inode->i_ino };
 	const struct cred *old;
 	struct kstat st;
 	int err;
@@ -228,9 +238,34 @@ int fusept_pt_getattr(struct inode *inode, struct fusept_backing *fb)
 	revert_creds(old);
 	if (err)
 		return err;
-	fusept_kstat_to_attr(fc, &st, &attr);
+	fusept_kstat_to_attr(fc, &st, attr);
+	attr->ino = st.ino;
+	return 0;
+}
+
+/*
+ * An inode the kernel made (hier.c) has no entry reply's timeout: its
+ * attributes serve permission checks for a second after each refresh.
+ */
+static u64 fusept_pt_attr_expire(struct fusept_inode *fi)
+{
+	if (fi->kmade)
+		return get_jiffies_64() + HZ;
+	return READ_ONCE(fi->attr_expire);
+}
+
+int fusept_pt_getattr(struct inode *inode, struct fusept_backing *fb)
+{
+	struct fusept_inode *fi = fusept_i(inode);
+	struct fuse_attr attr;
+	int err;
+
+	err = fusept_pt_lower_attr(fusept_i_conn(inode), fb, &attr);
+	if (err)
+		return err;
+	attr.ino = inode->i_ino;
 	if ((attr.mode ^ inode->i_mode) & S_IFMT)
 		return -EIO;
-	fusept_apply_attr(inode, &attr, READ_ONCE(fi->attr_expire), 0);
+	fusept_apply_attr(inode, &attr, fusept_pt_attr_expire(fi), 0);
 	return 0;
 }

@@ -12,6 +12,8 @@
 #include <linux/dcache.h>
 #include <linux/fs.h>
 #include <linux/highmem.h>
+#include <linux/mount.h>
+#include <linux/namei.h>
 #include <linux/pagemap.h>
 #include <linux/splice.h>
 #include <linux/writeback.h>
@@ -77,6 +79,28 @@ static inline int fusept_path_permission(const struct path *path, int mask)
 	return inode_permission(mnt_user_ns(path->mnt), inode, mask);
 #else
 	return inode_permission(inode, mask);
+#endif
+}
+
+/*
+ * Look a name up in a lower directory whose lock is not held, through the
+ * lower mount's idmapping where the kernel has one: lookup_one_unlocked()
+ * takes a qstr (6.16+) or a string (5.18+); lookup_one_len_unlocked()
+ * before it. name's hash is written.
+ */
+static inline struct dentry *fusept_lookup_lower(const struct path *dir,
+						 struct qstr *name)
+{
+#if defined(FUSEPT_HAVE_LOOKUP_ONE_QSTR)
+	return lookup_one_unlocked(mnt_idmap(dir->mnt), name, dir->dentry);
+#elif defined(FUSEPT_HAVE_LOOKUP_ONE_UNLOCKED) && defined(FUSEPT_HAVE_MNT_IDMAP)
+	return lookup_one_unlocked(mnt_idmap(dir->mnt), name->name,
+				   dir->dentry, name->len);
+#elif defined(FUSEPT_HAVE_LOOKUP_ONE_UNLOCKED)
+	return lookup_one_unlocked(mnt_user_ns(dir->mnt), name->name,
+				   dir->dentry, name->len);
+#else
+	return lookup_one_len_unlocked(name->name, dir->dentry, name->len);
 #endif
 }
 

@@ -113,9 +113,8 @@ static int fusept_send_lookup(struct inode *dir, const struct qstr *name,
  * Look a name up: the inode (with a lookup counted), NULL for a negative
  * entry, or an error.
  */
-static struct inode *fusept_lookup_name(struct inode *dir,
-					const struct qstr *name,
-					struct fuse_entry_out *out)
+struct inode *fusept_lookup_name(struct inode *dir, const struct qstr *name,
+				 struct fuse_entry_out *out)
 {
 	struct fusept_conn *fc = fusept_i_conn(dir);
 	u64 attr_version = atomic64_read(&fc->attr_version);
@@ -154,7 +153,14 @@ static struct dentry *fusept_lookup(struct inode *dir, struct dentry *entry,
 	struct fuse_entry_out out;
 	struct dentry *alias;
 	struct inode *inode;
+	bool daemon = true;
 
+	if (fusept_i_conn(dir)->inode_pt) {
+		alias = fusept_hier_lookup(dir, entry, &daemon);
+		if (!daemon)
+			return alias;
+	}
+	entry->d_fsdata = NULL;
 	inode = fusept_lookup_name(dir, &entry->d_name, &out);
 	if (IS_ERR(inode))
 		return ERR_CAST(inode);
@@ -211,7 +217,7 @@ static int fusept_revalidate_slow(struct inode *dir, const struct qstr *name,
 }
 
 /* The same, where the VFS does not pass a stable parent and name */
-static int fusept_revalidate_snapshot(struct dentry *entry)
+static int fusept_revalidate_snapshot(struct dentry *entry, unsigned int flags)
 {
 	struct name_snapshot name;
 	struct dentry *parent;
@@ -219,28 +225,38 @@ static int fusept_revalidate_snapshot(struct dentry *entry)
 
 	parent = dget_parent(entry);
 	take_dentry_name_snapshot(&name, entry);
-	ret = fusept_revalidate_slow(d_inode(parent), &name.name, entry);
+	ret = fusept_revalidate(d_inode(parent), &name.name, entry, flags);
 	release_dentry_name_snapshot(&name);
 	dput(parent);
 	return ret;
 }
 
+/*
+ * A name the daemon gave is valid until its entry timeout, then asked
+ * for again; one the kernel looked up in a hierarchical directory while
+ * the lower name it came from is still there (a negative one never).
+ */
 int fusept_revalidate(struct inode *dir, const struct qstr *name,
 		      struct dentry *entry, unsigned int flags)
 {
 	struct inode *inode = d_inode_rcu(entry);
+	bool kmade = READ_ONCE(entry->d_fsdata) == FUSEPT_D_KMADE;
 
 	if (inode && fusept_i(inode)->bad)
 		return 0;
-	if (!fusept_entry_expired(entry) &&
+	if (!kmade && !fusept_entry_expired(entry) &&
 	    !(flags & (LOOKUP_EXCL | LOOKUP_REVAL)))
 		return 1;
-	if (flags & LOOKUP_RCU)
+	if (!kmade && (flags & LOOKUP_RCU))
 		return -ECHILD;
 	if (!inode)
 		return 0;
+	if (!dir && (flags & LOOKUP_RCU))
+		return -ECHILD;
 	if (!dir)
-		return fusept_revalidate_snapshot(entry);
+		return fusept_revalidate_snapshot(entry, flags);
+	if (kmade)
+		return fusept_hier_valid(dir, name, inode);
 	return fusept_revalidate_slow(dir, name, entry);
 }
 
@@ -315,6 +331,7 @@ static struct dentry *fusept_new_entry(struct inode *dir, struct dentry *entry,
 		goto out_giveback;
 	fusept_dir_changed(dir);
 	d_drop(entry);
+	entry->d_fsdata = NULL;		/* the daemon's name now */
 	alias = d_splice_alias(inode, entry);
 	if (IS_ERR(alias))
 		return alias;
@@ -415,7 +432,7 @@ static int fusept_link(struct dentry *old, struct inode *dir,
 		       struct dentry *entry)
 {
 	struct inode *inode = d_inode(old);
-	struct fuse_link_in in = { .oldnodeid = fusept_nodeid(inode) };
+	struct fuse_link_in in = {};
 	struct fuse_entry_out out;
 	struct fusept_args args = {
 		.in_numargs = 2,
@@ -424,6 +441,10 @@ static int fusept_link(struct dentry *old, struct inode *dir,
 	};
 	int err;
 
+	err = fusept_hier_known(old, inode);
+	if (err)
+		return err;
+	in.oldnodeid = fusept_nodeid(inode);
 	fusept_entry_args(&args, dir, FUSE_LINK, &out);
 	err = fusept_new_entry_int(dir, entry, &args, inode->i_mode & S_IFMT);
 	fusept_invalidate_attr(inode);

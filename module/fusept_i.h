@@ -291,6 +291,7 @@ struct fusept_inode {
 	unsigned int pt_opens;
 	unsigned int cached_opens;
 	bool pt_seen;			/* opened with passthrough once */
+	bool kmade;			/* made by a kernel lookup (hier.c) */
 	struct fusept_backing __rcu *bind;	/* inode passthrough */
 };
 
@@ -419,6 +420,7 @@ void fusept_dir_changed(struct inode *dir);
 void fusept_data_changed(struct inode *inode);
 bool fusept_attr_stale(struct inode *inode, u32 mask);
 struct inode *fusept_ilookup(struct fusept_conn *fc, u64 nodeid);
+struct inode *fusept_iget_locked(struct super_block *sb, u64 nodeid);
 
 /* dir.c */
 extern const struct inode_operations fusept_dir_iops;
@@ -426,6 +428,8 @@ extern const struct inode_operations fusept_symlink_iops;
 extern const struct inode_operations fusept_special_iops;
 extern const struct dentry_operations fusept_dentry_ops;
 void fusept_set_entry_time(struct dentry *entry, const struct fuse_entry_out *o);
+struct inode *fusept_lookup_name(struct inode *dir, const struct qstr *name,
+				 struct fuse_entry_out *out);
 extern const struct file_operations fusept_dir_fops;
 
 /* file.c */
@@ -466,6 +470,8 @@ ssize_t fusept_notify(struct fusept_conn *fc, int code, struct iov_iter *from,
 
 /* passthrough.c */
 void fusept_pt_backing_put(struct fusept_backing *fb);
+struct fusept_backing *fusept_pt_backing_child(struct fusept_backing *dir,
+					       struct dentry *lower);
 struct fusept_backing *fusept_pt_backing_get(struct fusept_backing *fb);
 int fusept_pt_ops_check(umode_t mode, u64 ops);
 long fusept_pt_ioctl(struct fusept_conn *fc, unsigned int cmd,
@@ -504,9 +510,21 @@ struct fusept_backing *fusept_pt_bound(struct inode *inode, u32 opcode);
 u64 fusept_pt_bound_ops(struct inode *inode);
 bool fusept_pt_unbind_inode(struct inode *inode);
 int fusept_pt_unbind(struct fusept_conn *fc, u64 nodeid, u64 generation);
+int fusept_pt_lower_attr(struct fusept_conn *fc, struct fusept_backing *fb,
+			 struct fuse_attr *attr);
 int fusept_pt_getattr(struct inode *inode, struct fusept_backing *fb);
 int fusept_pt_init(void);
 void fusept_pt_exit(void);
+
+/* hier.c */
+/* d_fsdata of a name the kernel looked up in a hierarchical directory */
+#define FUSEPT_D_KMADE		((void *)1UL)
+struct dentry *fusept_hier_lookup(struct inode *dir, struct dentry *entry,
+				  bool *daemon);
+int fusept_hier_valid(struct inode *dir, const struct qstr *name,
+		      struct inode *inode);
+int fusept_hier_known(struct dentry *entry, struct inode *inode);
+bool fusept_hier_dir(struct inode *dir);
 
 /* readdir.c */
 bool fusept_name_ok(const char *name, size_t len);

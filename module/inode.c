@@ -34,6 +34,7 @@ struct inode *fusept_alloc_inode(struct super_block *sb)
 	fi->pt_opens = 0;
 	fi->cached_opens = 0;
 	fi->pt_seen = false;
+	fi->kmade = false;
 	RCU_INIT_POINTER(fi->bind, NULL);
 	spin_lock_init(&fi->lock);
 	INIT_LIST_HEAD(&fi->write_files);
@@ -245,6 +246,11 @@ bool fusept_attr_stale(struct inode *inode, u32 mask)
  * lockdep sees two classes nesting, not one class taken twice.
  */
 static struct lock_class_key fusept_i_rwsem_key[FILESYSTEM_MAX_STACK_DEPTH + 1];
+/*
+ * The same for directories: a lookup in a hierarchical directory (hier.c)
+ * takes the lower directory's i_rwsem under the fusept directory's.
+ */
+static struct lock_class_key fusept_dir_rwsem_key[FILESYSTEM_MAX_STACK_DEPTH + 1];
 
 void fusept_init_inode(struct inode *inode, const struct fuse_attr *attr)
 {
@@ -260,6 +266,7 @@ void fusept_init_inode(struct inode *inode, const struct fuse_attr *attr)
 		inode->i_mapping->a_ops = &fusept_aops;
 		break;
 	case S_IFDIR:
+		lockdep_set_class(&inode->i_rwsem, &fusept_dir_rwsem_key[depth]);
 		inode->i_op = &fusept_dir_iops;
 		inode->i_fop = &fusept_dir_fops;
 		break;
@@ -294,6 +301,25 @@ struct inode *fusept_ilookup(struct fusept_conn *fc, u64 nodeid)
 	return ilookup5(fc->sb, nodeid, fusept_inode_eq, &nodeid);
 }
 
+/* The inode of nodeid, new (I_NEW, locked) or cached */
+struct inode *fusept_iget_locked(struct super_block *sb, u64 nodeid)
+{
+	return iget5_locked(sb, nodeid, fusept_inode_eq, fusept_inode_set,
+			    &nodeid);
+}
+
+/* One more lookup of an inode; the first of one the kernel made takes gen */
+static void fusept_count_lookup(struct inode *inode, u64 gen)
+{
+	struct fusept_inode *fi = fusept_i(inode);
+
+	spin_lock(&fi->lock);
+	if (fi->kmade && !fi->nlookup)
+		inode->i_generation = gen;
+	fi->nlookup++;
+	spin_unlock(&fi->lock);
+}
+
 /*
  * The inode of a node the daemon just looked up: one more lookup to give
  * back with FORGET. A node whose type changed gets a new inode; the old
@@ -303,12 +329,10 @@ struct inode *fusept_iget(struct super_block *sb, u64 nodeid, u64 gen,
 			  const struct fuse_attr *attr, u64 expire,
 			  u64 attr_version)
 {
-	struct fusept_inode *fi;
 	struct inode *inode;
 
 retry:
-	inode = iget5_locked(sb, nodeid, fusept_inode_eq, fusept_inode_set,
-			     &nodeid);
+	inode = fusept_iget_locked(sb, nodeid);
 	if (!inode)
 		return NULL;
 	if (inode_state_read_once(inode) & I_NEW) {
@@ -326,10 +350,7 @@ retry:
 	} else {
 		fusept_apply_attr(inode, attr, expire, attr_version);
 	}
-	fi = fusept_i(inode);
-	spin_lock(&fi->lock);
-	fi->nlookup++;
-	spin_unlock(&fi->lock);
+	fusept_count_lookup(inode, gen);
 	return inode;
 }
 
@@ -481,8 +502,9 @@ static int fusept_perm_attr(struct inode *inode, bool rcu)
 
 /*
  * The kernel judges with default_permissions, and for an inode bound with
- * OPEN, whose opens the daemon never sees: the lower file is opened with
- * the daemon's credentials, which may do more than the caller.
+ * OPEN, whose opens the daemon never sees, or LOOKUP, whose names the
+ * kernel looks up: the lower file system is then used with the daemon's
+ * credentials, which may do more than the caller.
  */
 int fusept_permission(FUSEPT_IDMAP_ARG struct inode *inode, int mask)
 {
@@ -490,7 +512,8 @@ int fusept_permission(FUSEPT_IDMAP_ARG struct inode *inode, int mask)
 	bool rcu = mask & MAY_NOT_BLOCK;
 	u64 ops = fc->inode_pt ? fusept_pt_bound_ops(inode) : 0;
 	bool judge = fc->default_permissions ||
-		     (ops & FUSE_PASSTHROUGH_OP(FUSE_OPEN));
+		     (ops & (FUSE_PASSTHROUGH_OP(FUSE_OPEN) |
+			     FUSE_PASSTHROUGH_OP(FUSE_LOOKUP)));
 	int err;
 
 	if (!READ_ONCE(fc->connected))
@@ -638,6 +661,9 @@ int fusept_setattr(FUSEPT_IDMAP_ARG struct dentry *entry, struct iattr *attr)
 		return -ENOTCONN;
 	if (!fusept_allow_current(fc))
 		return -EACCES;
+	err = fusept_hier_known(entry, inode);
+	if (err)
+		return err;
 	/* without default_permissions the daemon judges */
 	if (!fc->default_permissions)
 		attr->ia_valid |= ATTR_FORCE;

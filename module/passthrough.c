@@ -94,6 +94,41 @@ int fusept_pt_ops_check(umode_t mode, u64 ops)
 	return 0;
 }
 
+/*
+ * What a file the kernel found in a hierarchical directory serves (hier.c):
+ * attributes, the kernel's own open, and the data path.
+ */
+#define FUSEPT_PT_OPS_CHILD	(FUSEPT_PT_OPS_RW | \
+				 FUSE_PASSTHROUGH_OP(FUSE_GETATTR) | \
+				 FUSE_PASSTHROUGH_OP(FUSE_OPEN))
+
+/*
+ * The registration the kernel makes for such a file: an O_PATH file on the
+ * directory's lower mount, with the directory registration's credentials.
+ * No ID names it; the inode's binding holds the only reference.
+ */
+struct fusept_backing *fusept_pt_backing_child(struct fusept_backing *dir,
+					       struct dentry *lower)
+{
+	struct path path = { .mnt = dir->file->f_path.mnt, .dentry = lower };
+	struct fusept_backing *fb;
+	struct file *file;
+
+	fb = kzalloc(sizeof(*fb), GFP_KERNEL);
+	if (!fb)
+		return ERR_PTR(-ENOMEM);
+	file = dentry_open(&path, O_PATH, dir->cred);
+	if (IS_ERR(file)) {
+		kfree(fb);
+		return ERR_CAST(file);
+	}
+	fb->file = file;
+	fb->cred = get_cred(dir->cred);
+	fb->ops = FUSEPT_PT_OPS_CHILD;
+	refcount_set(&fb->count, 1);
+	return fb;
+}
+
 /* A lower file the daemon offers: checked as mainline checks it */
 static struct fusept_backing *
 fusept_pt_backing_new(struct fusept_conn *fc, int fd, u64 ops)

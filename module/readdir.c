@@ -192,7 +192,9 @@ static int fusept_readdir_once(struct file *file, struct dir_context *ctx,
 	struct inode *inode = file_inode(file);
 	struct fusept_conn *fc = fusept_i_conn(inode);
 	struct fusept_file *ff = file->private_data;
-	bool plus = fusept_has(fc, FUSE_DO_READDIRPLUS);
+	/* a hierarchical directory's files come from kernel lookups */
+	bool plus = fusept_has(fc, FUSE_DO_READDIRPLUS) &&
+		    !fusept_hier_dir(inode);
 	struct fuse_read_in in = {
 		.fh = ff->fh,
 		.offset = ctx->pos,

@@ -143,7 +143,9 @@ static int fusept_statfs(struct dentry *dentry, struct kstatfs *buf)
 	buf->f_type = FUSEPT_SUPER_MAGIC;
 	if (!fusept_allow_current(fc))
 		return 0;
-	err = fusept_send(fc, &args);
+	err = fusept_hier_known(dentry, inode);
+	if (!err)
+		err = fusept_send(fc, &args);
 	if (err)
 		return err;
 	buf->f_blocks = out.st.blocks;

@@ -52,7 +52,10 @@ static int fusept_xattr_get(const struct xattr_handler *handler,
 
 	if (READ_ONCE(fc->no_getxattr))
 		return -EOPNOTSUPP;
-	ret = fusept_xattr_query(inode, FUSE_GETXATTR, name, value, size);
+	ret = fusept_hier_known(dentry, inode);
+	if (!ret)
+		ret = fusept_xattr_query(inode, FUSE_GETXATTR, name, value,
+					 size);
 	if (ret == -ENOSYS) {
 		WRITE_ONCE(fc->no_getxattr, true);
 		ret = -EOPNOTSUPP;
@@ -85,7 +88,10 @@ ssize_t fusept_listxattr(struct dentry *entry, char *list, size_t size)
 		return -EACCES;
 	if (READ_ONCE(fc->no_listxattr))
 		return -EOPNOTSUPP;
-	ret = fusept_xattr_query(inode, FUSE_LISTXATTR, NULL, list, size);
+	ret = fusept_hier_known(entry, inode);
+	if (!ret)
+		ret = fusept_xattr_query(inode, FUSE_LISTXATTR, NULL, list,
+					 size);
 	if (ret == -ENOSYS) {
 		WRITE_ONCE(fc->no_listxattr, true);
 		return -EOPNOTSUPP;
@@ -152,6 +158,9 @@ static int fusept_xattr_set(const struct xattr_handler *handler,
 {
 	int err;
 
+	err = fusept_hier_known(entry, inode);
+	if (err)
+		return err;
 	if (value)
 		err = fusept_setxattr(inode, name, value, size, flags);
 	else

@@ -62,8 +62,9 @@ built() { # built NAME HOW: the result of build NAME
 compare_imports() {
 	local gcc=$res/arm64/fusept.ko clang=$res/arm64-clang/fusept.ko d
 	[ -s "$gcc" ] && [ -s "$clang" ] || return 0
-	d=$(diff <(nm -u "$gcc" | awk '{ print $NF }' | sort) \
-		<(nm -u "$clang" | awk '{ print $NF }' | sort) |
+	# diff exits 1 when they differ: not an error (pipefail is on)
+	d=$({ diff <(nm -u "$gcc" | awk '{ print $NF }' | sort) \
+		<(nm -u "$clang" | awk '{ print $NF }' | sort) || :; } |
 		sed -n 's/^\([<>]\) /\1/p' | tr '\n' ' ')
 	if [ -z "$d" ]; then
 		note "clang's arm64 imports: the same $(nm -u "$clang" | wc -l) as gcc's"

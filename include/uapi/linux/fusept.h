@@ -650,7 +650,11 @@ struct fuse_copy_file_range_in {
  * Mainline passthrough: FUSE_DEV_IOC_BACKING_OPEN argument. ops_mask (0,
  * mainline's padding, unless inode passthrough was agreed in INIT) names
  * the operations the lower file may serve for an inode bound to it, one
- * FUSE_PASSTHROUGH_OP() bit per opcode.
+ * FUSE_PASSTHROUGH_OP() bit per opcode: GETATTR (needed by every other
+ * inode operation), OPEN (regular files: opened by the kernel), READ and
+ * WRITE (implied), and for a directory LOOKUP (hierarchical: the kernel
+ * looks up regular files in the lower directory itself, their nodeid
+ * being their lower st_ino).
  */
 struct fuse_backing_map {
 	__s32	fd;
