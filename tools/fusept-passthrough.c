@@ -6,7 +6,8 @@
  * unchanged on the kernel's own FUSE (Linux >= 6.9) for comparison.
  *
  * usage: fusept-passthrough [--no-passthrough] [--inode-passthrough]
- *                           [--stats FILE] [libfuse options] SRCDIR MOUNTPOINT
+ *                           [--no-hier] [--stats FILE] [libfuse options]
+ *                           SRCDIR MOUNTPOINT
  *
  * MOUNTPOINT may be /dev/fd/N (an fd of an already mounted session, as
  * fusept-mount passes it), so "fusept-mount MNT fusept-passthrough -f SRC"
@@ -32,6 +33,11 @@
  * The ID is kept until the kernel forgets the node.  A CREATE reply leaves
  * the open to the kernel too (FOPEN_PASSTHROUGH, backing ID 0, fh 0): the
  * daemon closes the file it created, and no FLUSH or RELEASE follows.
+ * Directories of the source's file system are registered with GETATTR and
+ * LOOKUP (hierarchical directories, unless --no-hier): fusept looks their
+ * regular files up by itself, so those files never cost a LOOKUP, and a
+ * regular file's nodeid is then its st_ino (every other node's is its
+ * address with bit 63 set), as the kernel requires.
  * These registrations are apart from the per-open ones above, which OPEN
  * still makes (an OPEN still comes for a file the kernel has not bound).  READDIRPLUS
  * lists regular files without attributes, so that the kernel looks them
@@ -61,6 +67,7 @@
  *   --no-passthrough, -o no_passthrough   plain FUSE I/O for every file
  *   --inode-passthrough, -o inode_passthrough
  *                                         inode passthrough (see above)
+ *   --no-hier, -o no_hier                 no hierarchical directories
  *   --stats FILE, -o stats=FILE           counter file (see above)
  *   --threads, -o threads                 multi-threaded loop (default: one)
  *   -o timeout=SECS                       entry/attribute timeout (1.0)
@@ -185,12 +192,18 @@ static_assert(sizeof(struct ptw_create_reply) == 160, "create reply");
 
 /* ops_mask bits: FUSE_PASSTHROUGH_OP(opcode) */
 #define PTW_OP(opcode)		(1ULL << ((opcode) - 1))
+#define PTW_OP_LOOKUP		PTW_OP(1)
 #define PTW_OP_GETATTR		PTW_OP(3)
 #define PTW_OP_OPEN		PTW_OP(14)
 #define PTW_OP_READ		PTW_OP(15)
 #define PTW_OP_WRITE		PTW_OP(16)
 #define PTW_BIND_OPS		(PTW_OP_GETATTR | PTW_OP_OPEN | PTW_OP_READ | \
 				 PTW_OP_WRITE)
+/* a hierarchical directory: the kernel looks its files up by itself */
+#define PTW_HIER_OPS		(PTW_OP_GETATTR | PTW_OP_LOOKUP)
+
+/* Hierarchical mode: nodeids that are no lower st_ino have this bit */
+#define PT_NODE_PTR		(1ULL << 63)
 
 /* One lower inode the kernel holds a reference to. */
 struct pt_inode {
@@ -224,6 +237,7 @@ struct pt_fs {
 	char *stats;
 	int no_passthrough;
 	int inode_passthrough;		/* --inode-passthrough */
+	int no_hier;			/* --no-hier */
 	int threads;
 	double timeout;
 	unsigned int stack_depth;
@@ -231,6 +245,7 @@ struct pt_fs {
 	/* state */
 	int passthrough;		/* negotiated at INIT */
 	atomic_int inode_pt;		/* inode passthrough in use */
+	int hier;			/* nodeid == st_ino: set at INIT, kept */
 	struct fuse_session *se;
 	int as_root;			/* switch fsuid/fsgid for creation */
 	gid_t groups[MAX_GROUPS];	/* the daemon's own supplementary groups */
@@ -421,18 +436,50 @@ static void table_remove(struct pt_inode *n)
 	}
 }
 
+/* What a nodeid the daemon does not know names (a kernel bug): nothing */
+static struct pt_inode stale_node = { .fd = -1, .type = S_IFREG };
+
+/*
+ * In hierarchical mode a regular file of the source's file system has its
+ * st_ino as nodeid, as fusept's kernel lookups require (0 and 1 are not
+ * nodeids); every other node its address with PT_NODE_PTR set.
+ */
+static int node_by_ino(const struct pt_inode *n)
+{
+	return S_ISREG(n->type) && n->dev == fs.root.dev &&
+	       n->ino > FUSE_ROOT_ID && !((uint64_t)n->ino & PT_NODE_PTR);
+}
+
 static struct pt_inode *node_of(fuse_ino_t ino)
 {
+	struct pt_inode *n;
+
 	if (ino == FUSE_ROOT_ID)
 		return &fs.root;
-	return (struct pt_inode *)(uintptr_t)ino;
+	if (!fs.hier)
+		return (struct pt_inode *)(uintptr_t)ino;
+	if (ino & PT_NODE_PTR)
+		return (struct pt_inode *)(uintptr_t)(ino & ~PT_NODE_PTR);
+	pthread_mutex_lock(&fs.lock);
+	n = table_find(fs.root.dev, (ino_t)ino);
+	pthread_mutex_unlock(&fs.lock);
+	if (!n) {
+		logmsg("request for nodeid %" PRIu64 ", which is unknown",
+		       (uint64_t)ino);
+		return &stale_node;
+	}
+	return n;
 }
 
 static fuse_ino_t ino_of(struct pt_inode *n)
 {
 	if (n == &fs.root)
 		return FUSE_ROOT_ID;
-	return (fuse_ino_t)(uintptr_t)n;
+	if (!fs.hier)
+		return (fuse_ino_t)(uintptr_t)n;
+	if (node_by_ino(n))
+		return (fuse_ino_t)n->ino;
+	return (fuse_ino_t)(uintptr_t)n | PT_NODE_PTR;
 }
 
 static void proc_path(char *buf, size_t size, int fd)
@@ -509,7 +556,7 @@ static void backing_close(int id)
 
 static void forget_one(fuse_req_t req, struct pt_inode *n, uint64_t count)
 {
-	if (n == &fs.root)
+	if (n == &fs.root || n == &stale_node)
 		return;
 	pthread_mutex_lock(&fs.lock);
 	n->nlookup = count >= n->nlookup ? 0 : n->nlookup - count;
@@ -555,15 +602,21 @@ static int want_inode_passthrough(void)
  */
 static int node_bind(struct pt_inode *n)
 {
+	uint64_t ops = PTW_BIND_OPS;
 	int id;
 
-	if (!S_ISREG(n->type) || !atomic_load(&fs.inode_pt))
+	/* hierarchical: a directory of the source's file system */
+	if (S_ISDIR(n->type) && fs.hier && n->dev == fs.root.dev)
+		ops = PTW_HIER_OPS;
+	else if (!S_ISREG(n->type))
+		return 0;
+	if (!atomic_load(&fs.inode_pt))
 		return 0;
 	pthread_mutex_lock(&fs.lock);
 	if (!n->bind_id && atomic_load(&fs.inode_pt)) {
 		struct ptw_backing_map map = {
 			.fd = n->fd,
-			.ops_mask = PTW_BIND_OPS,
+			.ops_mask = ops,
 		};
 
 		id = ioctl(dev_fd(), PTW_IOC_BACKING_OPEN, &map);
@@ -805,7 +858,9 @@ static void pt_init(void *userdata, struct fuse_conn_info *conn)
 			       " passthrough", strerror(err));
 		} else {
 			atomic_store(&fs.inode_pt, 1);
-			logmsg("inode passthrough asked for");
+			fs.hier = !fs.no_hier;
+			logmsg("inode passthrough asked for%s",
+			       fs.hier ? ", hierarchical directories" : "");
 		}
 	}
 }
@@ -1602,6 +1657,8 @@ static const struct fuse_opt pt_opts[] = {
 	PT_OPT("passthrough", no_passthrough, 0),
 	PT_OPT("--inode-passthrough", inode_passthrough, 1),
 	PT_OPT("inode_passthrough", inode_passthrough, 1),
+	PT_OPT("--no-hier", no_hier, 1),
+	PT_OPT("no_hier", no_hier, 1),
 	PT_OPT("--stats=%s", stats, 0),
 	PT_OPT("--stats %s", stats, 0),
 	PT_OPT("stats=%s", stats, 0),
@@ -1633,7 +1690,10 @@ static void usage(const char *argv0)
 	       "    --inode-passthrough, -o inode_passthrough\n"
 	       "                           bind regular files to their lower\n"
 	       "                           inode at lookup (fusept; else per-open\n"
-	       "                           passthrough)\n"
+	       "                           passthrough), and directories\n"
+	       "                           as hierarchical ones\n"
+	       "    --no-hier, -o no_hier  with --inode-passthrough: no\n"
+	       "                           hierarchical directories\n"
 	       "    --stats FILE, -o stats=FILE\n"
 	       "                           write request counters to FILE on\n"
 	       "                           SIGUSR1 and at exit\n"
