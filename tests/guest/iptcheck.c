@@ -85,6 +85,7 @@ struct node {
 
 struct ctl {
 	int inode_pt;		/* the INIT reply agrees on inode passthrough */
+	uint32_t lookups;	/* LOOKUPs of any name */
 	struct node node[NNODES];
 };
 
@@ -364,6 +365,7 @@ static void serve(void)
 			do_init(in);
 			break;
 		case FUSE_LOOKUP:
+			bump(ctl->lookups, 1);
 			do_lookup(in, arg);
 			break;
 		case FUSE_CREATE:
@@ -1496,6 +1498,128 @@ static void check_bind_ioctl(void)
 }
 
 /*
+ * A lower file "hfN" whose inode number is no node index of this daemon
+ * (a kernel-made inode must not meet one of them): its name, or ""
+ */
+static const char *hier_file(struct stat *lst)
+{
+	static char name[8];
+
+	/* a young file system hands out small numbers: make enough files */
+	for (int i = 0; i < 2 * NNODES; i++) {
+		snprintf(name, sizeof(name), "hf%d", i);
+		if (make_lower(name, 0644) || fstatat(ldir, name, lst, 0))
+			break;
+		if (lst->st_ino >= NNODES)
+			return name;
+	}
+	return "";
+}
+
+/*
+ * In a hierarchical root: a second lower name of the file (a hard link
+ * made on the lower file system) is the same inode, with no LOOKUP; a
+ * lower file mounted over (a mountpoint is never crossed) goes to the
+ * daemon, which does not know it
+ */
+static void check_hier_link_mount(const char *hf, const struct stat *lst)
+{
+	struct stat a = { 0 }, b = { 0 };
+	char src[64], dst[64];
+	uint32_t l0 = peek(ctl->lookups);
+	int e, m;
+
+	unlinkat(ldir, "hlink", 0);
+	e = linkat(ldir, hf, ldir, "hlink", 0) ? errno : 0;
+	e = e ? e : stat_of(hf, &a) ?: stat_of("hlink", &b);
+	result(!e && a.st_ino == lst->st_ino && b.st_ino == lst->st_ino &&
+	       a.st_nlink == 2 && b.st_nlink == 2 &&
+	       peek(ctl->lookups) == l0, "iptraw-hier-hardlink",
+	       "%s, st_ino %llu/%llu (lower %llu), nlink %u/%u, %u LOOKUP",
+	       ename(e), (unsigned long long)a.st_ino,
+	       (unsigned long long)b.st_ino, (unsigned long long)lst->st_ino,
+	       (unsigned int)a.st_nlink, (unsigned int)b.st_nlink,
+	       peek(ctl->lookups) - l0);
+
+	/* /proc/self/fd/N names the lower files for mount(2) */
+	e = make_lower("hmp", 0644) || make_lower("hsrc", 0644) ? EIO : 0;
+	snprintf(src, sizeof(src), "/proc/self/fd/%d/hsrc", ldir);
+	snprintf(dst, sizeof(dst), "/proc/self/fd/%d/hmp", ldir);
+	m = e ? e : mount(src, dst, NULL, MS_BIND, NULL) ? errno : 0;
+	l0 = peek(ctl->lookups);
+	e = m ? m : stat_of("hmp", NULL);
+	result(!m && e == ENOENT && peek(ctl->lookups) == l0 + 1,
+	       "iptraw-hier-mountpoint",
+	       "bind mount %s; stat of a lower mountpoint: %s, %u LOOKUP",
+	       ename(m), ename(e), peek(ctl->lookups) - l0);
+	if (!m)
+		umount2(dst, MNT_DETACH);
+}
+
+/*
+ * Hierarchical mode: the root bound (BIND) to a registration of LOWERDIR
+ * with LOOKUP. A lower file is then looked up in the kernel (its st_ino is
+ * the lower one, no LOOKUP), so is a missing name; a directory still goes
+ * to the daemon. chmod of the kernel-made file first asks the daemon to
+ * LOOKUP its name: this daemon answers with a nodeid of its own, which
+ * breaks the promise: EIO, and no SETATTR. After UNBIND of the root the
+ * daemon answers lookups again.
+ */
+static void check_hier(void)
+{
+	struct stat st = { 0 }, lst = { 0 };
+	const char *hf = hier_file(&lst);
+	char p[600];
+	uint32_t l0;
+	int id, e, fd, r[3];
+	struct node *h;
+
+	mkdirat(ldir, "hdir", 0755);
+	id = reg(".", O_PATH | O_DIRECTORY, OP(GETATTR) | OP(LOOKUP));
+	e = !hf[0] ? EIO : id < 0 ? -id : bind_ioc(FUSE_ROOT_ID, 0, id, 0);
+	result(!e, "iptraw-hier-bind-root", "BIND of the root with LOOKUP: %s",
+	       ename(e));
+	l0 = peek(ctl->lookups);
+	e = e ? e : stat_of(hf, &st);
+	fd = e ? -e : open_of(hf, O_RDONLY);
+	result(fd >= 0 && st.st_ino == lst.st_ino && same_as_lower(fd, hf) &&
+	       peek(ctl->lookups) == l0, "iptraw-hier-lookup",
+	       "open %s, st_ino %llu (lower %llu), %u LOOKUP", oname(fd),
+	       (unsigned long long)st.st_ino, (unsigned long long)lst.st_ino,
+	       peek(ctl->lookups) - l0);
+	if (fd >= 0)
+		close(fd);
+	r[0] = stat_of("hnone", NULL);
+	result(r[0] == ENOENT && peek(ctl->lookups) == l0, "iptraw-hier-negative",
+	       "stat of a name the lower directory lacks: %s, %u LOOKUP",
+	       ename(r[0]), peek(ctl->lookups) - l0);
+	r[1] = stat_of("hdir", NULL);
+	result(r[1] == ENOENT && peek(ctl->lookups) == l0 + 1,
+	       "iptraw-hier-dir-daemon",
+	       "a lower directory the daemon does not know: %s, %u LOOKUP",
+	       ename(r[1]), peek(ctl->lookups) - l0);
+	check_hier_link_mount(hf, &lst);
+
+	h = node_new(hf, hf);
+	path_of(p, sizeof(p), hf);
+	r[2] = chmod(p, 0600) ? errno : 0;
+	result(r[2] == EIO && opc(h, FUSE_LOOKUP) == 1 &&
+	       opc(h, FUSE_SETATTR) == 0, "iptraw-hier-known-eio",
+	       "chmod, the LOOKUP's nodeid another: %s, %u LOOKUP %u SETATTR",
+	       ename(r[2]), opc(h, FUSE_LOOKUP), opc(h, FUSE_SETATTR));
+
+	e = unbind(FUSE_ROOT_ID, 0);
+	l0 = peek(ctl->lookups);
+	r[0] = stat_of(hf, &st);
+	r[1] = stat_of("hnone", NULL);
+	result(!e && !r[0] && st.st_ino == h->ino && r[1] == ENOENT &&
+	       peek(ctl->lookups) == l0 + 2, "iptraw-hier-unbind",
+	       "UNBIND %s, stat %s (st_ino %s), of a missing name %s, %u LOOKUP",
+	       ename(e), ename(r[0]), st.st_ino == h->ino ? "the daemon's" :
+	       "not the daemon's", ename(r[1]), peek(ctl->lookups) - l0);
+}
+
+/*
  * The daemon killed and its device closed while a bound file is open and
  * mapped: both read the lower file, stat says ENOTCONN
  */
@@ -1644,6 +1768,7 @@ int cmd_raw_inode(const char *mode, const char *m, const char *lower)
 	check_create_kopen();
 	check_unbind(a);
 	check_bind_ioctl();
+	check_hier();
 	check_kill();
 	stop("iptraw-umount");
 	return failures ? 1 : 0;

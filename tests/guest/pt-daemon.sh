@@ -467,7 +467,8 @@ pass_inode_passthrough() {
 		check_ipt_fallback
 		return
 	fi
-	ptd_mount ipt-mount --inode-passthrough -o timeout=600 || return
+	ptd_mount ipt-mount --inode-passthrough --no-hier -o timeout=600 ||
+		return
 	id=$(conn_id "$M")
 	expect ipt-negotiated "$(cat "$CTLDIR/$id/passthrough" 2>&1)" \
 		"mainline inode"
@@ -488,7 +489,7 @@ pass_inode_passthrough() {
 	# the kernel judges permissions of a bound file even without
 	# default_permissions (the daemon, root, would open it)
 	PTD_MOPTS=allow_other
-	ptd_mount ipt-nodp-mount --inode-passthrough -o timeout=600 ||
+	ptd_mount ipt-nodp-mount --inode-passthrough --no-hier -o timeout=600 ||
 		{ PTD_MOPTS=allow_other,default_permissions; return; }
 	PTD_MOPTS=allow_other,default_permissions
 	check_ipt_perm ipt-perm-nodp
@@ -524,25 +525,32 @@ check_ipt_fallback() {
 	ptd_umount ipt-kfuse-umount
 }
 
+# read_stat_all NAME: cat and stat of the files through the mount, then
+# of the lower ones: NAME-read-data and NAME-stat; the counters before and
+# after the mount's part in c0 and c1
+read_stat_all() {
+	c0=$(counters)
+	# shellcheck disable=SC2086 # one name a word
+	(cd "$M/ipt" && cat $IPT_NAMES) >"$WORK/$1-cat" 2>&1
+	# shellcheck disable=SC2086 # one name a word
+	a=$(cd "$M/ipt" && stat -c '%n %s %a %u %g %Y %h %i %F' $IPT_NAMES 2>&1 | md5sum)
+	c1=$(counters)
+	# shellcheck disable=SC2086 # one name a word
+	(cd "$L/ipt" && cat $IPT_NAMES) >"$WORK/$1-ref"
+	# shellcheck disable=SC2086 # one name a word
+	b=$(cd "$L/ipt" && stat -c '%n %s %a %u %g %Y %h %i %F' $IPT_NAMES | md5sum)
+	if cmp -s "$WORK/$1-cat" "$WORK/$1-ref"; then
+		pass "$1-read-data"
+	else
+		failc "$1-read-data" "$(cmp "$WORK/$1-cat" "$WORK/$1-ref" 2>&1) $(head -c 200 "$WORK/$1-cat")"
+	fi
+	expect "$1-stat" "$a" "$b"
+}
+
 # check_ipt_read_stat: cat and stat of the files on a fresh mount: one
 # LOOKUP each binds it, then no OPEN, RELEASE, READ or GETATTR
 check_ipt_read_stat() {
-	c0=$(counters)
-	# shellcheck disable=SC2086 # one name a word
-	(cd "$M/ipt" && cat $IPT_NAMES) >"$WORK/ipt-cat" 2>&1
-	# shellcheck disable=SC2086 # one name a word
-	a=$(cd "$M/ipt" && stat -c '%n %s %a %u %g %Y %h %i' $IPT_NAMES 2>&1 | md5sum)
-	c1=$(counters)
-	# shellcheck disable=SC2086 # one name a word
-	(cd "$L/ipt" && cat $IPT_NAMES) >"$WORK/ipt-ref"
-	# shellcheck disable=SC2086 # one name a word
-	b=$(cd "$L/ipt" && stat -c '%n %s %a %u %g %Y %h %i' $IPT_NAMES | md5sum)
-	if cmp -s "$WORK/ipt-cat" "$WORK/ipt-ref"; then
-		pass ipt-read-data
-	else
-		failc ipt-read-data "$(cmp "$WORK/ipt-cat" "$WORK/ipt-ref" 2>&1) $(head -c 200 "$WORK/ipt-cat")"
-	fi
-	expect ipt-stat "$a" "$b"
+	read_stat_all ipt
 	expect ipt-read-no-requests \
 		"open=$(ipt_d open) release=$(ipt_d release) read=$(ipt_d read) getattr=$(ipt_d getattr)" \
 		"open=0 release=0 read=0 getattr=0"
@@ -569,13 +577,13 @@ check_ipt_write() {
 		"write=0 open=0 release=0 getattr=0"
 }
 
-# check_ipt_sysfs_bound: the connection counts the bound inodes
+# check_ipt_sysfs_bound [PREFIX]: the connection counts the bound inodes
 check_ipt_sysfs_bound() {
 	n=$(cat "$CTLDIR/$id/bound" 2>&1)
 	if [ "$n" -ge $IPT_N ] 2>/dev/null; then
-		pass ipt-sysfs-bound
+		pass "${1:-ipt}-sysfs-bound"
 	else
-		failc ipt-sysfs-bound "$CTLDIR/$id/bound: '$n', want >= $IPT_N"
+		failc "${1:-ipt}-sysfs-bound" "$CTLDIR/$id/bound: '$n', want >= $IPT_N"
 	fi
 }
 
@@ -640,8 +648,10 @@ check_ipt_chmod() {
 		"$(stat -c '%a %Y' "$L/ipt/f002")"
 }
 
-# check_ipt_perm NAME: user 1000 cannot read root's 0600 file through a
-# bound inode (the daemon, root, could); root can; no OPEN, no ACCESS
+# check_ipt_perm NAME [BOUND]: user 1000 cannot read root's 0600 file
+# through a bound inode (the daemon, root, could); root can; no OPEN, no
+# ACCESS; BOUND registrations made by the daemon (1; 0 when the kernel
+# makes the inode)
 check_ipt_perm() {
 	c0=$(counters)
 	a=$(as_user "cat $M/ipt/secret 2>&1")
@@ -652,7 +662,7 @@ check_ipt_perm() {
 	*) failc "$1" "user $UID1 read root's 0600 file: '$a'" ;;
 	esac
 	expect "$1-root" "$b open=$(ipt_d open) access=$(ipt_d access) bound=$(ipt_d bound)" \
-		"secret open=0 access=0 bound=1"
+		"secret open=0 access=0 bound=${2:-1}"
 }
 
 # check_ipt_forget: evicted inodes are forgotten, the daemon closes their
@@ -680,6 +690,113 @@ check_ipt_forget() {
 	# LOOKUPs of ipt and f003: the directory was evicted too
 	expect ipt-rebind "$a bound=$(ipt_d bound) open=$(ipt_d open) read=$(ipt_d read)" \
 		"$(md5sum <"$L/ipt/f003") bound=1 open=0 read=0"
+}
+
+# -------------------------------------------------------------- pass 1c
+
+# Hierarchical directories: the daemon binds directories with LOOKUP, and
+# the kernel looks their regular files up by itself. Same files as 1b.
+pass_hier() {
+	local c0 c1 a b n id
+	is_fusept || return 0
+	ipt_lower
+	ptd_mount hier-mount --inode-passthrough -o timeout=600 || return
+	id=$(conn_id "$M")
+	check_hier_read_stat
+	check_hier_create
+	check_hier_known
+	check_hier_lower_change
+	check_ipt_perm hier-perm 0
+	check_hier_forget
+	ptd_umount hier-umount
+}
+
+# check_hier_read_stat: cat and stat of every file sends one LOOKUP, the
+# directory's, and nothing else; the files are bound all the same
+check_hier_read_stat() {
+	read_stat_all hier
+	expect hier-no-requests \
+		"lookup=$(ipt_d lookup) open=$(ipt_d open) release=$(ipt_d release) read=$(ipt_d read) getattr=$(ipt_d getattr) bound=$(ipt_d bound)" \
+		"lookup=1 open=0 release=0 read=0 getattr=0 bound=1"
+	check_ipt_sysfs_bound hier
+}
+
+# check_hier_create: a new name is not looked up by the daemon (the kernel
+# finds it missing in the lower directory), CREATE reaches it
+check_hier_create() {
+	c0=$(counters)
+	echo new >"$M/ipt/hnew"
+	a=$(cat "$M/ipt/hnew" 2>&1)
+	c1=$(counters)
+	expect hier-create "$a $(cat "$L/ipt/hnew") lookup=$(ipt_d lookup) create=$(ipt_d create) open=$(ipt_d open)" \
+		"new new lookup=0 create=1 open=1"
+	c0=$(counters)
+	a=$(cat "$M/ipt/no-such-file" 2>&1)
+	c1=$(counters)
+	case $a in
+	*"No such file"*) expect hier-enoent "lookup=$(ipt_d lookup)" lookup=0 ;;
+	*) failc hier-enoent "cat of a missing file: '$a'" ;;
+	esac
+}
+
+# check_hier_known: what the daemon answers for a file the kernel made
+# comes after a LOOKUP of its name, once: chmod, link, rename, unlink
+check_hier_known() {
+	c0=$(counters)
+	chmod 640 "$M/ipt/f001"
+	chmod 644 "$M/ipt/f001"
+	a=$(stat -c %a "$M/ipt/f001")
+	c1=$(counters)
+	expect hier-chmod "$a $(stat -c %a "$L/ipt/f001") lookup=$(ipt_d lookup) setattr=$(ipt_d setattr)" \
+		"644 644 lookup=1 setattr=2"
+	c0=$(counters)
+	ln "$M/ipt/f004" "$M/ipt/f004-link" &&
+		mv "$M/ipt/f005" "$M/ipt/f005-moved" &&
+		rm "$M/ipt/f006" >"$WORK/hier-ns.err" 2>&1 ||
+		failc hier-namespace-ops "$(cat "$WORK/hier-ns.err")"
+	c1=$(counters)
+	expect hier-namespace \
+		"$(stat -c %h "$L/ipt/f004") $(stat -c %h "$M/ipt/f004-link") $(ls "$L/ipt" | grep -c '^f00[456]') link=$(ipt_d link) rename=$(ipt_d rename) unlink=$(ipt_d unlink)" \
+		"2 2 3 link=1 rename=1 unlink=1"
+	expect hier-link-ino "$(stat -c %i "$M/ipt/f004-link")" \
+		"$(stat -c %i "$M/ipt/f004")"
+}
+
+# check_hier_lower_change: names changed on the lower file system directly
+# are seen at the next walk
+check_hier_lower_change() {
+	cat "$M/ipt/f010" "$M/ipt/f011" >/dev/null
+	mv "$L/ipt/f010" "$L/ipt/f010-lower"
+	rm "$L/ipt/f011"
+	echo lower >"$L/ipt/f012-new"
+	a=$(cat "$M/ipt/f010" 2>&1)
+	b=$(cat "$M/ipt/f011" 2>&1)
+	case $a$b in
+	*"No such file"*"No such file"*) pass hier-lower-gone ;;
+	*) failc hier-lower-gone "f010: '$(echo "$a" | head -c 80)' f011: '$(echo "$b" | head -c 80)'" ;;
+	esac
+	expect hier-lower-new "$(cat "$M/ipt/f012-new" 2>&1) $(cmp "$M/ipt/f010-lower" "$L/ipt/f010-lower" 2>&1)" \
+		"lower "
+}
+
+# check_hier_forget: the kernel's own inodes need no FORGET; after
+# drop_caches nothing is bound, and a new walk binds again
+check_hier_forget() {
+	local tries=10
+	sync
+	echo 2 >/proc/sys/vm/drop_caches
+	while n=$(cat "$CTLDIR/$id/bound" 2>&1) && [ "$n" != 0 ] &&
+		[ $tries -gt 0 ]; do
+		tries=$((tries - 1))
+		sleep 1
+		echo 2 >/proc/sys/vm/drop_caches
+	done
+	expect hier-forget "$n" 0
+	c0=$(counters)
+	a=$(md5sum <"$M/ipt/f003")
+	c1=$(counters)
+	expect hier-rewalk "$a lookup=$(ipt_d lookup) open=$(ipt_d open) read=$(ipt_d read)" \
+		"$(md5sum <"$L/ipt/f003") lookup=1 open=0 read=0"
 }
 
 # --------------------------------------------------------------- pass 2
@@ -819,6 +936,7 @@ make_lower
 
 pass_passthrough
 pass_inode_passthrough
+pass_hier
 pass_no_passthrough
 pass_threads
 pass_stacking
