@@ -665,6 +665,23 @@ static int fusept_dir_fsync(struct file *file, loff_t start, loff_t end,
 	return fusept_fsync_common(file, start, end, datasync, true);
 }
 
+/*
+ * A directory listed from its lower directory (READDIR passthrough) has
+ * the lower directory's positions: the lower file system seeks.
+ */
+static loff_t fusept_dir_llseek(struct file *file, loff_t offset, int whence)
+{
+	struct fusept_file *ff = file->private_data;
+	loff_t pos;
+
+	if (!ff->lower_dir)
+		return generic_file_llseek(file, offset, whence);
+	pos = vfs_llseek(ff->lower_dir, offset, whence);
+	if (pos >= 0)
+		file->f_pos = pos;
+	return pos;
+}
+
 static int fusept_dir_open(struct inode *inode, struct file *file)
 {
 	return fusept_open_common(inode, file, true);
@@ -676,7 +693,7 @@ static int fusept_dir_release(struct inode *inode, struct file *file)
 }
 
 const struct file_operations fusept_dir_fops = {
-	.llseek		= generic_file_llseek,
+	.llseek		= fusept_dir_llseek,
 	.read		= generic_read_dir,
 	.iterate_shared	= fusept_readdir,
 	.open		= fusept_dir_open,

@@ -262,6 +262,8 @@ int fusept_open_common(struct inode *inode, struct file *file, bool dir)
 	if (!err)
 		err = fusept_file_mode(inode, file, ff, fb);
 	fusept_pt_backing_put(fb);
+	if (!err && dir)
+		err = fusept_readdir_open(inode, ff);
 	if (err) {
 		fusept_file_put(ff);
 		return err;
@@ -283,6 +285,8 @@ int fusept_release_common(struct inode *inode, struct file *file, bool dir)
 	}
 	fusept_file_mode_end(inode, ff);
 	fusept_poll_release(ff);
+	if (ff->lower_dir)
+		fput(ff->lower_dir);
 	if (ff->opened)
 		ff->release_inode = igrab(inode);
 	fusept_file_put(ff);

@@ -313,6 +313,7 @@ struct fusept_file {
 	bool backing_shared;		/* backing_file is the registered one */
 	errseq_t backing_wb_err;	/* shared: this file's fsync cursor */
 	struct file *aux_file;		/* shared: for SEEK_DATA/HOLE, fsync */
+	struct file *lower_dir;		/* a directory bound with READDIR */
 	bool flock;			/* holds a daemon's flock lock */
 	u64 flock_owner;
 	u32 kh;				/* poll handle; 0: none yet */
@@ -530,6 +531,7 @@ bool fusept_hier_dir(struct inode *dir);
 bool fusept_name_ok(const char *name, size_t len);
 int fusept_check_dirent(const struct fuse_dirent *d, size_t room);
 int fusept_check_direntplus(const struct fuse_direntplus *dp, size_t room);
+int fusept_readdir_open(struct inode *inode, struct fusept_file *ff);
 int fusept_readdir(struct file *file, struct dir_context *ctx);
 
 /* xattr.c */

@@ -5,9 +5,12 @@
  * Every entry the daemon sends is checked before it reaches the caller or
  * the dcache; READDIRPLUS entries count as lookups and are linked into the
  * dcache even when the caller's buffer is full, so the daemon's lookup
- * counts stay balanced.
+ * counts stay balanced. A directory bound with READDIR (inode
+ * passthrough) is listed from its lower directory instead.
  */
+#include <linux/cred.h>
 #include <linux/dcache.h>
+#include <linux/file.h>
 #include <linux/slab.h>
 
 #include "fusept_i.h"
@@ -228,14 +231,64 @@ static int fusept_readdir_once(struct file *file, struct dir_context *ctx,
 	return ret;
 }
 
+/*
+ * Inode passthrough: a directory bound with READDIR lists its lower
+ * directory. That is opened with the binding's credentials when the fusept
+ * directory is (after OPENDIR, which the daemon still answers), if they
+ * may read it, and kept until the release.
+ */
+int fusept_readdir_open(struct inode *inode, struct fusept_file *ff)
+{
+	struct fusept_backing *fb = fusept_pt_bound(inode, FUSE_READDIR);
+	const struct cred *old;
+	struct file *lower;
+	int err;
+
+	if (!fb)
+		return 0;
+	old = override_creds(fb->cred);
+	err = fusept_path_permission(&fb->file->f_path, MAY_READ);
+	revert_creds(old);
+	lower = err ? ERR_PTR(err) :
+		dentry_open(&fb->file->f_path, O_RDONLY | O_DIRECTORY,
+			    fb->cred);
+	fusept_pt_backing_put(fb);
+	if (IS_ERR(lower))
+		return PTR_ERR(lower);
+	ff->lower_dir = lower;
+	return 0;
+}
+
+/*
+ * The lower directory's entries, with the caller's dir_context: names,
+ * d_ino and d_type are the lower file system's, and the position is the
+ * lower directory's, kept in the fusept file and sought by the lower file
+ * system (fusept_dir_llseek), as overlayfs does for a directory that is
+ * not merged. The lower file system's checks see the binding's
+ * credentials.
+ */
+static int fusept_readdir_lower(struct file *lower, struct dir_context *ctx)
+{
+	const struct cred *old = override_creds(lower->f_cred);
+	int err;
+
+	lower->f_pos = ctx->pos;
+	err = iterate_dir(lower, ctx);
+	revert_creds(old);
+	return err;
+}
+
 int fusept_readdir(struct file *file, struct dir_context *ctx)
 {
 	struct fusept_inode *fi = fusept_i(file_inode(file));
+	struct fusept_file *ff = file->private_data;
 	bool eof = false;
 	int ret;
 
 	if (fi->bad)
 		return -EIO;
+	if (ff->lower_dir)
+		return fusept_readdir_lower(ff->lower_dir, ctx);
 	/*
 	 * One request that gave entries is enough for a call, as in mainline:
 	 * going on would cost an empty request at the end of every listing.

@@ -33,9 +33,10 @@
  * The ID is kept until the kernel forgets the node.  A CREATE reply leaves
  * the open to the kernel too (FOPEN_PASSTHROUGH, backing ID 0, fh 0): the
  * daemon closes the file it created, and no FLUSH or RELEASE follows.
- * Directories of the source's file system are registered with GETATTR and
- * LOOKUP (hierarchical directories, unless --no-hier): fusept looks their
- * regular files up by itself, so those files never cost a LOOKUP, and a
+ * Directories of the source's file system are registered with GETATTR,
+ * LOOKUP and READDIR (hierarchical directories, unless --no-hier): fusept
+ * looks their regular files up by itself, so those files never cost a
+ * LOOKUP, and lists the lower directory without READDIR requests; a
  * regular file's nodeid is then its st_ino (every other node's is its
  * address with bit 63 set), as the kernel requires.
  * These registrations are apart from the per-open ones above, which OPEN
@@ -195,12 +196,16 @@ static_assert(sizeof(struct ptw_create_reply) == 160, "create reply");
 #define PTW_OP_LOOKUP		PTW_OP(1)
 #define PTW_OP_GETATTR		PTW_OP(3)
 #define PTW_OP_OPEN		PTW_OP(14)
+#define PTW_OP_READDIR		PTW_OP(28)
 #define PTW_OP_READ		PTW_OP(15)
 #define PTW_OP_WRITE		PTW_OP(16)
 #define PTW_BIND_OPS		(PTW_OP_GETATTR | PTW_OP_OPEN | PTW_OP_READ | \
 				 PTW_OP_WRITE)
-/* a hierarchical directory: the kernel looks its files up by itself */
-#define PTW_HIER_OPS		(PTW_OP_GETATTR | PTW_OP_LOOKUP)
+/*
+ * A hierarchical directory: the kernel looks its files up by itself and
+ * lists the lower directory
+ */
+#define PTW_HIER_OPS		(PTW_OP_GETATTR | PTW_OP_LOOKUP | PTW_OP_READDIR)
 
 /* Hierarchical mode: nodeids that are no lower st_ino have this bit */
 #define PT_NODE_PTR		(1ULL << 63)

@@ -24,6 +24,7 @@
  * One line per check: "PASS iptraw-NAME" or "FAIL iptraw-NAME: detail".
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -418,11 +419,16 @@ static void serve(void)
 			break;
 		case FUSE_INTERRUPT:
 			break;
+		case FUSE_OPENDIR: {
+			struct fuse_open_out o = { 0 };
+
+			reply(in->unique, 0, &o, sizeof(o));
+			break;
+		}
 		case FUSE_ACCESS:	/* the daemon grants everything */
 		case FUSE_FLUSH:
 		case FUSE_RELEASE:
 		case FUSE_FSYNC:
-		case FUSE_OPENDIR:
 		case FUSE_RELEASEDIR:
 			reply(in->unique, 0, NULL, 0);
 			break;
@@ -1516,6 +1522,54 @@ static const char *hier_file(struct stat *lst)
 	return "";
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* the names a directory lists, sorted, each ended by '/': 0 or the errno */
+static int dir_names(const char *path, char *buf, size_t size)
+{
+	static char *names[256];
+	size_t n = 0, len = 0;
+	struct dirent *de;
+	DIR *d = opendir(path);
+
+	buf[0] = 0;
+	if (!d)
+		return errno;
+	while ((de = readdir(d)) && n < 256)
+		names[n++] = strdup(de->d_name);
+	closedir(d);
+	qsort(names, n, sizeof(names[0]), cmp_str);
+	for (size_t i = 0; i < n; i++) {
+		len += snprintf(buf + len, len < size ? size - len : 0, "%s/",
+				names[i]);
+		free(names[i]);
+	}
+	return len < size ? 0 : ENAMETOOLONG;
+}
+
+/* READDIR bound too: the root lists LOWERDIR's names, no READDIR(PLUS) */
+static void check_hier_readdir(void)
+{
+	static char a[16384], b[16384];
+	uint32_t r0 = opc(&ctl->node[FUSE_ROOT_ID], FUSE_READDIR) +
+		      opc(&ctl->node[FUSE_ROOT_ID], FUSE_READDIRPLUS);
+	char lp[64];
+	int e;
+
+	snprintf(lp, sizeof(lp), "/proc/self/fd/%d", ldir);
+	e = dir_names(mnt, a, sizeof(a)) ?: dir_names(lp, b, sizeof(b));
+	result(!e && !strcmp(a, b) &&
+	       opc(&ctl->node[FUSE_ROOT_ID], FUSE_READDIR) +
+	       opc(&ctl->node[FUSE_ROOT_ID], FUSE_READDIRPLUS) == r0,
+	       "iptraw-hier-readdir",
+	       "%s; the mount lists %.60s, the lower directory %.60s; %u READDIR",
+	       ename(e), a, b, opc(&ctl->node[FUSE_ROOT_ID], FUSE_READDIR) +
+	       opc(&ctl->node[FUSE_ROOT_ID], FUSE_READDIRPLUS) - r0);
+}
+
 /*
  * In a hierarchical root: a second lower name of the file (a hard link
  * made on the lower file system) is the same inode, with no LOOKUP; a
@@ -1575,7 +1629,8 @@ static void check_hier(void)
 	struct node *h;
 
 	mkdirat(ldir, "hdir", 0755);
-	id = reg(".", O_PATH | O_DIRECTORY, OP(GETATTR) | OP(LOOKUP));
+	id = reg(".", O_PATH | O_DIRECTORY,
+		 OP(GETATTR) | OP(LOOKUP) | OP(READDIR));
 	e = !hf[0] ? EIO : id < 0 ? -id : bind_ioc(FUSE_ROOT_ID, 0, id, 0);
 	result(!e, "iptraw-hier-bind-root", "BIND of the root with LOOKUP: %s",
 	       ename(e));
@@ -1599,6 +1654,7 @@ static void check_hier(void)
 	       "a lower directory the daemon does not know: %s, %u LOOKUP",
 	       ename(r[1]), peek(ctl->lookups) - l0);
 	check_hier_link_mount(hf, &lst);
+	check_hier_readdir();
 
 	h = node_new(hf, hf);
 	path_of(p, sizeof(p), hf);

@@ -703,6 +703,7 @@ pass_hier() {
 	ptd_mount hier-mount --inode-passthrough -o timeout=600 || return
 	id=$(conn_id "$M")
 	check_hier_read_stat
+	check_hier_readdir
 	check_hier_create
 	check_hier_known
 	check_hier_lower_change
@@ -719,6 +720,16 @@ check_hier_read_stat() {
 		"lookup=$(ipt_d lookup) open=$(ipt_d open) release=$(ipt_d release) read=$(ipt_d read) getattr=$(ipt_d getattr) bound=$(ipt_d bound)" \
 		"lookup=1 open=0 release=0 read=0 getattr=0 bound=1"
 	check_ipt_sysfs_bound hier
+}
+
+# check_hier_readdir: the directory is listed from the lower one, names
+# and inode numbers, without READDIR
+check_hier_readdir() {
+	c0=$(counters)
+	a=$(ls -ai "$M/ipt" 2>&1 | md5sum)
+	c1=$(counters)
+	expect hier-readdir "$a readdir=$(ipt_d readdir)" \
+		"$(ls -ai "$L/ipt" | md5sum) readdir=0"
 }
 
 # check_hier_create: a new name is not looked up by the daemon (the kernel
