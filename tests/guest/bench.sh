@@ -51,11 +51,13 @@
 # bench.sh on the host sets it to icount or wall).
 #
 # With fusept.bench_profile=1 no BENCH line is printed. For each
-# configuration and each of randread, randwrite and small-open in wls, a
-# short job runs under the function_graph tracer: PROFILE_IOS
-# (fusept.bench_profile_ios, 400) fio I/Os on a warm page cache, traced
-# from vfs_read or vfs_write down, or small-open of PROFILE_IOS files on
-# a cold cache, traced from openat, read and close (__fput) down. The
+# configuration and each of randread, randwrite, small-open and
+# small-stat in wls, a short job runs under the function_graph tracer:
+# PROFILE_IOS (fusept.bench_profile_ios, 400) fio I/Os on a warm page
+# cache, traced from vfs_read or vfs_write down, or small-open of
+# PROFILE_IOS files on a cold cache, traced from openat, read and close
+# (__fput) down, or small-stat of as many, traced from the path lookup
+# (filename_lookup) and vfs_getattr down. The
 # functions called are printed, most expensive first:
 #   PROFILE cfg=CFG wl=WL fn=FUNCTION calls=C/io incl=NS/io
 # (per I/O or file; incl: time inside the function on the guest's clock,
@@ -384,23 +386,25 @@ traced() {
 }
 
 # profile_wl CFG WL: one traced job on CFG's mount: PROFILE_IOS fio I/Os
-# of randread or randwrite on a warm page cache, or small-open of
-# PROFILE_IOS files on a cold cache
+# of randread or randwrite on a warm page cache, or small-open or
+# small-stat of PROFILE_IOS files on a cold cache
 profile_wl() {
 	local rw roots leaf file per=0
 	case $2 in
 	randread) rw=randread roots=vfs_read leaf=ext4_file_read_iter file=rfile ;;
 	randwrite) rw=randwrite roots=vfs_write leaf=ext4_file_write_iter file=wfile ;;
-	small-open)
+	small-open | small-stat)
 		roots="do_sys_openat2 vfs_read __fput" leaf='' per=$PROFILE_IOS
+		[ "$2" = small-open ] || roots="filename_lookup vfs_getattr"
 		drop_caches
 		trace_on "$roots"
-		traced fusept-smallfiles read "$DIR/small" "$PROFILE_IOS" 4096 \
-			>/dev/null || die "$1 $2: traced small-open failed"
+		traced fusept-smallfiles "$([ "$2" = small-open ] && echo read || echo stat)" \
+			"$DIR/small" "$PROFILE_IOS" 4096 \
+			>/dev/null || die "$1 $2: traced $2 failed"
 		;;
 	*) return 0 ;;
 	esac
-	if [ "$2" != small-open ]; then
+	if [ -z "$per" ] || [ "$per" = 0 ]; then
 		# every page in the lower file system's cache: no block I/O
 		cat "$B/$file" >/dev/null
 		trace_on "$roots"
@@ -424,7 +428,7 @@ profile() {
 			case $wl in
 			randread | randwrite) RUNTIME=1 job "$wl" "$DIR" >/dev/null ||
 				die "$cfg $wl failed" ;;
-			small-open) ;;
+			small-open | small-stat) ;;
 			*) continue ;;
 			esac
 			profile_wl "$cfg" "$wl"

@@ -52,7 +52,7 @@ def table(wl, per_cfg, rows=25):
 
 def main():
     data, info = load(sys.argv[1])
-    print("## The profile, per I/O (per file for small-open)\n")
+    print("## The profile, per I/O (per file for small-open and small-stat)\n")
     for i in info:
         print(f'- {i}')
     print()
