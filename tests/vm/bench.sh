@@ -21,8 +21,9 @@
 #      BENCH_ARGS      extra kernel command line, e.g.
 #                      "fusept.bench_reps=5 fusept.bench_runtime=6"
 #      BENCH_OUT       output directory (default docs/ of the repository)
-#      BENCH_PROFILE   1: no benchmark; randread, randwrite and small-open
-#                      run under the guest's function_graph tracer (see
+#      BENCH_PROFILE   1: no benchmark; randread, randwrite, small-open
+#                      and small-stat run under the guest's
+#                      function_graph tracer (see
 #                      tests/guest/bench.sh) and the PROFILE lines go to
 #                      $FUSEPT_RESULTS/bench-KVER/profile.txt, then through
 #                      tests/vm/profile-report.py to profile.md there
@@ -33,7 +34,8 @@ set -euo pipefail
 KERNELS=${KERNELS:-7}
 PROFILE_ARGS=
 [ "${BENCH_PROFILE:-0}" != 1 ] ||
-	PROFILE_ARGS="fusept.bench_profile=1 fusept.bench_wls=randread,randwrite,small-open fusept.bench_small=1000 fusept.bench_tree=0"
+	PROFILE_ARGS="fusept.bench_profile=1 fusept.bench_tree=0 fusept.bench_small=1000 \
+fusept.bench_wls=randread,randwrite,small-open,small-stat"
 BENCH_CLOCK=${BENCH_CLOCK:-icount}
 case $BENCH_CLOCK in
 icount) export FUSEPT_ICOUNT=1 ;;
