@@ -396,6 +396,9 @@ profile_wl() {
 	small-open | small-stat)
 		roots="do_sys_openat2 vfs_read __fput" leaf='' per=$PROFILE_IOS
 		[ "$2" = small-open ] || roots="filename_lookup vfs_getattr"
+		# twice: the first pass evicts the mount's inodes, whose lower
+		# files (inode passthrough) held the lower dentries
+		drop_caches
 		drop_caches
 		trace_on "$roots"
 		traced fusept-smallfiles "$([ "$2" = small-open ] && echo read || echo stat)" \
