@@ -43,8 +43,12 @@ esac
 # for the test programs' waits (fusept-reliab, fusept-locktest, ...)
 export FUSEPT_TIMEOUT_SCALE="$TSCALE"
 
-# The kernel log lines that fail a run
-DMESG_PATTERN='BUG|WARNING|Oops|general protection|list_del corruption|lockdep|blocked for more than|hung_task|circular locking|refcount_t|use-after-free'
+# The kernel log lines that fail a run. lockdep's reports by their
+# words, not a bare "lockdep": on the debug kernel any call trace (an
+# allocation failure the fault-inject group provokes, say) names
+# lockdep_* functions. tests/vm/parse-log.sh has the same rule.
+DMESG_PATTERN='BUG|WARNING|Oops|general protection|list_del corruption|blocked for more than|hung_task|circular locking|refcount_t|use-after-free'
+DMESG_PATTERN="$DMESG_PATTERN|lockdep is turned off|possible recursive locking|inconsistent lock state|suspicious RCU usage|locking correctness validator"
 
 # dmesg_bad MARK: the first such lines since the log line matching MARK,
 # on one line (nothing when there are none)
