@@ -217,13 +217,6 @@ static void fusept_kstat_to_attr(struct fusept_conn *fc,
 	attr->blksize = st->blksize;
 }
 
-/*
- * A bound inode's attributes: the lower inode's, read with the daemon's
- * credentials, but st_ino, which stays the one of the entry reply (a mount
- * may bind files of several lower file systems). stat(2) reads them every
- * time; permission checks take them as the entry reply gave them until its
- * attribute timeout, which a refresh does not extend.
- */
 /* The lower file's attributes, its st_ino too, read with fb's credentials */
 int fusept_pt_lower_attr(struct fusept_conn *fc, struct fusept_backing *fb,
 			 struct fuse_attr *attr)
@@ -254,6 +247,14 @@ static u64 fusept_pt_attr_expire(struct fusept_inode *fi)
 	return READ_ONCE(fi->attr_expire);
 }
 
+/*
+ * A bound inode's attributes: the lower inode's, read with the daemon's
+ * credentials, but st_ino, which stays the one of the entry reply (a mount
+ * may bind files of several lower file systems). stat(2) reads them every
+ * time; permission checks take them as the entry reply gave them until its
+ * attribute timeout, which a refresh does not extend, or for a kernel-made
+ * inode for a second after each refresh.
+ */
 int fusept_pt_getattr(struct inode *inode, struct fusept_backing *fb)
 {
 	struct fusept_inode *fi = fusept_i(inode);
