@@ -240,7 +240,7 @@ int fusept_pt_lower_attr(struct fusept_conn *fc, struct fusept_backing *fb,
  * An inode the kernel made (hier.c) has no entry reply's timeout: its
  * attributes serve permission checks for a second after each refresh.
  */
-static u64 fusept_pt_attr_expire(struct fusept_inode *fi)
+u64 fusept_pt_attr_expire(struct fusept_inode *fi)
 {
 	if (fi->kmade)
 		return get_jiffies_64() + HZ;

@@ -513,6 +513,7 @@ bool fusept_pt_unbind_inode(struct inode *inode);
 int fusept_pt_unbind(struct fusept_conn *fc, u64 nodeid, u64 generation);
 int fusept_pt_lower_attr(struct fusept_conn *fc, struct fusept_backing *fb,
 			 struct fuse_attr *attr);
+u64 fusept_pt_attr_expire(struct fusept_inode *fi);
 int fusept_pt_getattr(struct inode *inode, struct fusept_backing *fb);
 int fusept_pt_init(void);
 void fusept_pt_exit(void);

@@ -92,7 +92,8 @@ static struct inode *fusept_hier_iget(struct super_block *sb,
 		inode->i_generation = file_inode(fb->file)->i_generation;
 		fusept_i(inode)->kmade = true;
 		fusept_init_inode(inode, attr);
-		fusept_apply_attr(inode, attr, get_jiffies_64() + HZ, 0);
+		fusept_apply_attr(inode, attr,
+				  fusept_pt_attr_expire(fusept_i(inode)), 0);
 		fusept_pt_bind(inode, fb);	/* a new inode takes it */
 		unlock_new_inode(inode);
 		return inode;
