@@ -20,7 +20,9 @@
 #include <linux/fs.h>
 #include <linux/jiffies.h>
 #include <linux/mm.h>
+#include <linux/mount.h>
 #include <linux/pagemap.h>
+#include <linux/slab.h>
 
 #include "fusept_i.h"
 
@@ -84,6 +86,23 @@ int fusept_pt_bind(struct inode *inode, struct fusept_backing *fb)
 }
 
 /*
+ * A new inode (I_NEW), which nobody else can see yet, takes the binding of
+ * the reply that made it: a regular file bound with SETATTR and OPEN is
+ * passthrough-only from then on (fi->pt_only)
+ */
+void fusept_pt_bind_new(struct inode *inode, const struct fusept_trailer *tb)
+{
+	const u64 want = FUSE_PASSTHROUGH_OP(FUSE_SETATTR) |
+			 FUSE_PASSTHROUGH_OP(FUSE_OPEN);
+
+	if (!tb->fb || fusept_pt_bind_inode(inode, tb->fb))
+		return;
+	fusept_i(inode)->pt_tell = tb->flags & FUSEPT_BIND_TELL_SETATTR;
+	if (S_ISREG(inode->i_mode) && (tb->fb->ops & want) == want)
+		fusept_init_pt_only(inode);
+}
+
+/*
  * An OPEN reply named fb for passthrough: a registration with GETATTR
  * binds the inode if it is unbound (inodes that READDIRPLUS made had no
  * entry reply to bind them); a bound inode takes only its own lower file.
@@ -118,7 +137,7 @@ static bool fusept_pt_node_known(struct inode *inode, u64 generation)
  * looked up before). Unlike a reply, the ioctl can say what went wrong.
  */
 int fusept_pt_bind_node(struct fusept_conn *fc, u64 nodeid, u64 generation,
-			struct fusept_backing *fb)
+			struct fusept_backing *fb, u32 flags)
 {
 	struct inode *inode;
 	int err = -ENOENT;
@@ -130,6 +149,9 @@ int fusept_pt_bind_node(struct fusept_conn *fc, u64 nodeid, u64 generation,
 		      fusept_pt_bind_inode(inode, fb);
 		if (err == -EIO)	/* bound to another lower inode */
 			err = -EBUSY;
+		if (!err)
+			WRITE_ONCE(fusept_i(inode)->pt_tell,
+				   flags & FUSEPT_BIND_TELL_SETATTR);
 	}
 	iput(inode);
 	up_read(&fc->killsb);
@@ -255,18 +277,168 @@ u64 fusept_pt_attr_expire(struct fusept_inode *fi)
  * attribute timeout, which a refresh does not extend, or for a kernel-made
  * inode for a second after each refresh.
  */
-int fusept_pt_getattr(struct inode *inode, struct fusept_backing *fb)
+static int fusept_pt_refresh(struct inode *inode, struct fusept_backing *fb,
+			     struct fuse_attr *attr)
 {
 	struct fusept_inode *fi = fusept_i(inode);
-	struct fuse_attr attr;
 	int err;
 
-	err = fusept_pt_lower_attr(fusept_i_conn(inode), fb, &attr);
+	err = fusept_pt_lower_attr(fusept_i_conn(inode), fb, attr);
 	if (err)
 		return err;
-	attr.ino = inode->i_ino;
-	if ((attr.mode ^ inode->i_mode) & S_IFMT)
+	attr->ino = inode->i_ino;
+	if ((attr->mode ^ inode->i_mode) & S_IFMT)
 		return -EIO;
-	fusept_apply_attr(inode, &attr, fusept_pt_attr_expire(fi), 0);
+	fusept_apply_attr(inode, attr, fusept_pt_attr_expire(fi), 0);
+	return 0;
+}
+
+int fusept_pt_getattr(struct inode *inode, struct fusept_backing *fb)
+{
+	struct fuse_attr attr;
+
+	return fusept_pt_refresh(inode, fb, &attr);
+}
+
+/*
+ * The binding setattr goes to, referenced, or NULL: the daemon's. A
+ * passthrough-only file or a directory bound with SETATTR, on a lower
+ * mount without an idmapping (ATTR_UID and ATTR_GID are fusept's ids).
+ */
+struct fusept_backing *fusept_pt_setattr_bound(struct inode *inode)
+{
+	struct fusept_backing *fb;
+
+	if (!fusept_i(inode)->pt_only && !S_ISDIR(inode->i_mode))
+		return NULL;
+	fb = fusept_pt_bound(inode, FUSE_SETATTR);
+	if (fb && fusept_path_idmapped(&fb->file->f_path)) {
+		fusept_pt_backing_put(fb);
+		fb = NULL;
+	}
+	return fb;
+}
+
+struct fusept_tell_args {
+	struct fusept_args args;
+	struct fuse_setattr_in in;
+	struct fuse_attr_out out;
+	struct inode *inode;
+};
+
+static void fusept_pt_tell_end(struct fusept_conn *fc,
+			       struct fusept_args *args, int error)
+{
+	struct fusept_tell_args *ta =
+		container_of(args, struct fusept_tell_args, args);
+
+	iput(ta->inode);
+	kfree(ta);
+}
+
+/*
+ * FUSEPT_BIND_TELL_SETATTR: tell the daemon what was set, with the values
+ * the lower inode has now (times explicit, never FATTR_*_NOW), in the
+ * background; its reply is not used. The inode stays referenced until
+ * then, so that its FORGET cannot overtake the SETATTR.
+ */
+static void fusept_pt_tell_setattr(struct inode *inode, unsigned int ivalid,
+				   const struct fuse_attr *attr)
+{
+	struct fusept_tell_args *ta;
+
+	ta = kzalloc(sizeof(*ta), GFP_KERNEL | __GFP_NOFAIL);
+	if (ivalid & (ATTR_MODE | ATTR_KILL_SUID | ATTR_KILL_SGID))
+		ta->in.valid |= FATTR_MODE;
+	if (ivalid & ATTR_UID)
+		ta->in.valid |= FATTR_UID;
+	if (ivalid & ATTR_GID)
+		ta->in.valid |= FATTR_GID;
+	if (ivalid & ATTR_SIZE)
+		ta->in.valid |= FATTR_SIZE;
+	if (ivalid & ATTR_ATIME)
+		ta->in.valid |= FATTR_ATIME;
+	if (ivalid & ATTR_MTIME)
+		ta->in.valid |= FATTR_MTIME;
+	ta->in.mode = attr->mode;
+	ta->in.uid = attr->uid;
+	ta->in.gid = attr->gid;
+	ta->in.size = attr->size;
+	ta->in.atime = attr->atime;
+	ta->in.atimensec = attr->atimensec;
+	ta->in.mtime = attr->mtime;
+	ta->in.mtimensec = attr->mtimensec;
+	ta->inode = igrab(inode);
+	ta->args.opcode = FUSE_SETATTR;
+	ta->args.nodeid = fusept_nodeid(inode);
+	ta->args.in_numargs = 1;
+	ta->args.in[0].value = &ta->in;
+	ta->args.in[0].size = sizeof(ta->in);
+	ta->args.out = &ta->out;
+	ta->args.out_size = sizeof(ta->out);
+	ta->args.background = true;
+	ta->args.end = fusept_pt_tell_end;
+	if (fusept_send(fusept_i_conn(inode), &ta->args))
+		fusept_pt_tell_end(NULL, &ta->args, 0);
+}
+
+/* Do attr on the lower inode, as the lower file system's own setattr */
+static int fusept_pt_lower_setattr(struct fusept_backing *fb,
+				   const struct iattr *attr)
+{
+	const struct path *path = &fb->file->f_path;
+	struct inode *lower = d_inode(path->dentry);
+	struct iattr la = *attr;
+	const struct cred *old;
+	int err;
+
+	/* no fusept file below; the lower file system drops the privileges */
+	la.ia_valid &= ~(ATTR_FILE | ATTR_FORCE);
+	if (la.ia_valid & (ATTR_KILL_SUID | ATTR_KILL_SGID)) {
+		la.ia_valid &= ~ATTR_MODE;
+		la.ia_valid |= ATTR_KILL_PRIV;
+	}
+	err = mnt_want_write_file(fb->file);
+	if (err)
+		return err;
+	old = override_creds(fb->cred);
+	inode_lock(lower);
+	err = fusept_notify_change(path, &la);
+	inode_unlock(lower);
+	revert_creds(old);
+	mnt_drop_write_file(fb->file);
+	return err;
+}
+
+/*
+ * setattr of an inode bound with SETATTR (fusept_pt_setattr_bound): the
+ * caller's rights are judged on the lower attributes, as with
+ * default_permissions, then the change is made on the lower inode with the
+ * daemon's credentials (which judge again), and the attributes are copied
+ * back. The VFS holds the fusept inode's i_rwsem: the lower file system's
+ * freeze protection and i_rwsem are taken under it, which the lock class
+ * of a passthrough-only inode allows (inode.c).
+ */
+int fusept_pt_setattr(struct dentry *entry, struct iattr *attr,
+		      struct fusept_backing *fb)
+{
+	struct inode *inode = d_inode(entry);
+	bool tell = READ_ONCE(fusept_i(inode)->pt_tell);
+	struct fuse_attr fa;
+	int err;
+
+	err = fusept_pt_getattr(inode, fb);
+	if (!err && tell)	/* the daemon must know the node it is told of */
+		err = fusept_hier_known(entry, inode);
+	if (!err)
+		err = fusept_setattr_prepare(entry, attr);
+	if (!err)
+		err = fusept_pt_lower_setattr(fb, attr);
+	if (err)
+		return err;
+	if (fusept_pt_refresh(inode, fb, &fa))
+		fusept_invalidate_attr(inode);
+	else if (tell)
+		fusept_pt_tell_setattr(inode, attr->ia_valid, &fa);
 	return 0;
 }

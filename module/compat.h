@@ -104,6 +104,31 @@ static inline struct dentry *fusept_lookup_lower(const struct path *dir,
 #endif
 }
 
+/* Does the mount of path map ids (an idmapped mount)? */
+static inline bool fusept_path_idmapped(const struct path *path)
+{
+#if defined(FUSEPT_HAVE_MNT_IDMAP)
+	return mnt_idmap(path->mnt) != &nop_mnt_idmap;
+#elif defined(FUSEPT_HAVE_USERNS_IOPS)
+	return mnt_user_ns(path->mnt) != &init_user_ns;
+#else
+	return false;
+#endif
+}
+
+/* notify_change() of the dentry at path, through its mount; no delegation */
+static inline int fusept_notify_change(const struct path *path,
+				       struct iattr *attr)
+{
+#if defined(FUSEPT_HAVE_MNT_IDMAP)
+	return notify_change(mnt_idmap(path->mnt), path->dentry, attr, NULL);
+#elif defined(FUSEPT_HAVE_USERNS_IOPS)
+	return notify_change(mnt_user_ns(path->mnt), path->dentry, attr, NULL);
+#else
+	return notify_change(path->dentry, attr, NULL);
+#endif
+}
+
 static inline bool fusept_path_owner_or_capable(const struct path *path)
 {
 	struct inode *inode = d_inode(path->dentry);

@@ -28,15 +28,15 @@ static bool fusept_entry_expired(struct dentry *entry)
  * NULL or an error; dropped unless the reply is good and positive)
  */
 static int fusept_entry_reply(const struct fuse_entry_out *out,
-			      struct fusept_backing **bind)
+			      struct fusept_trailer *bind)
 {
 	int err = fusept_check_entry(out);
 
 	if (!err && out->nodeid)
-		err = fusept_pt_bind_check(*bind, out->attr.mode);
+		err = fusept_pt_bind_check(bind->fb, out->attr.mode);
 	if (err || !out->nodeid) {
-		fusept_pt_backing_put(*bind);
-		*bind = NULL;
+		fusept_pt_backing_put(bind->fb);
+		bind->fb = NULL;
 	}
 	return err;
 }
@@ -82,7 +82,7 @@ static int fusept_entry_bind(struct inode *inode, struct fusept_backing *bind)
 
 static int fusept_send_lookup(struct inode *dir, const struct qstr *name,
 			      struct fuse_entry_out *out,
-			      struct fusept_backing **bind)
+			      struct fusept_trailer *bind)
 {
 	struct fusept_args args = {
 		.opcode = FUSE_LOOKUP,
@@ -95,7 +95,7 @@ static int fusept_send_lookup(struct inode *dir, const struct qstr *name,
 	};
 	int err;
 
-	*bind = NULL;
+	bind->fb = NULL;
 	if (name->len > FUSEPT_NAME_MAX)
 		return -ENAMETOOLONG;
 	memset(out, 0, sizeof(*out));
@@ -118,7 +118,7 @@ struct inode *fusept_lookup_name(struct inode *dir, const struct qstr *name,
 {
 	struct fusept_conn *fc = fusept_i_conn(dir);
 	u64 attr_version = atomic64_read(&fc->attr_version);
-	struct fusept_backing *bind;
+	struct fusept_trailer bind;
 	struct inode *inode;
 	int err;
 
@@ -133,13 +133,13 @@ struct inode *fusept_lookup_name(struct inode *dir, const struct qstr *name,
 		return NULL;
 	inode = fusept_iget(dir->i_sb, out->nodeid, out->generation, &out->attr,
 			    fusept_expire(out->attr_valid, out->attr_valid_nsec),
-			    attr_version);
+			    attr_version, &bind);
 	if (!inode) {
-		fusept_pt_backing_put(bind);
+		fusept_pt_backing_put(bind.fb);
 		fusept_forget_one(fc, out->nodeid);
 		return ERR_PTR(-ENOMEM);
 	}
-	err = fusept_entry_bind(inode, bind);
+	err = fusept_entry_bind(inode, bind.fb);
 	if (err) {
 		fusept_forget_one(fc, out->nodeid);
 		return ERR_PTR(err);
@@ -188,7 +188,7 @@ static int fusept_revalidate_slow(struct inode *dir, const struct qstr *name,
 	struct inode *inode = d_inode(entry);
 	struct fusept_conn *fc = fusept_i_conn(inode);
 	u64 attr_version = atomic64_read(&fc->attr_version);
-	struct fusept_backing *bind;
+	struct fusept_trailer bind;
 	struct fuse_entry_out out;
 	struct fusept_inode *fi;
 	int err;
@@ -199,12 +199,12 @@ static int fusept_revalidate_slow(struct inode *dir, const struct qstr *name,
 	if (err || !out.nodeid)
 		return 0;
 	/* a binding the inode refuses fails the lookup that follows */
-	if (!fusept_same_node(inode, &out) || fusept_pt_bind(inode, bind)) {
-		fusept_pt_backing_put(bind);
+	if (!fusept_same_node(inode, &out) || fusept_pt_bind(inode, bind.fb)) {
+		fusept_pt_backing_put(bind.fb);
 		fusept_forget_one(fc, out.nodeid);
 		return 0;
 	}
-	fusept_pt_backing_put(bind);
+	fusept_pt_backing_put(bind.fb);
 	fi = fusept_i(inode);
 	spin_lock(&fi->lock);
 	fi->nlookup++;
@@ -304,7 +304,7 @@ static struct dentry *fusept_new_entry(struct inode *dir, struct dentry *entry,
 	struct fusept_conn *fc = fusept_i_conn(dir);
 	u64 attr_version = atomic64_read(&fc->attr_version);
 	struct fuse_entry_out *out = args->out;
-	struct fusept_backing *bind;
+	struct fusept_trailer bind;
 	struct dentry *alias;
 	struct inode *inode;
 	int err;
@@ -321,12 +321,12 @@ static struct dentry *fusept_new_entry(struct inode *dir, struct dentry *entry,
 		goto out_giveback;
 	inode = fusept_iget(dir->i_sb, out->nodeid, out->generation, &out->attr,
 			    fusept_expire(out->attr_valid, out->attr_valid_nsec),
-			    attr_version);
+			    attr_version, &bind);
 	err = -ENOMEM;
 	if (!inode)
 		goto out_giveback;
-	err = fusept_entry_bind(inode, bind);
-	bind = NULL;	/* used up */
+	err = fusept_entry_bind(inode, bind.fb);
+	bind.fb = NULL;	/* used up */
 	if (err)
 		goto out_giveback;
 	fusept_dir_changed(dir);
@@ -339,7 +339,7 @@ static struct dentry *fusept_new_entry(struct inode *dir, struct dentry *entry,
 	return alias;
 
 out_giveback:
-	fusept_pt_backing_put(bind);
+	fusept_pt_backing_put(bind.fb);
 	fusept_entry_giveback(fc, args);
 	return ERR_PTR(err);
 }

@@ -196,7 +196,9 @@ void fusept_file_attach(struct inode *inode, struct file *file,
 /*
  * How a regular file's data flows: through a backing file (passthrough),
  * or through the page cache; an inode in both modes at once only in
- * Android mode (passthrough.c).
+ * Android mode (passthrough.c). A passthrough-only inode (fi->pt_only)
+ * takes passthrough opens only, also once unbound: its i_rwsem's lock
+ * class must never be taken by a cached or direct write.
  */
 int fusept_file_mode(struct inode *inode, struct file *file,
 		     struct fusept_file *ff, struct fusept_backing *fb)
@@ -207,6 +209,9 @@ int fusept_file_mode(struct inode *inode, struct file *file,
 		return PTR_ERR(fb);
 	if (ff->dir || !S_ISREG(inode->i_mode))
 		return 0;
+	if (fusept_i(inode)->pt_only &&
+	    (!fb || fusept_io_mode(ff, true) == FUSEPT_IO_DIRECT))
+		return -EIO;
 	if (fb)
 		return fusept_pt_open(inode, file, ff, fb);
 	if (fusept_io_mode(ff, true) == FUSEPT_IO_DIRECT)

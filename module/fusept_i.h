@@ -105,6 +105,15 @@ struct fusept_backing {
 	struct rcu_head rcu;
 };
 
+/*
+ * What an entry reply's bind trailer names: the registration (pinned; NULL
+ * for none, an error for a trailer that named nothing) and FUSEPT_BIND_*
+ */
+struct fusept_trailer {
+	struct fusept_backing *fb;
+	u32 flags;
+};
+
 /* Passthrough flavour of a connection, from INIT */
 enum fusept_pt_mode {
 	FUSEPT_PT_NONE,
@@ -139,7 +148,7 @@ struct fusept_args {
 	void *reply;		/* with take_reply */
 	struct fusept_backing *backing;	/* OPEN/CREATE: passthrough, pinned */
 	bool bind_ok;		/* an entry reply: may end with a bind trailer */
-	struct fusept_backing *bind;	/* the trailer's binding, pinned */
+	struct fusept_trailer bind;	/* the trailer's binding, pinned */
 	u64 unique;		/* NOTIFY_REPLY: the daemon's notify_unique */
 	void (*end)(struct fusept_conn *fc, struct fusept_args *args,
 		    int error);
@@ -163,7 +172,7 @@ struct fusept_req {
 	int error;
 	struct fusept_backing *backing;	/* pinned by an OPEN/CREATE reply */
 	bool bind_ok;			/* out_max + a bind trailer will do */
-	struct fusept_backing *bind;	/* pinned by the trailer */
+	struct fusept_trailer bind;	/* pinned by the trailer */
 	struct fusept_args *bg_args;	/* background request's args */
 };
 
@@ -292,6 +301,13 @@ struct fusept_inode {
 	unsigned int cached_opens;
 	bool pt_seen;			/* opened with passthrough once */
 	bool kmade;			/* made by a kernel lookup (hier.c) */
+	/*
+	 * Born bound with SETATTR and OPEN (set while I_NEW, never cleared):
+	 * setattr goes to the lower inode, every open must be passthrough
+	 * (bind.c), and i_rwsem has a lockdep class of its own
+	 */
+	bool pt_only;
+	bool pt_tell;			/* FUSEPT_BIND_TELL_SETATTR */
 	struct fusept_backing __rcu *bind;	/* inode passthrough */
 };
 
@@ -398,7 +414,7 @@ void fusept_fs_unregister(void);
 /* inode.c */
 struct inode *fusept_iget(struct super_block *sb, u64 nodeid, u64 gen,
 			  const struct fuse_attr *attr, u64 expire,
-			  u64 attr_version);
+			  u64 attr_version, const struct fusept_trailer *tb);
 int fusept_check_attr(const struct fuse_attr *attr);
 int fusept_check_entry(const struct fuse_entry_out *out);
 void fusept_apply_attr(struct inode *inode, const struct fuse_attr *attr,
@@ -407,6 +423,7 @@ u64 fusept_expire(u64 sec, u32 nsec);
 int fusept_update_attr(struct inode *inode, struct file *file, bool force);
 bool fusept_allow_current(struct fusept_conn *fc);
 void fusept_init_inode(struct inode *inode, const struct fuse_attr *attr);
+void fusept_init_pt_only(struct inode *inode);
 struct inode *fusept_alloc_inode(struct super_block *sb);
 void fusept_free_inode(struct inode *inode);
 void fusept_evict_inode(struct inode *inode);
@@ -504,9 +521,10 @@ loff_t fusept_pt_llseek(struct file *file, loff_t offset, int whence);
 /* bind.c */
 int fusept_pt_bind_check(struct fusept_backing *fb, umode_t mode);
 int fusept_pt_bind(struct inode *inode, struct fusept_backing *fb);
+void fusept_pt_bind_new(struct inode *inode, const struct fusept_trailer *tb);
 int fusept_pt_open_bind(struct inode *inode, struct fusept_backing *fb);
 int fusept_pt_bind_node(struct fusept_conn *fc, u64 nodeid, u64 generation,
-			struct fusept_backing *fb);
+			struct fusept_backing *fb, u32 flags);
 struct fusept_backing *fusept_pt_bound(struct inode *inode, u32 opcode);
 u64 fusept_pt_bound_ops(struct inode *inode);
 bool fusept_pt_unbind_inode(struct inode *inode);
@@ -515,6 +533,9 @@ int fusept_pt_lower_attr(struct fusept_conn *fc, struct fusept_backing *fb,
 			 struct fuse_attr *attr);
 u64 fusept_pt_attr_expire(struct fusept_inode *fi);
 int fusept_pt_getattr(struct inode *inode, struct fusept_backing *fb);
+struct fusept_backing *fusept_pt_setattr_bound(struct inode *inode);
+int fusept_pt_setattr(struct dentry *entry, struct iattr *attr,
+		      struct fusept_backing *fb);
 int fusept_pt_init(void);
 void fusept_pt_exit(void);
 

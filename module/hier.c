@@ -9,7 +9,10 @@
  *  - a regular file becomes a *kernel-made* inode (fi->kmade), bound to a
  *    registration the kernel makes (fusept_pt_backing_child: an O_PATH file
  *    with the directory's credentials, serving GETATTR, OPEN, READ and
- *    WRITE). The daemon has not counted it: no FORGET is sent for it;
+ *    WRITE, and SETATTR if the directory's registration does: then it is
+ *    passthrough-only, and tells the daemon of its setattrs as the
+ *    directory's binding asked). The daemon has not counted it: no FORGET
+ *    is sent for it;
  *  - a name the lower directory lacks is a negative entry;
  *  - anything else (a directory, a symlink, a device, a mountpoint, an
  *    inode number that cannot be a nodeid, an inode the kernel has bound
@@ -80,11 +83,12 @@ static bool fusept_hier_bound_to(struct inode *inode, struct fusept_backing *fb)
  * inode. NULL when the kernel has that nodeid unbound (the daemon decides
  * about inodes it knows) or bound elsewhere: the daemon must answer.
  */
-static struct inode *fusept_hier_iget(struct super_block *sb,
+static struct inode *fusept_hier_iget(struct inode *dir,
 				      struct fusept_backing *fb,
 				      const struct fuse_attr *attr)
 {
-	struct inode *inode = fusept_iget_locked(sb, attr->ino);
+	struct inode *inode = fusept_iget_locked(dir->i_sb, attr->ino);
+	struct fusept_trailer tb = { .fb = fb };
 
 	if (!inode)
 		return ERR_PTR(-ENOMEM);
@@ -94,7 +98,10 @@ static struct inode *fusept_hier_iget(struct super_block *sb,
 		fusept_init_inode(inode, attr);
 		fusept_apply_attr(inode, attr,
 				  fusept_pt_attr_expire(fusept_i(inode)), 0);
-		fusept_pt_bind(inode, fb);	/* a new inode takes it */
+		/* a new inode takes it, and tells as the directory does */
+		if (READ_ONCE(fusept_i(dir)->pt_tell))
+			tb.flags = FUSEPT_BIND_TELL_SETATTR;
+		fusept_pt_bind_new(inode, &tb);
 		unlock_new_inode(inode);
 		return inode;
 	}
@@ -126,7 +133,7 @@ static struct inode *fusept_hier_child(struct inode *dir,
 	/* 0 is no node, FUSE_ROOT_ID the root's */
 	inode = NULL;
 	if (attr.ino != 0 && attr.ino != FUSE_ROOT_ID && S_ISREG(attr.mode))
-		inode = fusept_hier_iget(dir->i_sb, fb, &attr);
+		inode = fusept_hier_iget(dir, fb, &attr);
 out_put:
 	fusept_pt_backing_put(fb);	/* the inode holds its own */
 	return inode;

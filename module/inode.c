@@ -35,6 +35,8 @@ struct inode *fusept_alloc_inode(struct super_block *sb)
 	fi->cached_opens = 0;
 	fi->pt_seen = false;
 	fi->kmade = false;
+	fi->pt_only = false;
+	fi->pt_tell = false;
 	RCU_INIT_POINTER(fi->bind, NULL);
 	spin_lock_init(&fi->lock);
 	INIT_LIST_HEAD(&fi->write_files);
@@ -251,6 +253,14 @@ static struct lock_class_key fusept_i_rwsem_key[FILESYSTEM_MAX_STACK_DEPTH + 1];
  * takes the lower directory's i_rwsem under the fusept directory's.
  */
 static struct lock_class_key fusept_dir_rwsem_key[FILESYSTEM_MAX_STACK_DEPTH + 1];
+/*
+ * And for inodes born bound with SETATTR and OPEN (fusept_pt_setattr()
+ * takes the lower file system's freeze protection under it), which are
+ * never opened but with passthrough: no cached write, which a splice
+ * makes under a pipe, takes this class, and a splice into a lower file
+ * takes its freeze protection before a pipe.
+ */
+static struct lock_class_key fusept_pt_rwsem_key[FILESYSTEM_MAX_STACK_DEPTH + 1];
 
 void fusept_init_inode(struct inode *inode, const struct fuse_attr *attr)
 {
@@ -280,6 +290,15 @@ void fusept_init_inode(struct inode *inode, const struct fuse_attr *attr)
 				   new_decode_dev(attr->rdev));
 		break;
 	}
+}
+
+/* A new (I_NEW) regular file becomes passthrough-only: see fi->pt_only */
+void fusept_init_pt_only(struct inode *inode)
+{
+	int depth = min(inode->i_sb->s_stack_depth, FILESYSTEM_MAX_STACK_DEPTH);
+
+	lockdep_set_class(&inode->i_rwsem, &fusept_pt_rwsem_key[depth]);
+	fusept_i(inode)->pt_only = true;
 }
 
 static int fusept_inode_eq(struct inode *inode, void *data)
@@ -323,11 +342,12 @@ static void fusept_count_lookup(struct inode *inode, u64 gen)
 /*
  * The inode of a node the daemon just looked up: one more lookup to give
  * back with FORGET. A node whose type changed gets a new inode; the old
- * one is marked bad.
+ * one is marked bad. A new inode is bound as the entry reply's trailer tb
+ * (checked, or NULL) asks before anyone else can see it.
  */
 struct inode *fusept_iget(struct super_block *sb, u64 nodeid, u64 gen,
 			  const struct fuse_attr *attr, u64 expire,
-			  u64 attr_version)
+			  u64 attr_version, const struct fusept_trailer *tb)
 {
 	struct inode *inode;
 
@@ -339,6 +359,8 @@ retry:
 		inode->i_generation = gen;
 		fusept_init_inode(inode, attr);
 		fusept_apply_attr(inode, attr, expire, 0);
+		if (tb)
+			fusept_pt_bind_new(inode, tb);
 		unlock_new_inode(inode);
 	} else if ((inode->i_mode ^ attr->mode) & S_IFMT) {
 		fusept_i(inode)->bad = true;
@@ -502,9 +524,10 @@ static int fusept_perm_attr(struct inode *inode, bool rcu)
 
 /*
  * The kernel judges with default_permissions, and for an inode bound with
- * OPEN, whose opens the daemon never sees, or LOOKUP, whose names the
- * kernel looks up: the lower file system is then used with the daemon's
- * credentials, which may do more than the caller.
+ * OPEN, whose opens the daemon never sees, SETATTR (a truncate's write
+ * right), or LOOKUP, whose names the kernel looks up: the lower file
+ * system is then used with the daemon's credentials, which may do more
+ * than the caller.
  */
 int fusept_permission(FUSEPT_IDMAP_ARG struct inode *inode, int mask)
 {
@@ -513,6 +536,7 @@ int fusept_permission(FUSEPT_IDMAP_ARG struct inode *inode, int mask)
 	u64 ops = fc->inode_pt ? fusept_pt_bound_ops(inode) : 0;
 	bool judge = fc->default_permissions ||
 		     (ops & (FUSE_PASSTHROUGH_OP(FUSE_OPEN) |
+			     FUSE_PASSTHROUGH_OP(FUSE_SETATTR) |
 			     FUSE_PASSTHROUGH_OP(FUSE_LOOKUP)));
 	int err;
 
@@ -654,6 +678,7 @@ int fusept_setattr(FUSEPT_IDMAP_ARG struct dentry *entry, struct iattr *attr)
 	struct inode *inode = d_inode(entry);
 	struct fusept_conn *fc = fusept_i_conn(inode);
 	bool trunc = (attr->ia_valid & ATTR_SIZE) && S_ISREG(inode->i_mode);
+	struct fusept_backing *fb;
 	bool shrunk = false;
 	int err;
 
@@ -661,6 +686,12 @@ int fusept_setattr(FUSEPT_IDMAP_ARG struct dentry *entry, struct iattr *attr)
 		return -ENOTCONN;
 	if (!fusept_allow_current(fc))
 		return -EACCES;
+	fb = fusept_pt_setattr_bound(inode);
+	if (fb) {
+		err = fusept_pt_setattr(entry, attr, fb);
+		fusept_pt_backing_put(fb);
+		return err;
+	}
 	err = fusept_hier_known(entry, inode);
 	if (err)
 		return err;

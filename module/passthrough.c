@@ -96,7 +96,8 @@ int fusept_pt_ops_check(umode_t mode, u64 ops)
 
 /*
  * What a file the kernel found in a hierarchical directory serves (hier.c):
- * attributes, the kernel's own open, and the data path.
+ * attributes, the kernel's own open, and the data path; setattr too if
+ * the directory's registration serves it.
  */
 #define FUSEPT_PT_OPS_CHILD	(FUSEPT_PT_OPS_RW | \
 				 FUSE_PASSTHROUGH_OP(FUSE_GETATTR) | \
@@ -124,7 +125,8 @@ struct fusept_backing *fusept_pt_backing_child(struct fusept_backing *dir,
 	}
 	fb->file = file;
 	fb->cred = get_cred(dir->cred);
-	fb->ops = FUSEPT_PT_OPS_CHILD;
+	fb->ops = FUSEPT_PT_OPS_CHILD |
+		  (dir->ops & FUSE_PASSTHROUGH_OP(FUSE_SETATTR));
 	refcount_set(&fb->count, 1);
 	return fb;
 }
@@ -297,12 +299,12 @@ static long fusept_pt_ioc_bind(struct fusept_conn *fc,
 		return -EPERM;
 	if (copy_from_user(&b, argp, sizeof(b)))
 		return -EFAULT;
-	if (!b.nodeid || b.flags || b.backing_id <= 0)
+	if (!b.nodeid || (b.flags & ~FUSEPT_BIND_FLAGS) || b.backing_id <= 0)
 		return -EINVAL;
 	fb = fusept_pt_backing_lookup(fc, b.backing_id);
 	if (!fb)
 		return -EBADF;
-	err = fusept_pt_bind_node(fc, b.nodeid, b.generation, fb);
+	err = fusept_pt_bind_node(fc, b.nodeid, b.generation, fb, b.flags);
 	fusept_pt_backing_put(fb);
 	return err;
 }
@@ -357,11 +359,13 @@ static void fusept_pt_reply_bind(struct fusept_req *req)
 	    req->reply_len != req->out_max + sizeof(*tb))
 		return;
 	tb = req->reply + req->out_max;
-	if (tb->flags || tb->reserved)
-		req->bind = ERR_PTR(-EIO);
+	if ((tb->flags & ~FUSEPT_BIND_FLAGS) || tb->reserved)
+		req->bind.fb = ERR_PTR(-EIO);
 	else if (tb->backing_id)
-		req->bind = fusept_pt_backing_lookup(req->fc, tb->backing_id) ?:
-			    ERR_PTR(-EIO);
+		req->bind.fb = fusept_pt_backing_lookup(req->fc,
+							tb->backing_id) ?:
+			       ERR_PTR(-EIO);
+	req->bind.flags = tb->flags;
 }
 
 /*

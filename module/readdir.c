@@ -78,7 +78,7 @@ static int fusept_dplus_new(struct dentry *dentry,
 
 	inode = fusept_iget(dentry->d_sb, o->nodeid, o->generation, &o->attr,
 			    fusept_expire(o->attr_valid, o->attr_valid_nsec),
-			    attr_version);
+			    attr_version, NULL);
 	if (!inode) {
 		d_lookup_done(dentry);
 		fusept_forget_one(fusept_sb_conn(dentry->d_sb), o->nodeid);

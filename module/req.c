@@ -62,7 +62,7 @@ void fusept_req_put(struct fusept_req *req)
 	kvfree(req->in);
 	kvfree(req->reply);
 	fusept_pt_backing_put(req->backing);
-	fusept_pt_backing_put(req->bind);
+	fusept_pt_backing_put(req->bind.fb);
 	kfree(req);
 	if (atomic_dec_and_test(&fc->num_live))
 		wake_up_all(&fc->live_waitq);
@@ -223,7 +223,7 @@ static ssize_t fusept_take_reply(struct fusept_req *req,
 	args->backing = req->backing;
 	req->backing = NULL;
 	args->bind = req->bind;
-	req->bind = NULL;
+	req->bind.fb = NULL;
 	if (args->take_reply) {
 		args->reply = req->reply;
 		req->reply = NULL;

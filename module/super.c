@@ -204,7 +204,7 @@ static struct inode *fusept_root_inode(struct super_block *sb, umode_t mode)
 	};
 	struct inode *root;
 
-	root = fusept_iget(sb, FUSE_ROOT_ID, 0, &attr, 0, 0);
+	root = fusept_iget(sb, FUSE_ROOT_ID, 0, &attr, 0, 0, NULL);
 	if (root)
 		fusept_i(root)->nlookup = 0;	/* the root is never forgotten */
 	return root;

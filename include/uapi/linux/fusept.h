@@ -651,10 +651,11 @@ struct fuse_copy_file_range_in {
  * mainline's padding, unless inode passthrough was agreed in INIT) names
  * the operations the lower file may serve for an inode bound to it, one
  * FUSE_PASSTHROUGH_OP() bit per opcode: GETATTR (needed by every other
- * inode operation), OPEN (regular files: opened by the kernel), READ and
- * WRITE (implied), and for a directory LOOKUP (hierarchical: the kernel
- * looks up regular files in the lower directory itself, their nodeid
- * being their lower st_ino).
+ * inode operation), OPEN (regular files: opened by the kernel), SETATTR
+ * (chmod, chown, truncate, utimes done on the lower inode), READ and
+ * WRITE (implied), and for a directory READDIR and LOOKUP (hierarchical:
+ * the kernel looks up regular files in the lower directory itself, their
+ * nodeid being their lower st_ino).
  */
 struct fuse_backing_map {
 	__s32	fd;
@@ -688,7 +689,8 @@ struct fuse_backing_map {
  * (LOOKUP, MKNOD, MKDIR, SYMLINK, LINK: after fuse_entry_out; CREATE:
  * after fuse_open_out) may end with this trailer. A backing_id other than
  * 0 binds the inode to that registration, whose ops_mask must hold
- * FUSE_PASSTHROUGH_OP(FUSE_GETATTR); flags and reserved must be 0.
+ * FUSE_PASSTHROUGH_OP(FUSE_GETATTR); flags are FUSEPT_BIND_* and reserved
+ * must be 0.
  */
 struct fusept_entry_bind {
 	__s32	backing_id;
@@ -696,12 +698,19 @@ struct fusept_entry_bind {
 	__u64	reserved;
 };
 
+/*
+ * After a setattr the kernel did on the lower inode (SETATTR in ops_mask),
+ * a SETATTR request in the background tells the daemon the values set
+ */
+#define FUSEPT_BIND_TELL_SETATTR	(1U << 1)
+#define FUSEPT_BIND_FLAGS		FUSEPT_BIND_TELL_SETATTR
+
 /* FUSEPT_DEV_IOC_BIND argument: an inode the kernel has cached */
 struct fusept_bind {
 	__u64	nodeid;
 	__u64	generation;
 	__s32	backing_id;
-	__u32	flags;		/* 0 */
+	__u32	flags;		/* FUSEPT_BIND_* */
 };
 
 /* FUSEPT_DEV_IOC_UNBIND argument: the inode the kernel has cached */
