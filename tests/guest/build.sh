@@ -58,7 +58,7 @@ prog() {
 	local name=$1 f srcs=
 	shift
 	stale "$dest/bin/$name" "$@" "$src/include/uapi/linux/fusept.h" \
-		"$here/waitsleep.h" "$here/result.h" || return 0
+		"$here/waitsleep.h" "$here/result.h" "$here/splicein.h" || return 0
 	for f in "$@"; do
 		case $f in *.c) srcs="$srcs $f" ;; esac
 	done

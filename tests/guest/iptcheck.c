@@ -45,9 +45,10 @@
 
 #include <linux/fusept.h>
 #include "result.h"
+#include "splicein.h"
 #include "ptcheck.h"
 
-#define NNODES 40		/* node IDs 2..NNODES-1 name the files */
+#define NNODES 64		/* node IDs 2..NNODES-1 name the files */
 #define GEN 7			/* every node's generation */
 #define USER 1000		/* the unprivileged caller */
 #define LSIZE 65536		/* the lower files' size */
@@ -56,6 +57,8 @@
 #define OP(op) FUSE_PASSTHROUGH_OP(FUSE_##op)
 /* a registration for a bound inode that opens in the kernel */
 #define OPS_FULL (OP(GETATTR) | OP(OPEN) | OP(READ) | OP(WRITE))
+/* and one whose setattr the kernel does on the lower inode */
+#define OPS_SETATTR (OPS_FULL | OP(SETATTR))
 
 /* one name in the mount's root: how the daemon answers, what it saw */
 struct node {
@@ -81,6 +84,7 @@ struct node {
 	uint32_t replied;	/* entry replies done (reply_err, close_ret) */
 	uint32_t forgets;	/* lookups given back by FORGET, BATCH_FORGET */
 	uint32_t setattr_valid;	/* the last SETATTR's valid */
+	uint32_t setattr_mode;	/* and its mode */
 	uint32_t ops[64];	/* requests for this node by opcode */
 };
 
@@ -329,8 +333,10 @@ static void do_setattr(struct fuse_in_header *in, struct fuse_setattr_in *s)
 	struct fuse_attr_out a = { 0 };
 	int fd = lower_fd(in->nodeid);
 
-	if (in->nodeid < NNODES)
+	if (in->nodeid < NNODES) {
+		ctl->node[in->nodeid].setattr_mode = s->mode;
 		ctl->node[in->nodeid].setattr_valid = s->valid;
+	}
 	if (fd >= 0 && (s->valid & FATTR_SIZE) && ftruncate(fd, s->size)) {
 		reply(in->unique, -errno, NULL, 0);
 		return;
@@ -1243,6 +1249,230 @@ static void check_perm(void)
 		close(fd);
 }
 
+/* ------------------------------------------------- setattr passthrough */
+
+/* as_user's: chmod 0666 of the name (0 or -errno) */
+static int user_chmod(const void *name)
+{
+	char p[600];
+
+	path_of(p, sizeof(p), name);
+	return chmod(p, 0666) ? -errno : 0;
+}
+
+/* as_user's: truncate(2) of the name to 1 byte (0 or -errno) */
+static int user_truncate(const void *name)
+{
+	char p[600];
+
+	path_of(p, sizeof(p), name);
+	return truncate(p, 1) ? -errno : 0;
+}
+
+/* as_user's: utimes(2) of the name to now (0 or -errno) */
+static int user_touch(const void *name)
+{
+	char p[600];
+
+	path_of(p, sizeof(p), name);
+	return utimensat(AT_FDCWD, p, NULL, 0) ? -errno : 0;
+}
+
+/* stat of the lower file and of the mount's name: 0 or the errno */
+static int stat_both(const char *name, struct stat *l, struct stat *m)
+{
+	return fstatat(ldir, name, l, 0) ? errno : stat_of(name, m);
+}
+
+/* a node bound at its first lookup (done here) with these trailer flags */
+static struct node *bound_node_flags(const char *name, uint32_t flags,
+				     int *err)
+{
+	int made = make_lower(name, 0644);
+	struct node *n = node_new(name, name);
+	int id = made ? -EIO : reg(name, O_PATH, OPS_SETATTR);
+
+	bind_next(n, id);
+	n->bind_flags = flags;
+	*err = id < 0 ? -id : stat_of(name, NULL);
+	return n;
+}
+
+/*
+ * chmod, truncate, utimes and chown of an inode born bound with SETATTR
+ * and OPEN: done on the lower inode, no SETATTR reaches the daemon, stat
+ * shows the result; O_TRUNC too
+ */
+static void check_setattr_pt_calls(struct node *n, int e)
+{
+	struct timespec t[2] = { { 1000000, 5 }, { 2000000, 7 } };
+	struct stat l = { 0 }, m = { 0 };
+	char p[600];
+	int fd;
+
+	path_of(p, sizeof(p), n->name);
+	e = e ? e : chmod(p, 0640) ? errno : 0;
+	e = e ? e : truncate(p, 1234) ? errno : 0;
+	e = e ? e : utimensat(AT_FDCWD, p, t, 0) ? errno : 0;
+	e = e ? e : chown(p, USER, USER) ? errno : 0;
+	e = e ? e : stat_both(n->name, &l, &m);
+	result(!e && l.st_mode == (S_IFREG | 0640) && l.st_size == 1234 &&
+	       l.st_atim.tv_sec == 1000000 && l.st_mtim.tv_sec == 2000000 &&
+	       l.st_mtim.tv_nsec == 7 && l.st_uid == USER &&
+	       l.st_gid == USER && m.st_mode == l.st_mode &&
+	       m.st_size == 1234 && m.st_uid == USER &&
+	       m.st_mtim.tv_sec == 2000000 && opc(n, FUSE_SETATTR) == 0 &&
+	       attr_reqs(n) == 0, "iptraw-setattr-pt",
+	       "chmod, truncate, utimes, chown: %s; lower mode %o size %lld uid %u mtime %lld.%ld, fusept mode %o size %lld uid %u; %u SETATTR %u GETATTR",
+	       ename(e), l.st_mode, (long long)l.st_size, l.st_uid,
+	       (long long)l.st_mtim.tv_sec, l.st_mtim.tv_nsec, m.st_mode,
+	       (long long)m.st_size, m.st_uid, opc(n, FUSE_SETATTR),
+	       attr_reqs(n));
+	fd = open_of(n->name, O_WRONLY | O_TRUNC);
+	e = fd < 0 ? -fd : stat_both(n->name, &l, &m);
+	if (fd >= 0)
+		close(fd);
+	result(!e && l.st_size == 0 && m.st_size == 0 &&
+	       opc(n, FUSE_SETATTR) == 0 && opc(n, FUSE_OPEN) == 0,
+	       "iptraw-setattr-pt-otrunc",
+	       "open(O_TRUNC) %s, lower size %lld, %u SETATTR %u OPEN",
+	       ename(e), (long long)l.st_size, opc(n, FUSE_SETATTR),
+	       opc(n, FUSE_OPEN));
+}
+
+/*
+ * chown clears setuid on the lower inode as on any file system; then the
+ * user who owns nothing may not chmod, truncate or touch it
+ */
+static void check_setattr_pt_perm(struct node *n)
+{
+	struct stat l = { 0 }, m = { 0 };
+	int e, uc, ut, uu;
+	char p[600];
+
+	path_of(p, sizeof(p), n->name);
+	e = chmod(p, 04755) ? errno : 0;
+	e = e ? e : chown(p, 0, 0) ? errno : 0;
+	e = e ? e : stat_both(n->name, &l, &m);
+	result(!e && l.st_mode == (S_IFREG | 0755) && l.st_uid == 0 &&
+	       m.st_mode == l.st_mode && opc(n, FUSE_SETATTR) == 0,
+	       "iptraw-setattr-pt-killsuid",
+	       "chmod 4755 then chown root: %s, lower mode %o uid %u, fusept mode %o, %u SETATTR",
+	       ename(e), l.st_mode, l.st_uid, m.st_mode,
+	       opc(n, FUSE_SETATTR));
+	uc = as_user(user_chmod, n->name);
+	ut = as_user(user_truncate, n->name);
+	uu = as_user(user_touch, n->name);
+	e = e ? e : stat_both(n->name, &l, &m);
+	result(!e && uc == -EPERM && ut == -EACCES && uu == -EACCES &&
+	       l.st_mode == (S_IFREG | 0755) && l.st_size == 0 &&
+	       opc(n, FUSE_SETATTR) == 0, "iptraw-setattr-pt-perm",
+	       "uid %d's chmod %s, truncate %s, touch %s; lower mode %o size %lld, %u SETATTR",
+	       USER, oname(uc), oname(ut), oname(uu), l.st_mode,
+	       (long long)l.st_size, opc(n, FUSE_SETATTR));
+}
+
+/* FUSEPT_BIND_TELL_SETATTR: the daemon hears what was set, times explicit */
+static void check_setattr_tell(void)
+{
+	struct timespec t[2] = { { 0, UTIME_NOW }, { 0, UTIME_NOW } };
+	uint32_t v1, m1, v2, nows = FATTR_ATIME_NOW | FATTR_MTIME_NOW;
+	struct node *n;
+	char p[600];
+	int e, got1, got2;
+
+	n = bound_node_flags("tell", FUSEPT_BIND_TELL_SETATTR, &e);
+	path_of(p, sizeof(p), "tell");
+	e = e ? e : chmod(p, 0600) ? errno : 0;
+	got1 = !e && wait_ge(&n->ops[FUSE_SETATTR], 1);
+	v1 = n->setattr_valid;
+	m1 = n->setattr_mode;
+	e = e ? e : utimensat(AT_FDCWD, p, t, 0) ? errno : 0;
+	got2 = !e && wait_ge(&n->ops[FUSE_SETATTR], 2);
+	v2 = n->setattr_valid;
+	result(got1 && got2 && v1 == FATTR_MODE && m1 == (S_IFREG | 0600) &&
+	       (v2 & (FATTR_ATIME | FATTR_MTIME)) ==
+	       (FATTR_ATIME | FATTR_MTIME) && !(v2 & nows),
+	       "iptraw-setattr-tell",
+	       "chmod, utimes(now): %s; %u SETATTR, valid %#x mode %o, then valid %#x",
+	       ename(e), opc(n, FUSE_SETATTR), v1, m1, v2);
+}
+
+/*
+ * An inode born bound with SETATTR and OPEN stays passthrough-only after
+ * UNBIND: an OPEN reply without passthrough fails with EIO, one with it
+ * works
+ */
+static void check_setattr_ptonly(void)
+{
+	struct node *n;
+	int e, fd1, fd2;
+
+	n = bound_node_flags("ptonly", 0, &e);
+	e = e ? e : unbind(nodeid_of(n), GEN);
+	fd1 = e ? -e : open_of("ptonly", O_RDONLY);
+	n->open_id = e ? 0 : reg("ptonly", O_RDWR, 0);
+	fd2 = e ? -e : open_of("ptonly", O_RDONLY);
+	result(!e && fd1 == -EIO && n->open_id > 0 && fd2 >= 0 &&
+	       same_as_lower(fd2, "ptonly") && opc(n, FUSE_OPEN) == 2,
+	       "iptraw-setattr-ptonly",
+	       "unbind %s; open answered without passthrough %s, with it %s; %u OPEN",
+	       ename(e), oname(fd1), oname(fd2), opc(n, FUSE_OPEN));
+	if (fd2 >= 0)
+		close(fd2);
+	n->open_id = 0;
+}
+
+/*
+ * The lock orders of a splice into a lower file (its freeze protection,
+ * then a pipe), a splice into a cached fusept file (a pipe, then the
+ * fusept inode) and a passthrough setattr (the fusept inode, then the
+ * lower freeze protection): no cycle for lockdep (the debug kernel), as
+ * a passthrough-only inode has its own lock class
+ */
+static void check_setattr_lock_order(struct node *n)
+{
+	struct node *c = node_new("lcache", "lcache");
+	loff_t off = 0;
+	ssize_t a = -1, b = -1;
+	char got[5] = "";
+	int fd, e;
+
+	fd = openat(ldir, "lsplice", O_RDWR | O_CREAT | O_TRUNC, 0644);
+	if (fd >= 0) {
+		a = splice_in(fd, NULL, "lower", 5);
+		close(fd);
+	}
+	fd = make_lower("lcache", 0644) ? -EIO : open_of("lcache", O_WRONLY);
+	if (fd >= 0) {
+		b = splice_in(fd, &off, "CACHE", 5);
+		close(fd);
+	}
+	fd = open_of(n->name, O_RDWR);
+	e = fd < 0 ? -fd : ftruncate(fd, 77) ? errno : 0;
+	if (fd >= 0)
+		close(fd);
+	lower_pread("lcache", got, sizeof(got), 0);
+	result(a == 5 && b == 5 && !e && !memcmp(got, "CACHE", 5) &&
+	       opc(c, FUSE_WRITE) >= 1 && opc(n, FUSE_SETATTR) == 0,
+	       "iptraw-setattr-lock-order",
+	       "splice into a lower file %zd, into a cached file %zd (%u WRITE), ftruncate of a bound one %s (%u SETATTR)",
+	       a, b, opc(c, FUSE_WRITE), ename(e), opc(n, FUSE_SETATTR));
+}
+
+static void check_setattr_pt(void)
+{
+	struct node *n;
+	int e;
+
+	n = bound_node_flags("sa", 0, &e);
+	check_setattr_pt_calls(n, e);
+	check_setattr_pt_perm(n);
+	check_setattr_tell();
+	check_setattr_ptonly();
+	check_setattr_lock_order(n);
+}
+
 /* a CREATE reply of 160 bytes: opened in passthrough and bound */
 static void check_create(void)
 {
@@ -1819,6 +2049,7 @@ int cmd_raw_inode(const char *mode, const char *m, const char *lower)
 	check_rebind(1);
 	check_len();
 	check_perm();
+	check_setattr_pt();
 	check_create();
 	check_create_giveback();
 	check_create_kopen();

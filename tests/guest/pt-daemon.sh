@@ -632,8 +632,9 @@ check_ipt_created_bound() {
 	expect ipt-create-no-release "release=$(ipt_d release)" "release=0"
 }
 
-# check_ipt_chmod: chmod through the mount (SETATTR to the daemon) and on
-# the lower file system directly: stat of a bound inode reads the lower
+# check_ipt_chmod: chmod through the mount (done by the kernel on the
+# lower inode: the file is bound with SETATTR, no SETATTR to the daemon) and
+# on the lower file system directly: stat of a bound inode reads the lower
 # inode, whatever the attribute timeout
 check_ipt_chmod() {
 	c0=$(counters)
@@ -641,7 +642,7 @@ check_ipt_chmod() {
 	a=$(stat -c %a "$M/ipt/f001")
 	c1=$(counters)
 	expect ipt-chmod "$a $(stat -c %a "$L/ipt/f001") setattr=$(ipt_d setattr)" \
-		"640 640 setattr=1"
+		"640 640 setattr=0"
 	chmod 604 "$L/ipt/f002"
 	touch -d "2003-04-05 06:07:08" "$L/ipt/f002"
 	expect ipt-stat-lower "$(stat -c '%a %Y' "$M/ipt/f002")" \
@@ -750,8 +751,9 @@ check_hier_create() {
 	esac
 }
 
-# check_hier_known: what the daemon answers for a file the kernel made
-# comes after a LOOKUP of its name, once: chmod, link, rename, unlink
+# check_hier_known: chmod of a file the kernel made stays in the kernel
+# (its directory's binding has SETATTR); what the daemon answers for it
+# comes after a LOOKUP of its name, once: link, rename, unlink
 check_hier_known() {
 	c0=$(counters)
 	chmod 640 "$M/ipt/f001"
@@ -759,7 +761,7 @@ check_hier_known() {
 	a=$(stat -c %a "$M/ipt/f001")
 	c1=$(counters)
 	expect hier-chmod "$a $(stat -c %a "$L/ipt/f001") lookup=$(ipt_d lookup) setattr=$(ipt_d setattr)" \
-		"644 644 lookup=1 setattr=2"
+		"644 644 lookup=0 setattr=0"
 	c0=$(counters)
 	ln "$M/ipt/f004" "$M/ipt/f004-link" &&
 		mv "$M/ipt/f005" "$M/ipt/f005-moved" &&

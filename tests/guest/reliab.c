@@ -39,6 +39,7 @@
 #include <linux/fusept.h>
 #define RESULT_PREFIX "rel-"
 #include "result.h"
+#include "splicein.h"
 
 #define NFILES		10		/* f0..f9: nodeids 2..11 */
 #define FILE_SIZE	8192
@@ -1926,21 +1927,6 @@ static void case_write_mmap_sync(void)
 /* ------------------------------------------------------------ main */
 
 /* ------------------------------------------------ lock order */
-
-/* splice n bytes of s into fd at *off (NULL: its position) through a pipe */
-static ssize_t splice_in(int fd, loff_t *off, const char *s, size_t n)
-{
-	int p[2];
-	ssize_t r = -1;
-
-	if (pipe(p))
-		return -1;
-	if (write(p[1], s, n) == (ssize_t)n)
-		r = splice(p[0], NULL, fd, off, n, 0);
-	close(p[0]);
-	close(p[1]);
-	return r;
-}
 
 /*
  * The orders three calls take their locks in: a splice into a lower file
