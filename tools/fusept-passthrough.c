@@ -27,15 +27,17 @@
  * FUSEPT_INODE_PASSTHROUGH (the FUSEPT_DEV_IOC_WANT_INIT ioctl).  Every
  * regular file handed to the kernel in an entry reply (LOOKUP, MKNOD, LINK,
  * CREATE) is then registered once, from its O_PATH fd, with an ops_mask of
- * GETATTR, OPEN, READ and WRITE, and the reply carries a struct
+ * GETATTR, SETATTR, OPEN, READ and WRITE, and the reply carries a struct
  * fusept_entry_bind naming that ID (sent with fuse_reply_buf()).  The
- * kernel then opens, reads, writes and stats the file without the daemon.
+ * kernel then opens, reads, writes, stats, chmods, chowns, truncates and
+ * touches the file without the daemon (judging the caller's rights itself
+ * first, as with default_permissions).
  * The ID is kept until the kernel forgets the node.  A CREATE reply leaves
  * the open to the kernel too (FOPEN_PASSTHROUGH, backing ID 0, fh 0): the
  * daemon closes the file it created, and no FLUSH or RELEASE follows.
  * Directories of the source's file system are registered with GETATTR,
- * LOOKUP and READDIR (hierarchical directories, unless --no-hier): fusept
- * looks their regular files up by itself, so those files never cost a
+ * SETATTR, LOOKUP and READDIR (hierarchical directories, unless --no-hier):
+ * fusept looks their regular files up by itself, so those files never cost a
  * LOOKUP, and lists the lower directory without READDIR requests; a
  * regular file's nodeid is then its st_ino (every other node's is its
  * address with bit 63 set), as the kernel requires.
@@ -195,17 +197,19 @@ static_assert(sizeof(struct ptw_create_reply) == 160, "create reply");
 #define PTW_OP(opcode)		(1ULL << ((opcode) - 1))
 #define PTW_OP_LOOKUP		PTW_OP(1)
 #define PTW_OP_GETATTR		PTW_OP(3)
+#define PTW_OP_SETATTR		PTW_OP(4)
 #define PTW_OP_OPEN		PTW_OP(14)
 #define PTW_OP_READDIR		PTW_OP(28)
 #define PTW_OP_READ		PTW_OP(15)
 #define PTW_OP_WRITE		PTW_OP(16)
-#define PTW_BIND_OPS		(PTW_OP_GETATTR | PTW_OP_OPEN | PTW_OP_READ | \
-				 PTW_OP_WRITE)
+#define PTW_BIND_OPS		(PTW_OP_GETATTR | PTW_OP_SETATTR | PTW_OP_OPEN | \
+				 PTW_OP_READ | PTW_OP_WRITE)
 /*
  * A hierarchical directory: the kernel looks its files up by itself and
  * lists the lower directory
  */
-#define PTW_HIER_OPS		(PTW_OP_GETATTR | PTW_OP_LOOKUP | PTW_OP_READDIR)
+#define PTW_HIER_OPS		(PTW_OP_GETATTR | PTW_OP_SETATTR | PTW_OP_LOOKUP | \
+				 PTW_OP_READDIR)
 
 /* Hierarchical mode: nodeids that are no lower st_ino have this bit */
 #define PT_NODE_PTR		(1ULL << 63)
