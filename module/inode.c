@@ -524,21 +524,26 @@ static int fusept_perm_attr(struct inode *inode, bool rcu)
 
 /*
  * The kernel judges with default_permissions, and for an inode bound with
- * OPEN, whose opens the daemon never sees, SETATTR (a truncate's write
- * right), or LOOKUP, whose names the kernel looks up: the lower file
- * system is then used with the daemon's credentials, which may do more
- * than the caller.
+ * OPEN, whose opens the daemon never sees, a directory bound with SETATTR
+ * (the write right of utimes(NULL)), or LOOKUP, whose names the kernel
+ * looks up: the lower file system is then used with the daemon's
+ * credentials, which may do more than the caller.
  */
 int fusept_permission(FUSEPT_IDMAP_ARG struct inode *inode, int mask)
 {
 	struct fusept_conn *fc = fusept_i_conn(inode);
 	bool rcu = mask & MAY_NOT_BLOCK;
 	u64 ops = fc->inode_pt ? fusept_pt_bound_ops(inode) : 0;
-	bool judge = fc->default_permissions ||
-		     (ops & (FUSE_PASSTHROUGH_OP(FUSE_OPEN) |
-			     FUSE_PASSTHROUGH_OP(FUSE_SETATTR) |
-			     FUSE_PASSTHROUGH_OP(FUSE_LOOKUP)));
+	bool judge;
 	int err;
+
+	/* a file's setattr passes through only with OPEN (bind.c) */
+	if (!S_ISDIR(inode->i_mode))
+		ops &= ~FUSE_PASSTHROUGH_OP(FUSE_SETATTR);
+	judge = fc->default_permissions ||
+		(ops & (FUSE_PASSTHROUGH_OP(FUSE_OPEN) |
+			FUSE_PASSTHROUGH_OP(FUSE_SETATTR) |
+			FUSE_PASSTHROUGH_OP(FUSE_LOOKUP)));
 
 	if (!READ_ONCE(fc->connected))
 		return -ENOTCONN;

@@ -1460,6 +1460,38 @@ static void check_setattr_lock_order(struct node *n)
 	       a, b, opc(c, FUSE_WRITE), ename(e), opc(n, FUSE_SETATTR));
 }
 
+/*
+ * A directory bound with SETATTR: chmod and utimes done on the lower
+ * directory, no SETATTR; the user may not touch root's directory
+ */
+static void check_setattr_dir(void)
+{
+	struct timespec t[2] = { { 3000000, 0 }, { 3000000, 0 } };
+	struct node *n = node_new("sdir", "sdir");
+	struct stat l = { 0 }, m = { 0 };
+	int e, id, uu = 0;
+	char p[600];
+
+	e = mkdirat(ldir, "sdir", 0755) && errno != EEXIST ? errno : 0;
+	id = e ? -e : reg("sdir", O_PATH | O_DIRECTORY,
+			  OP(GETATTR) | OP(SETATTR));
+	bind_next(n, id);
+	e = id < 0 ? -id : stat_of("sdir", NULL);
+	path_of(p, sizeof(p), "sdir");
+	e = e ? e : chmod(p, 0751) ? errno : 0;
+	e = e ? e : utimensat(AT_FDCWD, p, t, 0) ? errno : 0;
+	if (!e)
+		uu = as_user(user_touch, "sdir");
+	e = e ? e : stat_both("sdir", &l, &m);
+	result(!e && l.st_mode == (S_IFDIR | 0751) &&
+	       l.st_mtim.tv_sec == 3000000 && m.st_mode == l.st_mode &&
+	       m.st_mtim.tv_sec == 3000000 && uu == -EACCES &&
+	       opc(n, FUSE_SETATTR) == 0, "iptraw-setattr-dir",
+	       "chmod, utimes: %s; lower mode %o mtime %lld, fusept mode %o; uid %d's touch %s; %u SETATTR",
+	       ename(e), l.st_mode, (long long)l.st_mtim.tv_sec, m.st_mode,
+	       USER, oname(uu), opc(n, FUSE_SETATTR));
+}
+
 static void check_setattr_pt(void)
 {
 	struct node *n;
@@ -1471,6 +1503,7 @@ static void check_setattr_pt(void)
 	check_setattr_tell();
 	check_setattr_ptonly();
 	check_setattr_lock_order(n);
+	check_setattr_dir();
 }
 
 /* a CREATE reply of 160 bytes: opened in passthrough and bound */
