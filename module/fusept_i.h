@@ -15,7 +15,10 @@
  *	FOPEN_DIRECT_IO), fallocate and copy_file_range (the
  *	destination); setattr runs under it. In passthrough, the backing
  *	inode's i_rwsem is taken only after the backing file's
- *	file_start_write(), never under a fusept lock.
+ *	file_start_write(), never under a fusept lock, but by setattr
+ *	passthrough (bind.c): the lower freeze protection and i_rwsem under
+ *	the i_rwsem of a passthrough-only inode or a directory, whose lock
+ *	classes no cached write takes (inode.c).
  *   fc->lock (spinlock, struct fusept_conn): the request lists
  *	(pending, processing, interrupts, forgets) and num_forgets, the
  *	requests' state bits, reqctr, connected, farewell, want_init
