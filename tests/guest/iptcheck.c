@@ -610,15 +610,18 @@ static int bind_next(struct node *n, int id)
 
 /*
  * A new lower file and a node bound to it at its first lookup (done
- * here) by an O_PATH registration with ops; *err: 0 or what failed
+ * here) by an O_PATH registration with ops, the trailer's flags given;
+ * *err: 0 or what failed
  */
-static struct node *bound_node(const char *name, uint64_t ops, int *err)
+static struct node *bound_node(const char *name, uint64_t ops, uint32_t flags,
+			       int *err)
 {
 	int made = make_lower(name, 0644);
 	struct node *n = node_new(name, name);
 	int id = made ? -EIO : reg(name, O_PATH, ops);
 
 	bind_next(n, id);
+	n->bind_flags = flags;
 	*err = id < 0 ? -id : stat_of(name, NULL);
 	return n;
 }
@@ -1230,7 +1233,7 @@ static void check_perm(void)
 	struct node *s;
 	int e, u, a, fd;
 
-	s = bound_node("secret", OPS_FULL, &e);
+	s = bound_node("secret", OPS_FULL, 0, &e);
 	if (!e && fchmodat(ldir, "secret", 0600, 0))
 		e = errno;
 	u = e ? -e : as_user(user_open, "secret");
@@ -1284,20 +1287,6 @@ static int user_touch(const void *name)
 static int stat_both(const char *name, struct stat *l, struct stat *m)
 {
 	return fstatat(ldir, name, l, 0) ? errno : stat_of(name, m);
-}
-
-/* a node bound at its first lookup (done here) with these trailer flags */
-static struct node *bound_node_flags(const char *name, uint32_t flags,
-				     int *err)
-{
-	int made = make_lower(name, 0644);
-	struct node *n = node_new(name, name);
-	int id = made ? -EIO : reg(name, O_PATH, OPS_SETATTR);
-
-	bind_next(n, id);
-	n->bind_flags = flags;
-	*err = id < 0 ? -id : stat_of(name, NULL);
-	return n;
 }
 
 /*
@@ -1383,7 +1372,7 @@ static void check_setattr_tell(void)
 	char p[600];
 	int e, got1, got2;
 
-	n = bound_node_flags("tell", FUSEPT_BIND_TELL_SETATTR, &e);
+	n = bound_node("tell", OPS_SETATTR, FUSEPT_BIND_TELL_SETATTR, &e);
 	path_of(p, sizeof(p), "tell");
 	e = e ? e : chmod(p, 0600) ? errno : 0;
 	got1 = !e && wait_ge(&n->setattrs, 1);
@@ -1410,7 +1399,7 @@ static void check_setattr_ptonly(void)
 	struct node *n;
 	int e, fd1, fd2;
 
-	n = bound_node_flags("ptonly", 0, &e);
+	n = bound_node("ptonly", OPS_SETATTR, 0, &e);
 	e = e ? e : unbind(nodeid_of(n), GEN);
 	fd1 = e ? -e : open_of("ptonly", O_RDONLY);
 	n->open_id = e ? 0 : reg("ptonly", O_RDWR, 0);
@@ -1499,7 +1488,7 @@ static void check_setattr_pt(void)
 	struct node *n;
 	int e;
 
-	n = bound_node_flags("sa", 0, &e);
+	n = bound_node("sa", OPS_SETATTR, 0, &e);
 	check_setattr_pt_calls(n, e);
 	check_setattr_pt_perm(n);
 	check_setattr_tell();
@@ -1652,7 +1641,7 @@ static void check_unbind(struct node *a)
 	uint32_t g0;
 	int e, u, fd, keep, ok;
 
-	h = bound_node("h", OPS_FULL, &e);
+	h = bound_node("h", OPS_FULL, 0, &e);
 	keep = e ? -e : open_of("h", O_RDONLY);
 	b0 = bound_count();
 	u = e ? e : unbind(nodeid_of(h), GEN);
@@ -1950,7 +1939,7 @@ static void check_kill(void)
 	char *map = MAP_FAILED;
 	int e, fd, lfd, ok, status, dc;
 
-	k = bound_node("k", OPS_FULL, &e);
+	k = bound_node("k", OPS_FULL, 0, &e);
 	fd = e ? -e : open_of("k", O_RDONLY);
 	if (fd >= 0)
 		map = mmap(NULL, LSIZE, PROT_READ, MAP_SHARED, fd, 0);
@@ -2071,7 +2060,7 @@ int cmd_raw_inode(const char *mode, const char *m, const char *lower)
 	if (start(m, lower, 1))
 		return 2;
 	check_agreed("mainline inode", "iptraw-agreed");
-	a = bound_node("a", OPS_FULL, &e);
+	a = bound_node("a", OPS_FULL, 0, &e);
 	check_bind_stat(a, e);
 	check_bind_open(a);
 	c = check_closed_id();
