@@ -75,28 +75,6 @@ static ssize_t fusept_read_interrupt(struct fusept_conn *fc,
 	return sizeof(msg);
 }
 
-/* Called with fc->lock held; drops it */
-static ssize_t fusept_read_farewell(struct fusept_conn *fc, struct iov_iter *to)
-	__releases(fc->lock)
-{
-	struct fuse_in_header h = {
-		.len = sizeof(h),
-		.opcode = FUSE_DESTROY,
-	};
-	bool farewell = fc->farewell;
-
-	fc->farewell = false;
-	fc->reqctr += FUSEPT_REQ_ID_STEP;
-	h.unique = fc->reqctr;
-	spin_unlock(&fc->lock);
-
-	if (!farewell)
-		return -ENODEV;
-	if (copy_to_iter(&h, sizeof(h), to) != sizeof(h))
-		return -EFAULT;
-	return sizeof(h);
-}
-
 /* Build a FORGET or BATCH_FORGET message from dequeued forgets */
 static void *fusept_forget_msg(struct fusept_conn *fc, struct list_head *list,
 			       unsigned int count, size_t *len)
@@ -217,7 +195,8 @@ static ssize_t fusept_dev_do_read(struct fusept_conn *fc, struct iov_iter *to,
 			return ret;
 		spin_lock(&fc->lock);
 		if (!fc->connected) {
-			ret = fusept_read_farewell(fc, to);
+			spin_unlock(&fc->lock);
+			ret = -ENODEV;
 		} else if (!list_empty(&fc->interrupts)) {
 			ret = fusept_read_interrupt(fc, to);
 		} else if (!list_empty(&fc->forgets) &&
@@ -476,7 +455,7 @@ static __poll_t fusept_dev_poll(struct file *file, poll_table *wait)
 	poll_wait(file, &fc->waitq, wait);
 	spin_lock(&fc->lock);
 	if (!fc->connected)
-		mask = EPOLLERR | (fc->farewell ? EPOLLIN | EPOLLRDNORM : 0);
+		mask = EPOLLERR;
 	else if (fusept_dev_has_work(fc))
 		mask |= EPOLLIN | EPOLLRDNORM;
 	spin_unlock(&fc->lock);
@@ -500,7 +479,7 @@ static int fusept_dev_release(struct inode *inode, struct file *file)
 	struct fusept_conn *fc = fud->fc;
 
 	if (fc) {
-		fusept_conn_abort(fc);
+		fusept_conn_end(fc);
 		fusept_conn_put(fc);
 	}
 	kfree(fud);

@@ -21,8 +21,8 @@
  *	classes no cached write takes (inode.c).
  *   fc->lock (spinlock, struct fusept_conn): the request lists
  *	(pending, processing, interrupts, forgets) and num_forgets, the
- *	requests' state bits, reqctr, connected, farewell, want_init
- *	and init_taken, and the writers of backing_idr (its readers use
+ *	requests' state bits, reqctr, connected, want_init and
+ *	init_taken, and the writers of backing_idr (its readers use
  *	RCU). The rules of a
  *	request's life are at the top of req.c.
  *   fi->lock (spinlock, struct fusept_inode): nlookup, the attributes
@@ -208,7 +208,7 @@ struct fusept_mount_opts {
 struct fusept_conn {
 	/*
 	 * lock: the request lists (pending, processing, interrupts,
-	 * forgets), the requests' state bits, reqctr, connected, farewell,
+	 * forgets), the requests' state bits, reqctr, connected,
 	 * want_init and init_taken, the backing ID table's writers. A leaf spinlock: see "Locking"
 	 * at the top of this file and the rules at the top of req.c.
 	 */
@@ -233,7 +233,6 @@ struct fusept_conn {
 	bool connected;
 	bool initialized;
 	bool conn_error;
-	bool farewell;			/* unmounted: one DESTROY to read */
 	bool init_taken;		/* INIT's reply is being applied */
 	u64 want_init;			/* FUSEPT_DEV_IOC_WANT_INIT's flags */
 
@@ -391,8 +390,7 @@ int fusept_req_interrupt_reply(struct fusept_conn *fc, u64 unique,
 void fusept_queue_forget(struct fusept_conn *fc, struct fusept_forget *f,
 			 u64 nodeid, u64 nlookup);
 void fusept_forget_one(struct fusept_conn *fc, u64 nodeid);
-void fusept_conn_end(struct fusept_conn *fc, bool farewell);
-void fusept_conn_abort(struct fusept_conn *fc);
+void fusept_conn_end(struct fusept_conn *fc);
 void fusept_conn_wait_idle(struct fusept_conn *fc);
 
 /* conn.c */

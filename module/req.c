@@ -560,10 +560,14 @@ void fusept_forget_one(struct fusept_conn *fc, u64 nodeid)
 
 /*
  * End the connection: every request fails with ENOTCONN and the daemon's
- * reads get ENODEV, after a last DESTROY if farewell is asked for (umount
- * of a connection that was up).
+ * reads get ENODEV. No DESTROY is sent, as the kernel's FUSE sends none
+ * to a /dev/fuse daemon: FORGETs carry no reply, so the kernel cannot
+ * know that the daemon is done with them, and a multithreaded libfuse
+ * daemon (passthrough_ll) frees its inodes on DESTROY while another
+ * thread still drops lookups. libfuse calls the destroy handler itself
+ * once its loop has ended on ENODEV.
  */
-void fusept_conn_end(struct fusept_conn *fc, bool farewell)
+void fusept_conn_end(struct fusept_conn *fc)
 {
 	struct fusept_forget *f, *fnext;
 	struct fusept_req *req, *next;
@@ -575,7 +579,6 @@ void fusept_conn_end(struct fusept_conn *fc, bool farewell)
 		spin_unlock(&fc->lock);
 		return;
 	}
-	fc->farewell = farewell && fc->initialized && !fc->conn_error;
 	WRITE_ONCE(fc->connected, false);
 	list_splice_init(&fc->pending, &reqs);
 	list_splice_init(&fc->processing, &reqs);
@@ -599,11 +602,6 @@ void fusept_conn_end(struct fusept_conn *fc, bool farewell)
 	fusept_poll_wake_all(fc);
 	wake_up_all(&fc->waitq);
 	wake_up_all(&fc->blocked_waitq);
-}
-
-void fusept_conn_abort(struct fusept_conn *fc)
-{
-	fusept_conn_end(fc, false);
 }
 
 /*

@@ -179,7 +179,7 @@ static int fusept_show_options(struct seq_file *m, struct dentry *root)
 static void fusept_umount_begin(struct super_block *sb)
 {
 	/* umount -f: stop waiting for the daemon */
-	fusept_conn_abort(fusept_sb_conn(sb));
+	fusept_conn_end(fusept_sb_conn(sb));
 }
 
 static const struct super_operations fusept_super_ops = {
@@ -368,8 +368,8 @@ static int fusept_init_fs_context(struct fs_context *fsc)
 
 /*
  * Unmount ends the connection first, as umount must not wait for the
- * daemon; the daemon still reads one DESTROY, then ENODEV. FORGETs of the
- * inodes evicted below are not sent: DESTROY releases everything. The
+ * daemon; the daemon's reads get ENODEV. FORGETs of the inodes evicted
+ * below are not sent: the daemon's end releases everything. The
  * requests another task may still be ending (the daemon closing its
  * device at the same time) are waited for: their end may drop an inode.
  */
@@ -378,7 +378,7 @@ static void fusept_kill_sb(struct super_block *sb)
 	struct fusept_conn *fc = fusept_sb_conn(sb);
 
 	if (fc) {
-		fusept_conn_end(fc, true);
+		fusept_conn_end(fc);
 		fusept_conn_wait_idle(fc);
 		down_write(&fc->killsb);
 		fc->sb = NULL;

@@ -28,7 +28,7 @@ static struct fusept_conn *fusept_kobj_conn(struct kobject *kobj)
 static ssize_t abort_store(struct kobject *kobj, struct kobj_attribute *attr,
 			   const char *buf, size_t count)
 {
-	fusept_conn_abort(fusept_kobj_conn(kobj));
+	fusept_conn_end(fusept_kobj_conn(kobj));
 	return count;
 }
 

@@ -7,7 +7,7 @@
 # rw-stress.sh (rw-fsx: fsxcheck; rw-stress: fusept-stress).
 
 # group         timeout (s)
-register_group rw-smoke 120
+register_group rw-smoke 300
 register_group rw-posix 900
 register_group rw-fsx 1800
 register_group rw-stress 600
@@ -45,7 +45,41 @@ test_rw_smoke() {
 	ok rw-remove-all rw_sh "rm -f f2 s1 big p1 && [ -z \"\$(ls $l)\" ]"
 	cd / || fatal "cd /"
 	stop_fs rw-umount "$m"
+	rw_umount_forgets "$m" "$l"
 	umount "$l"
+}
+
+# rw_umount_forgets MNT LOWER: unmount while the daemon still works on
+# FORGETs. passthrough_ll's worker threads drop lookups (closing the
+# lower file of an unlinked inode, here slow: its pages are freed) while
+# another thread handles DESTROY by freeing every inode: a DESTROY read
+# at umount crashed it. The kernel's FUSE sends none to a /dev/fuse
+# daemon, whose libfuse calls destroy once its threads are gone.
+rw_umount_forgets() {
+	local m=$1 l=$2 i=0 f rc bad=
+
+	mkdir "$l/many" || fatal "mkdir $l/many"
+	while [ $i -lt 10 ] && [ -z "$bad" ]; do
+		i=$((i + 1))
+		for f in $(seq 1 48); do
+			head -c 2097152 /dev/zero >"$l/many/f$f" ||
+				fatal "files in $l/many"
+		done
+		start_fs "$m" allow_other passthrough_ll -f -o "source=$l"
+		stat "$m"/many/f* >/dev/null || fatal "stat of the files"
+		rm -f "$m"/many/f*
+		timeout 20 umount "$m" || fatal "round $i: umount failed"
+		wait_gone "$DPID" 10 || fatal "round $i: daemon still running"
+		wait "$DPID"
+		rc=$?
+		[ $rc = 0 ] || bad="round $i: daemon exit status $rc"
+	done
+	rm -rf "$l/many"
+	if [ -n "$bad" ]; then
+		failc rw-umount-forgets "$bad"
+	else
+		pass rw-umount-forgets
+	fi
 }
 
 # The differential POSIX run (tests/guest/rw.sh): posixtest with the
