@@ -7,7 +7,7 @@
 # rw-stress.sh (rw-fsx: fsxcheck; rw-stress: fusept-stress).
 
 # group         timeout (s)
-register_group rw-smoke 300
+register_group rw-smoke 240
 register_group rw-posix 900
 register_group rw-fsx 1800
 register_group rw-stress 600
@@ -59,7 +59,7 @@ rw_umount_forgets() {
 	local m=$1 l=$2 i=0 f rc bad=
 
 	mkdir "$l/many" || fatal "mkdir $l/many"
-	while [ $i -lt 10 ] && [ -z "$bad" ]; do
+	while [ $i -lt 6 ] && [ -z "$bad" ]; do
 		i=$((i + 1))
 		for f in $(seq 1 48); do
 			head -c 2097152 /dev/zero >"$l/many/f$f" ||
