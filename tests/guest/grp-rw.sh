@@ -56,7 +56,7 @@ test_rw_smoke() {
 # at umount crashed it. The kernel's FUSE sends none to a /dev/fuse
 # daemon, whose libfuse calls destroy once its threads are gone.
 rw_umount_forgets() {
-	local m=$1 l=$2 i=0 f rc bad=
+	local m=$1 l=$2 i=0 f bad=
 
 	mkdir "$l/many" || fatal "mkdir $l/many"
 	while [ $i -lt 6 ] && [ -z "$bad" ]; do
@@ -68,11 +68,7 @@ rw_umount_forgets() {
 		start_fs "$m" allow_other passthrough_ll -f -o "source=$l"
 		stat "$m"/many/f* >/dev/null || fatal "stat of the files"
 		rm -f "$m"/many/f*
-		timeout 20 umount "$m" || fatal "round $i: umount failed"
-		wait_gone "$DPID" 10 || fatal "round $i: daemon still running"
-		wait "$DPID"
-		rc=$?
-		[ $rc = 0 ] || bad="round $i: daemon exit status $rc"
+		umount_daemon "$m" || bad="round $i: $UMOUNT_WHY"
 	done
 	rm -rf "$l/many"
 	if [ -n "$bad" ]; then

@@ -79,25 +79,35 @@ start_fs() {
 		fatal "$1 did not mount $m: $(tail -3 "$RES/daemon.log" | tr '\n' ' ')"
 }
 
-# stop_fs NAME MNT: unmount, the daemon must exit with status 0
-stop_fs() {
+# umount_daemon MNT: unmount, the daemon ($DPID) must exit with status 0;
+# false with what went wrong in $UMOUNT_WHY
+umount_daemon() {
 	local rc
-	if ! timeout 20 umount "$2" 2>"$RES/umount.err"; then
-		failc "$1" "umount: $(cat "$RES/umount.err")"
-		return
+	UMOUNT_WHY=
+	if ! timeout 20 umount "$1" 2>"$RES/umount.err"; then
+		UMOUNT_WHY="umount: $(cat "$RES/umount.err")"
+		return 1
 	fi
 	if ! wait_gone "$DPID" 10; then
-		failc "$1" "daemon still running 10s after umount"
-		return
+		UMOUNT_WHY="daemon still running 10s after umount"
+		return 1
 	fi
 	wait "$DPID"
 	rc=$?
-	if is_mounted "$2"; then
-		failc "$1" "still in /proc/mounts after umount"
+	if is_mounted "$1"; then
+		UMOUNT_WHY="still in /proc/mounts after umount"
 	elif [ $rc != 0 ]; then
-		failc "$1" "daemon exit status $rc"
-	else
+		UMOUNT_WHY="daemon exit status $rc"
+	fi
+	[ -z "$UMOUNT_WHY" ]
+}
+
+# stop_fs NAME MNT: umount_daemon MNT as the check NAME
+stop_fs() {
+	if umount_daemon "$2"; then
 		pass "$1"
+	else
+		failc "$1" "$UMOUNT_WHY"
 	fi
 }
 

@@ -56,7 +56,7 @@ struct conn {
 	const char *ready;
 	unsigned char *buf;	/* last request read */
 	ssize_t len;
-	unsigned int destroys;	/* DESTROYs read while unmounting */
+	unsigned int destroys;	/* DESTROYs read */
 };
 
 
@@ -119,6 +119,7 @@ static int read_req(struct conn *c)
 			c->len);
 		return -EPROTO;
 	}
+	c->destroys += req_hdr(c)->opcode == FUSE_DESTROY;
 	return 0;
 }
 
@@ -398,10 +399,9 @@ static int umount_serving(struct conn *c)
 	while (waitpid(pid, &st, WNOHANG) == 0) {
 		if (poll(&p, 1, 100) <= 0)
 			continue;
-		if ((p.revents & POLLIN) && read_req(c) == 0) {
-			c->destroys += req_hdr(c)->opcode == FUSE_DESTROY;
+		if ((p.revents & POLLIN) && read_req(c) == 0)
 			answer_default(c);
-		} else if (p.revents & (POLLERR | POLLHUP))
+		else if (p.revents & (POLLERR | POLLHUP))
 			usleep(10000);
 	}
 	return WIFEXITED(st) ? WEXITSTATUS(st) : EINTR;
@@ -866,12 +866,9 @@ static void devtest_after_umount(struct conn *c)
 	/* drain FORGETs queued before the unmount finished */
 	fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
 	do {
-		r = read(c->fd, c->buf, BUFSZ);
-		if (r >= (ssize_t)sizeof(struct fuse_in_header) &&
-		    req_hdr(c)->opcode == FUSE_DESTROY)
-			c->destroys++;
-	} while (r > 0);
-	expect_errno("dev-read-after-umount", r < 0 ? -errno : r, ENODEV);
+		r = read_req(c);
+	} while (!r);
+	expect_errno("dev-read-after-umount", r, ENODEV);
 	/* as the kernel's FUSE for /dev/fuse: libfuse calls destroy itself */
 	result(!c->destroys, "dev-no-destroy-at-umount", "%u DESTROY read",
 	       c->destroys);
