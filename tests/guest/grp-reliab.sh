@@ -57,14 +57,15 @@ test_reliab() {
 # 6.9+, with other rules), cfr-zero (mainline drops the whole page cache
 # after a copy of 0 bytes at offset 0, dirty pages included: fusept does
 # not), fusept's own parameters, lock-order (it needs lockdep,
-# which only the debug kernel has, and the debug lane runs fusept's) and
-# reval-rename-held (mainline before 6.14 fails it: it copies the
-# dentry's live name when the daemon reads the LOOKUP, after a rename
-# has freed it; KASAN reports a use-after-free on Debian's 6.12).
+# which only the debug kernel has, and the debug lane runs fusept's),
+# reval-rename-held and reval-rename (mainline before 6.14 fails them:
+# it copies the dentry's live name when the daemon reads the LOOKUP,
+# after a rename has freed it; KASAN reports a use-after-free on
+# Debian's 6.12, and once the storm of reval-rename took a 6.12 guest
+# down: a double fault in kmalloc under fuse_dentry_revalidate).
 KFUSE_RELIAB="sig-read-unsent,sig-read-sent,sig-write-unsent,sig-flush,\
 umount-race,lookup-kill,maxwrite-cap,maxwrite-mem,retrieve-bound,\
-reval-rename,cfr-partial,append-writeback,trunc-writeback,write-mmap,\
-write-mmap-sync"
+cfr-partial,append-writeback,trunc-writeback,write-mmap,write-mmap-sync"
 test_kfuse_reliab() {
 	is_fusept || skip "the suite runs on the kernel's FUSE already (reliab)"
 	[ -c /dev/fuse ] || modprobe fuse 2>/dev/null
